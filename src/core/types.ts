@@ -1,0 +1,170 @@
+// The records that flow from the sampler through the tracker to every view, the CLI and the webview.
+// Pure types and constants: no I/O, no `vscode`, safe to import from the webview bundle.
+
+/** The eleven connection states of RFC 9293 section 3.3.2, under the RFC's own names. */
+export type TcpState =
+  | 'CLOSED'
+  | 'LISTEN'
+  | 'SYN-SENT'
+  | 'SYN-RECEIVED'
+  | 'ESTABLISHED'
+  | 'FIN-WAIT-1'
+  | 'FIN-WAIT-2'
+  | 'CLOSE-WAIT'
+  | 'CLOSING'
+  | 'LAST-ACK'
+  | 'TIME-WAIT';
+
+/**
+ * Diagram order: the order of the states down RFC 9293 Figure 5 (open, then the active close on the left and
+ * the passive close on the right). Views list states in this order.
+ */
+export const TCP_STATES: readonly TcpState[] = [
+  'LISTEN',
+  'SYN-SENT',
+  'SYN-RECEIVED',
+  'ESTABLISHED',
+  'FIN-WAIT-1',
+  'FIN-WAIT-2',
+  'CLOSE-WAIT',
+  'CLOSING',
+  'LAST-ACK',
+  'TIME-WAIT',
+  'CLOSED',
+];
+
+export type AddressFamily = 'ipv4' | 'ipv6';
+
+export interface Endpoint {
+  /** Textual address: dotted quad, or RFC 5952 IPv6 without brackets (`::1`, `::ffff:127.0.0.1`, `fe80::1%eth0`). `*` never appears: the wildcard is `0.0.0.0` or `::`. */
+  address: string;
+  port: number;
+}
+
+/** The kernel timer running on a socket, as `/proc/net/tcp` `tr` and `ss -o` `timer:(...)` report it. */
+export type TimerKind = 'retransmit' | 'keepalive' | 'timewait' | 'persist' | 'probe';
+
+export interface SocketTimer {
+  kind: TimerKind;
+  /** Milliseconds until the timer fires (0 when already due). */
+  remainingMs: number;
+  /** Retransmits or probes so far, where the source reports it. */
+  retransmits: number;
+}
+
+export interface Owner {
+  pid: number;
+  /** Short command name (`/proc/<pid>/comm`). */
+  command: string;
+}
+
+/** One row of the kernel's TCP socket table, whichever backend read it. */
+export interface SocketRecord {
+  state: TcpState;
+  family: AddressFamily;
+  local: Endpoint;
+  remote: Endpoint;
+  /** Socket inode; 0 for sockets without a file (TIME-WAIT, request sockets, orphans). */
+  inode: number;
+  uid: number;
+  /** Bytes queued to read (LISTEN rows: the current accept queue). */
+  recvQ: number;
+  /** Bytes queued to send (LISTEN rows: the backlog). */
+  sendQ: number;
+  timer: SocketTimer | null;
+  /** Processes holding the socket open (several after fork), or last seen holding this 4-tuple; empty when unknown. */
+  owners: Owner[];
+}
+
+export type BackendName = 'proc' | 'ss';
+
+/** A process as read from /proc/<pid>. */
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  /** `/proc/<pid>/comm`. */
+  command: string;
+  /** `/proc/<pid>/cmdline` split on NUL; empty for kernel threads or when unreadable. */
+  commandLine: string[];
+  /** `/proc/<pid>/cwd`, or null when unreadable (another user's process). */
+  cwd: string | null;
+  /** Field 22 of /proc/<pid>/stat (clock ticks after boot): with pid, identifies a process across pid reuse. */
+  startTime: number;
+  uid: number;
+}
+
+/** One reading of the socket table. */
+export interface Sample {
+  /** Wall-clock time (ms since the epoch) when the reading was taken. */
+  takenAt: number;
+  backend: BackendName;
+  sockets: SocketRecord[];
+  /** Lines that could not be parsed and were skipped. */
+  skippedLines: number;
+  /** Wall time and CPU time the sample cost, in ms. */
+  durationMs: number;
+  cpuMs: number;
+}
+
+/** Identity of a connection: family + 4-tuple + the first nonzero inode seen for it. */
+export type ConnectionId = string;
+
+export type ConnectionRole = 'client' | 'server' | 'listener';
+
+export interface HistoryEntry {
+  state: TcpState;
+  /** ms since the epoch when the connection entered the state (for an observed entry: the sample that first saw it). */
+  since: number;
+  /** ms since the epoch when it left, or null while current. */
+  until: number | null;
+  /** True when no sample saw this state: filled in along the diagram's most likely path. */
+  inferred: boolean;
+}
+
+export interface Connection {
+  id: ConnectionId;
+  family: AddressFamily;
+  local: Endpoint;
+  remote: Endpoint;
+  inode: number;
+  role: ConnectionRole;
+  owner: Owner | null;
+  state: TcpState;
+  /** Oldest first; the last entry is the current state. Capped in length (oldest entries dropped). */
+  history: HistoryEntry[];
+  openedAt: number;
+  /** Set when the connection left the socket table (its state is then CLOSED). */
+  closedAt: number | null;
+  recvQ: number;
+  sendQ: number;
+  timer: SocketTimer | null;
+}
+
+/** What the tracker reports for one sample. */
+export type TrackerEvent =
+  | { kind: 'opened'; at: number; connection: Connection }
+  | {
+      kind: 'changed';
+      at: number;
+      id: ConnectionId;
+      from: TcpState;
+      to: TcpState;
+      /** Every hop from `from` to `to`, in order; hops not seen by a sample are marked inferred. */
+      path: { from: TcpState; to: TcpState; inferred: boolean }[];
+      /** ms spent in `from`, as far as the samples tell. */
+      msInFrom: number;
+    }
+  | { kind: 'closed'; at: number; id: ConnectionId; from: TcpState; inferred: boolean };
+
+export type StateCounts = Record<TcpState, number>;
+
+export function emptyCounts(): StateCounts {
+  const counts = {} as StateCounts;
+  for (const s of TCP_STATES) counts[s] = 0;
+  return counts;
+}
+
+/** `address:port`, with IPv6 addresses in brackets as URLs and `ss` print them. */
+export function formatEndpoint(e: Endpoint): string {
+  return e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
+}
