@@ -168,3 +168,48 @@ export function emptyCounts(): StateCounts {
 export function formatEndpoint(e: Endpoint): string {
   return e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
 }
+
+/** Which sockets a sample keeps. */
+export type ScopeMode = 'workspace' | 'all';
+
+/** A sample narrowed to a scope, with the processes the views need (owners and scope members). */
+export interface ScopedSample extends Sample {
+  scope: ScopeMode;
+  /** Pids in the scope (workspace mode: roots, their descendants, and loopback peers' owners); empty in 'all' mode. */
+  scopePids: number[];
+  /** Processes that own a socket of this sample or belong to the scope. */
+  processes: ProcessInfo[];
+  /** Sockets in the whole table before scoping. */
+  totalSockets: number;
+}
+
+export type InsightKind = 'close-wait-leak' | 'time-wait-storm' | 'syn-sent-stuck' | 'accept-queue-full' | 'open-after-exit';
+
+/** A pattern worth telling the developer about, found by a pure function over the tracker's state. */
+export interface Insight {
+  kind: InsightKind;
+  /** Stable across samples while the same pattern holds (kind + process or endpoint). */
+  key: string;
+  connectionIds: ConnectionId[];
+  pid: number | null;
+  command: string | null;
+  endpoint: Endpoint | null;
+  /** How many sockets show the pattern. */
+  count: number;
+  /** Age of the oldest socket in the pattern, ms, where time matters (CLOSE-WAIT, SYN-SENT). */
+  oldestMs: number | null;
+  /** The threshold that was crossed (seconds or a count, per kind), to show in the message. */
+  threshold: number;
+}
+
+/** What changed in the host's model after one sample: enough for a view to update without re-reading everything. */
+export interface ModelUpdate {
+  at: number;
+  events: TrackerEvent[];
+  /** Connections opened or changed (state, owner, queues) by this sample: full current records. */
+  changed: Connection[];
+  /** Connections dropped from the model (closed and past retention). */
+  removed: ConnectionId[];
+  counts: StateCounts;
+  insights: Insight[];
+}
