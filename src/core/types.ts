@@ -212,4 +212,10 @@ export interface ModelUpdate {
   removed: ConnectionId[];
   counts: StateCounts;
   insights: Insight[];
+  /**
+   * True when the model was rebuilt from scratch (first sample, scope mode switched, backend or sampler restarted):
+   * `changed` then holds every connection, `removed` every one that is gone, and `events` is empty. Views redraw
+   * instead of animating.
+   */
+  reset?: boolean;
 }

@@ -1,0 +1,65 @@
+// The sampling interval: the configured one, stretched while sampling costs more than its CPU budget.
+// Pure: the sampler loop feeds it each sample's CPU cost and schedules the next sample with the result.
+
+/** A sample may cost at most this share of one core: 1 % (10 ms of CPU per second). */
+export const CPU_BUDGET = 0.01;
+
+/** The interval never stretches beyond this, however slow a sample is: the view must still move. */
+export const MAX_INTERVAL_MS = 5 * 60_000;
+
+/** Weight of the newest sample in the smoothed cost (the interval shrinks only on a sustained drop). */
+const SMOOTHING = 0.3;
+
+export interface BackoffState {
+  /** The interval in force, ms. */
+  intervalMs: number;
+  /** Exponentially smoothed CPU cost per sample, ms; null before the first sample. */
+  smoothedCpuMs: number | null;
+}
+
+export interface BackoffOptions {
+  /** The interval asked for (setting, or the 5 s of summary demand), ms. */
+  baseMs: number;
+  budget?: number;
+  maxMs?: number;
+}
+
+export function initialBackoff(baseMs: number): BackoffState {
+  return { intervalMs: baseMs, smoothedCpuMs: null };
+}
+
+/**
+ * The state after a sample that cost `cpuMs` of CPU.
+ * - Over budget (cpuMs / intervalMs > budget): the interval grows at once to what the budget allows for this cost
+ *   (cpuMs / budget), so one expensive sample is enough to slow down.
+ * - Under budget: the interval moves halfway back toward what the smoothed cost allows (never below the base), so a
+ *   single cheap sample does not undo a back-off, and a sustained drop returns to the base in a few samples.
+ */
+export function nextBackoff(state: BackoffState, cpuMs: number, options: BackoffOptions): BackoffState {
+  const budget = options.budget ?? CPU_BUDGET;
+  const maxMs = Math.max(options.baseMs, options.maxMs ?? MAX_INTERVAL_MS);
+  const cost = Number.isFinite(cpuMs) && cpuMs > 0 ? cpuMs : 0;
+  const smoothedCpuMs = state.smoothedCpuMs === null ? cost : state.smoothedCpuMs + SMOOTHING * (cost - state.smoothedCpuMs);
+  const current = Math.min(maxMs, Math.max(options.baseMs, state.intervalMs));
+
+  if (cost / current > budget) {
+    return { intervalMs: Math.min(maxMs, Math.max(current, Math.ceil(cost / budget))), smoothedCpuMs };
+  }
+  const target = Math.min(maxMs, Math.max(options.baseMs, Math.ceil(smoothedCpuMs / budget)));
+  if (target >= current) return { intervalMs: current, smoothedCpuMs };
+  const halfway = Math.ceil(target + (current - target) / 2);
+  // Within 5 % of the target: snap, so the interval settles instead of creeping by a millisecond at a time.
+  const intervalMs = halfway - target <= target * 0.05 ? target : halfway;
+  return { intervalMs, smoothedCpuMs };
+}
+
+/**
+ * The state when the base interval changes (setting edited, demand level switched): start from the new base, but
+ * keep what is known about the cost, so a switch does not forget a back-off the cost still calls for.
+ */
+export function rebaseBackoff(state: BackoffState, baseMs: number, options: Omit<BackoffOptions, 'baseMs'> = {}): BackoffState {
+  const budget = options.budget ?? CPU_BUDGET;
+  const maxMs = Math.max(baseMs, options.maxMs ?? MAX_INTERVAL_MS);
+  const needed = state.smoothedCpuMs === null ? baseMs : Math.ceil(state.smoothedCpuMs / budget);
+  return { intervalMs: Math.min(maxMs, Math.max(baseMs, needed)), smoothedCpuMs: state.smoothedCpuMs };
+}
