@@ -2,7 +2,10 @@
 // The host drives: it asks for one sample at a time and waits for the answer (or its timeout) before asking again,
 // so two samples never overlap and a stuck worker is noticed from outside it. The worker answers with deltas only:
 // the full table never crosses the thread boundary in the loop (only `sampleNow` asks for the whole sample).
-import type { BackendName, ModelUpdate, ProcessInfo, ScopeMode, ScopedSample } from './core/types';
+import type { ProcessDelta } from './core/modelDelta';
+import type { BackendName, ModelUpdate, ScopeMode, ScopedSample } from './core/types';
+
+export type { ProcessDelta } from './core/modelDelta';
 
 /** The `tcpStateViewer.backend` setting. */
 export type BackendSetting = 'auto' | BackendName;
@@ -58,13 +61,9 @@ export type HostToWorker =
   /** A debuggee's process exited: its descendants still alive stay in scope, and open sockets of theirs are an insight. */
   | { kind: 'markExited'; pid: number };
 
-/** Processes referenced by the model's connections (owners), as changes to what the host already has. */
-export interface ProcessDelta {
-  upserted: ProcessInfo[];
-  removed: number[];
-}
-
 export interface SampleStats {
+  /** When the socket table was read (ms since the epoch). */
+  takenAt: number;
   backend: BackendName;
   scope: ScopeMode;
   /** Sockets in the whole kernel table, and in the scope. */
@@ -76,10 +75,13 @@ export interface SampleStats {
   sampleCpuMs: number;
   /** Diffing into connections, insights and deltas on the worker thread, ms (pure CPU work). */
   trackMs: number;
+  /** The worker thread's kernel thread id (/proc/thread-self), so tests can see the thread is gone after dispose. */
+  workerTid: number | null;
 }
 
+export type SampledMessage = Extract<WorkerToHost, { kind: 'sampled' }>;
+
 export type WorkerToHost =
-  | { kind: 'ready' }
   | {
       kind: 'sampled';
       seq: number;
@@ -92,7 +94,7 @@ export type WorkerToHost =
   | { kind: 'failed'; seq: number; error: SampleError };
 
 const HOST_KINDS: ReadonlySet<string> = new Set(['configure', 'sample', 'markExited']);
-const WORKER_KINDS: ReadonlySet<string> = new Set(['ready', 'sampled', 'failed']);
+const WORKER_KINDS: ReadonlySet<string> = new Set(['sampled', 'failed']);
 
 function kindOf(message: unknown): string | null {
   if (typeof message !== 'object' || message === null || !('kind' in message)) return null;
