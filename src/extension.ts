@@ -1,11 +1,15 @@
 // Wiring only: each feature module registers itself; the modules own their disposables.
 import * as vscode from 'vscode';
 import { createLog } from './log';
+import { createTcpModel } from './model';
+import type { TcpModelApi } from './modelApi';
 
 /** What activate() returns: used by the extension tests. */
 export interface ExtensionApi {
   /** ms from the start of activate() to every view and command registered. */
   activationMs: number;
+  /** The live model every view reads. */
+  model: TcpModelApi;
 }
 
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
@@ -17,10 +21,12 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   );
 
   // FEATURE REGISTRATIONS (one line per module, keep in this block)
+  const model = createTcpModel(context, log);
+  context.subscriptions.push(model);
 
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs };
+  return { activationMs, model };
 }
 
 export function deactivate(): void {
