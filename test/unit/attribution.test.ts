@@ -1,0 +1,251 @@
+// The process table and the incremental inode -> pid attribution, on a procfs-shaped folder of real files and
+// symlinks (the same readdir/readlink calls as on /proc, with contents the test controls), and on captured stat lines.
+import { test, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { OwnerMemory, SocketAttributor } from '../../src/core/attribution';
+import { ProcessTable, parseCmdline, parseProcStat, parseStatusUid } from '../../src/core/processes';
+import type { SocketRecord } from '../../src/core/types';
+
+const fixtures = join(__dirname, '..', '..', '..', 'test', 'unit', 'fixtures');
+
+let root = '';
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'tsv-proc-'));
+});
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** A process folder like /proc/<pid>: stat (comm, ppid, start time), cmdline, status, cwd link, fd links. */
+function addProcess(pid: number, opts: { comm?: string; ppid?: number; start?: number; fds?: Record<string, string>; cwd?: string; cmdline?: string[]; uid?: number }): void {
+  const dir = join(root, String(pid));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'fd'), { recursive: true });
+  // Field layout of a real line (fixtures/proc-stat-cat.txt), with pid, comm, ppid and starttime replaced.
+  const real = readFileSync(join(fixtures, 'proc-stat-cat.txt'), 'latin1').trim();
+  const after = real.slice(real.lastIndexOf(')') + 2).split(' ');
+  after[1] = String(opts.ppid ?? 1);
+  after[19] = String(opts.start ?? 1000);
+  writeFileSync(join(dir, 'stat'), `${pid} (${opts.comm ?? 'srv'}) ${after.join(' ')}\n`);
+  writeFileSync(join(dir, 'cmdline'), (opts.cmdline ?? ['node', 'srv.js']).map((a) => `${a}\0`).join(''));
+  writeFileSync(join(dir, 'status'), `Name:\t${opts.comm ?? 'srv'}\nUid:\t${opts.uid ?? 1000}\t${opts.uid ?? 1000}\t0\t0\n`);
+  if (opts.cwd) symlinkSync(opts.cwd, join(dir, 'cwd'));
+  for (const [fd, target] of Object.entries(opts.fds ?? {})) symlinkSync(target, join(dir, 'fd', fd));
+}
+const setFd = (pid: number, fd: string, target: string) => {
+  const p = join(root, String(pid), 'fd', fd);
+  rmSync(p, { force: true });
+  symlinkSync(target, p);
+};
+const closeFd = (pid: number, fd: string) => unlinkSync(join(root, String(pid), 'fd', fd));
+
+function sample(attr: SocketAttributor, table: ProcessTable, live: number[]) {
+  const procs = table.refresh();
+  attr.beginSample(new Set(live), procs);
+  return procs;
+}
+
+test('stat: comm with spaces and parentheses (captured), ppid and start time', () => {
+  const odd = parseProcStat(readFileSync(join(fixtures, 'proc-stat-odd-comm.txt'), 'latin1'));
+  assert.deepEqual(odd, { pid: 10409, command: 'x y) (z', state: 'S', ppid: 10408, startTime: 138589 });
+  const cat = parseProcStat(readFileSync(join(fixtures, 'proc-stat-cat.txt'), 'latin1'));
+  assert.deepEqual(cat, { pid: 10416, command: 'cat', state: 'R', ppid: 10380, startTime: 138622 });
+  assert.equal(parseProcStat('12 (x) S 1'), null);
+  assert.equal(parseProcStat(''), null);
+  assert.equal(parseStatusUid('Name:\tx\nUid:\t1000\t1000\t1000\t1000\n'), 1000);
+  assert.deepEqual(parseCmdline('node\0a b\0\0'), ['node', 'a b', '']);
+  fc.assert(
+    fc.property(fc.string({ maxLength: 300 }), (s) => {
+      const r = parseProcStat(s);
+      if (r !== null) assert.ok(r.pid > 0 && r.ppid >= 0 && r.startTime >= 0);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('process table: stat every refresh; cmdline and uid once per (pid, start time, comm)', () => {
+  addProcess(10, { comm: 'bash', ppid: 1, cwd: '/work/app', cmdline: ['bash'] });
+  const table = new ProcessTable(root);
+  const rows = table.refresh({ cwd: true });
+  assert.deepEqual({ ...rows.get(10) }, { pid: 10, ppid: 1, command: 'bash', startTime: 1000, commandLine: null, uid: null, cwd: '/work/app' });
+  assert.deepEqual(table.info(10), { pid: 10, ppid: 1, command: 'bash', commandLine: ['bash'], cwd: '/work/app', startTime: 1000, uid: 1000 });
+  table.refresh();
+  table.info(10);
+  assert.equal(table.reads, 2, 'stat, then cwd only: cmdline and uid were kept');
+  // exec() keeps pid and start time but changes comm: the command line is read again.
+  addProcess(10, { comm: 'node', ppid: 1, cwd: '/work/app', cmdline: ['node', 'srv.js'] });
+  table.refresh();
+  assert.deepEqual(table.info(10)?.commandLine, ['node', 'srv.js']);
+  // A folder that is not a process, and a stat that does not parse, are ignored.
+  mkdirSync(join(root, 'net'));
+  mkdirSync(join(root, '77'));
+  writeFileSync(join(root, '77', 'stat'), 'garbage');
+  assert.deepEqual([...table.refresh().keys()], [10]);
+  assert.equal(table.info(99), undefined);
+});
+
+test('attribution: owners found, then nothing readlinked again while nothing changed', () => {
+  addProcess(100, { fds: { '0': '/dev/null', '1': 'pipe:[5]', '3': 'socket:[1001]', '4': 'socket:[1002]' } });
+  addProcess(200, { fds: { '3': 'socket:[2001]' } });
+  const table = new ProcessTable(root);
+  const attr = new SocketAttributor(root);
+  sample(attr, table, [1001, 1002, 2001]);
+  attr.search({ wanted: [1001, 1002, 2001], candidates: [100, 200], stopEarly: true, coversAllProcesses: true });
+  assert.deepEqual([attr.ownersOf(1001), attr.ownersOf(1002), attr.ownersOf(2001)], [[100], [100], [200]]);
+  assert.equal(attr.stats.readlinks, 5);
+
+  sample(attr, table, [1001, 1002, 2001]);
+  attr.search({ wanted: [1001, 1002, 2001], candidates: [100, 200], stopEarly: true, minVisits: 2 });
+  assert.equal(attr.stats.pidsVisited, 2);
+  assert.equal(attr.stats.readlinks, 0, 'an unchanged fd table costs a readdir and no readlink');
+
+  // A new fd: only it is read. A closed fd: its socket loses the owner.
+  setFd(200, '7', 'socket:[2002]');
+  closeFd(100, '4');
+  sample(attr, table, [1001, 2001, 2002]);
+  attr.search({ wanted: [1001, 2001, 2002], candidates: [100, 200], stopEarly: false });
+  assert.equal(attr.stats.readlinks, 1);
+  assert.deepEqual(attr.ownersOf(2002), [200]);
+  assert.deepEqual(attr.ownersOf(1002), []);
+});
+
+test('attribution stops early once every wanted inode has an owner', () => {
+  addProcess(100, { fds: { '3': 'socket:[1001]' } });
+  addProcess(200, { fds: { '3': 'socket:[2001]' } });
+  addProcess(300, { fds: { '3': 'socket:[3001]' } });
+  const table = new ProcessTable(root);
+  const attr = new SocketAttributor(root);
+  sample(attr, table, [1001, 2001, 3001]);
+  attr.search({ wanted: [1001], candidates: [100, 200, 300], stopEarly: true });
+  assert.equal(attr.stats.pidsVisited, 1);
+  assert.deepEqual(attr.ownersOf(1001), [100]);
+  // Nothing unknown: no fd folder is listed at all.
+  sample(attr, table, [1001, 2001, 3001]);
+  attr.search({ wanted: [1001], candidates: [100, 200, 300], stopEarly: true });
+  assert.equal(attr.stats.pidsVisited, 0);
+  // The rotation lists a slice each time and moves on, so every table is listed again within a few samples:
+  // a socket each process opened since (not in the table: nobody asks for it) shows up one process at a time.
+  attr.search({ wanted: [2001, 3001], candidates: [100, 200, 300], stopEarly: true });
+  for (const pid of [100, 200, 300]) setFd(pid, '9', `socket:[${pid}9]`);
+  const visited: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    sample(attr, table, [1001, 2001, 3001]);
+    attr.search({ wanted: [1001, 2001, 3001], candidates: [100, 200, 300], stopEarly: true, minVisits: 1, rotation: 'r' });
+    visited.push(attr.stats.pidsVisited);
+  }
+  assert.deepEqual(visited, [1, 1, 1]);
+  assert.deepEqual([attr.ownersOf(1009), attr.ownersOf(2009), attr.ownersOf(3009)], [[100], [200], [300]]);
+});
+
+test('a new socket behind a reused fd number (was a file) is found by the deep pass', () => {
+  addProcess(100, { fds: { '3': 'socket:[1001]', '5': '/var/log/app.log' } });
+  const table = new ProcessTable(root);
+  const attr = new SocketAttributor(root);
+  sample(attr, table, [1001]);
+  attr.search({ wanted: [1001], candidates: [100], stopEarly: true, coversAllProcesses: true });
+  // The file is closed and a socket gets the same number (lowest free fd) between two samples.
+  setFd(100, '5', 'socket:[1005]');
+  sample(attr, table, [1001, 1005]);
+  attr.search({ wanted: [1001, 1005], candidates: [100], stopEarly: true, coversAllProcesses: true });
+  assert.deepEqual(attr.ownersOf(1005), [100]);
+  assert.equal(attr.stats.deepVisits, 1);
+});
+
+test('a socket fd reused for another socket is read again (its old inode left the table)', () => {
+  addProcess(100, { fds: { '3': 'socket:[1001]' } });
+  const table = new ProcessTable(root);
+  const attr = new SocketAttributor(root);
+  sample(attr, table, [1001]);
+  attr.search({ wanted: [1001], candidates: [100], stopEarly: false });
+  setFd(100, '3', 'socket:[1009]');
+  sample(attr, table, [1009]);
+  attr.search({ wanted: [1009], candidates: [100], stopEarly: false });
+  assert.deepEqual(attr.ownersOf(1009), [100]);
+  assert.deepEqual(attr.ownersOf(1001), []);
+  assert.equal(attr.stats.deepVisits, 0);
+});
+
+test('dup and fork: one socket on two fds and in two processes', () => {
+  addProcess(100, { fds: { '3': 'socket:[1001]', '4': 'socket:[1001]' } });
+  addProcess(101, { ppid: 100, fds: { '3': 'socket:[1001]' } });
+  const table = new ProcessTable(root);
+  const attr = new SocketAttributor(root);
+  sample(attr, table, [1001]);
+  attr.search({ wanted: [1001], candidates: [100, 101], stopEarly: false });
+  assert.deepEqual(attr.ownersOf(1001), [100, 101]);
+  closeFd(100, '4');
+  sample(attr, table, [1001]);
+  attr.search({ wanted: [1001], candidates: [100, 101], stopEarly: false });
+  assert.deepEqual(attr.ownersOf(1001), [100, 101], 'fd 3 still holds it');
+  closeFd(100, '3');
+  sample(attr, table, [1001]);
+  attr.search({ wanted: [1001], candidates: [100, 101], stopEarly: false });
+  assert.deepEqual(attr.ownersOf(1001), [101]);
+});
+
+test('a reused pid (new start time) starts with an empty fd cache; an exited process is forgotten', () => {
+  addProcess(100, { start: 1000, fds: { '3': 'socket:[1001]' } });
+  const table = new ProcessTable(root);
+  const attr = new SocketAttributor(root);
+  sample(attr, table, [1001]);
+  attr.search({ wanted: [1001], candidates: [100], stopEarly: false });
+  addProcess(100, { start: 2000, fds: { '3': 'socket:[1001]' } });
+  sample(attr, table, [1001]);
+  assert.deepEqual(attr.ownersOf(1001), [], 'the old process is gone');
+  attr.search({ wanted: [1001], candidates: [100], stopEarly: false });
+  assert.equal(attr.stats.readlinks, 1);
+  rmSync(join(root, '100'), { recursive: true });
+  sample(attr, table, [1001]);
+  assert.deepEqual(attr.ownersOf(1001), []);
+  assert.equal(attr.cachedProcessCount(), 0);
+});
+
+test('unreadable or vanished fd folders leave the owner unknown and never throw; a lost inode is given up', () => {
+  addProcess(100, { fds: { '3': 'socket:[1001]' } });
+  addProcess(200, {});
+  rmSync(join(root, '200', 'fd'), { recursive: true });
+  writeFileSync(join(root, '200', 'fd'), 'not a folder'); // readdir fails (ENOTDIR)
+  addProcess(300, {});
+  rmSync(join(root, '300', 'fd'), { recursive: true }); // ENOENT, as when the process exits mid-sample
+  const table = new ProcessTable(root);
+  const attr = new SocketAttributor(root);
+  sample(attr, table, [1001, 4242]);
+  attr.search({ wanted: [1001, 4242], candidates: [100, 200, 300, 400], stopEarly: true, coversAllProcesses: true });
+  assert.deepEqual(attr.ownersOf(1001), [100]);
+  assert.deepEqual(attr.ownersOf(4242), []);
+  // 4242 was searched for everywhere: the next sample does not list every process again for it.
+  sample(attr, table, [1001, 4242]);
+  attr.search({ wanted: [1001, 4242], candidates: [100, 200, 300], stopEarly: true, coversAllProcesses: true });
+  assert.equal(attr.stats.pidsVisited, 0);
+});
+
+const sock = (local: number, remote: number, inode = 0): SocketRecord => ({
+  state: 'TIME-WAIT',
+  family: 'ipv4',
+  local: { address: '127.0.0.1', port: local },
+  remote: { address: '127.0.0.1', port: remote },
+  inode,
+  uid: 0,
+  recvQ: 0,
+  sendQ: 0,
+  timer: null,
+  owners: [],
+});
+
+test('owner memory: the last owner seen for a 4-tuple, bounded', () => {
+  const memory = new OwnerMemory(2);
+  memory.remember(sock(1, 80, 11), [{ pid: 5, command: 'curl' }], true);
+  assert.deepEqual(memory.recall(sock(1, 80)), { owners: [{ pid: 5, command: 'curl' }], inScope: true });
+  assert.equal(memory.recall(sock(2, 80)), undefined);
+  memory.remember(sock(2, 80, 12), [{ pid: 6, command: 'curl' }], false);
+  memory.remember(sock(3, 80, 13), [{ pid: 7, command: 'curl' }], false);
+  assert.equal(memory.size, 2);
+  assert.equal(memory.recall(sock(1, 80)), undefined, 'the oldest entry went first');
+  memory.ensureCapacity(10);
+  for (let p = 10; p < 30; p++) memory.remember(sock(p, 80, p), [{ pid: p, command: 'x' }], false);
+  assert.equal(memory.size, 20);
+});
