@@ -141,7 +141,9 @@ export class NetNamespace {
   async dispose(): Promise<void> {
     const waits = [...this.children].map((c) => new Promise<void>((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once('exit', () => resolve()))));
     for (const c of this.children) c.kill('SIGKILL');
-    await Promise.race([Promise.all(waits), sleep(5000)]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(waits), new Promise<void>((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer);
     this.disposeSync();
   }
 
