@@ -1,0 +1,102 @@
+// Finds TCP state names in one line of text (a log, pasted `ss`/`netstat` output, code naming TCP_CLOSE_WAIT,
+// a terminal line): the hover provider and the terminal links both ask this module, so they agree.
+import { STATE_ALIASES, stateFromProcCode } from './states';
+import type { TcpState } from './types';
+
+export interface StateMention {
+  /** UTF-16 offsets in the line: [start, end). */
+  start: number;
+  end: number;
+  /** The text as written (`TIME_WAIT`, `06`). */
+  text: string;
+  state: TcpState;
+  /** 'name': a state name or alias; 'proc-st': the `st` hex column of a /proc/net/tcp(6) row. */
+  kind: 'name' | 'proc-st';
+}
+
+/**
+ * A /proc/net/tcp(6) row up to its `st` column: `   0: 0100007F:1F90 00000000:0000 0A ...` (addresses are 8 hex
+ * digits for IPv4, 32 for IPv6, ports 4; see proc_net_tcp in the kernel's Documentation/networking/proc_net_tcp.rst).
+ */
+const PROC_ROW = /^\s*\d+:\s+(?:[0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):[0-9A-Fa-f]{4}\s+(?:[0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):[0-9A-Fa-f]{4}\s+([0-9A-Fa-f]{2})(?=\s|$)/;
+
+/**
+ * Aliases that are also ordinary English words in any letter case: in code and prose they usually mean something
+ * else (`if (state === CLOSED)`, "the shop is CLOSING"), so they count only in a TCP-looking line. STATE_ALIASES
+ * marks its mixed-case spellings (`Listen`, `closed`, `Bound`) as commonWord; the upper-case ones are listed here.
+ */
+const ENGLISH_WORDS = new Set(['LISTEN', 'LISTENING', 'CLOSE', 'CLOSED', 'CLOSING', 'ESTABLISHED', 'BOUND']);
+
+/** Characters that continue a word: a match must not have one of these on either side. */
+const WORD_RUN = /[A-Za-z0-9_-]+/g;
+
+/**
+ * What makes a line look like it is about TCP: an `address:port` as ss, netstat, lsof and logs print it
+ * (IPv4, bracketed IPv6, netstat's bare `:::22`/`::1:631`, `*:*`, `localhost:port`, the /proc hex form), or the word tcp/tcp6.
+ */
+const TCP_CONTEXT = new RegExp(
+  [
+    String.raw`(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}:(?:\d{1,5}|\*)(?!\w)`,
+    String.raw`\[[0-9A-Fa-f:.%\w]*:[0-9A-Fa-f:.%\w]*\]:(?:\d{1,5}|\*)(?!\w)`,
+    String.raw`(?<![\w:])::(?:[0-9A-Fa-f]{1,4}:)*:?\d{1,5}(?![\w:])`,
+    String.raw`(?<![\w.])\*:(?:\d{1,5}|\*)(?!\w)`,
+    String.raw`\blocalhost:\d{1,5}\b`,
+    String.raw`\b(?:[0-9A-F]{8}|[0-9A-F]{32}):[0-9A-F]{4}\b`,
+    String.raw`\btcp6?\b`,
+  ].join('|'),
+  'i',
+);
+
+/** Alias text -> state, for the aliases that can be written as a word (hex codes are read only in /proc rows). */
+const WORD_ALIASES: ReadonlyMap<string, TcpState> = new Map(
+  STATE_ALIASES.filter((a) => /[A-Za-z]/.test(a.alias) && !/^[0-9A-Fa-f]{2}$/.test(a.alias)).map((a) => [a.alias, a.state]),
+);
+
+const COMMON_WORD_ALIASES: ReadonlySet<string> = new Set(STATE_ALIASES.filter((a) => a.commonWord).map((a) => a.alias));
+
+function isEnglishWord(text: string): boolean {
+  return COMMON_WORD_ALIASES.has(text) || ENGLISH_WORDS.has(text.toUpperCase());
+}
+
+/** The `st` code of a /proc/net/tcp(6) row, or undefined when the line is not such a row. */
+export function procRowState(line: string): StateMention | undefined {
+  const m = PROC_ROW.exec(line);
+  if (!m) return undefined;
+  const text = m[1];
+  // 0C (TCP_NEW_SYN_RECV) is a listener's request socket: SYN-RECEIVED; 00 and codes past 0C are no state.
+  const state = stateFromProcCode(text);
+  if (!state) return undefined;
+  const end = m[0].length;
+  return { start: end - 2, end, text, state, kind: 'proc-st' };
+}
+
+/**
+ * Every state mentioned in the line, left to right. A name counts only as a whole word (`TIME_WAITING`, `XESTAB`
+ * do not); an alias that is an ordinary English word (LISTEN, CLOSED, CLOSING, ESTABLISHED...) counts only when
+ * the same line names a different state, holds an `address:port`, or says `tcp`.
+ */
+export function findStateMentions(line: string): StateMention[] {
+  const proc = procRowState(line);
+  if (proc) return [proc];
+
+  const names: StateMention[] = [];
+  for (const m of line.matchAll(WORD_RUN)) {
+    // Hyphens join the parts of `FIN-WAIT-1` but also draw arrows (`SYN-SENT-->`): trim them off the ends.
+    const raw = m[0];
+    const lead = raw.length - raw.replace(/^-+/, '').length;
+    const text = raw.replace(/^-+/, '').replace(/-+$/, '');
+    const state = WORD_ALIASES.get(text);
+    if (!state) continue;
+    const start = (m.index ?? 0) + lead;
+    names.push({ start, end: start + text.length, text, state, kind: 'name' });
+  }
+  if (!names.some((n) => isEnglishWord(n.text))) return names;
+
+  const tcpLine = TCP_CONTEXT.test(line);
+  return names.filter((n) => !isEnglishWord(n.text) || tcpLine || names.some((o) => o.state !== n.state));
+}
+
+/** The mention covering the given character offset (a hover position), if any. */
+export function stateMentionAt(line: string, character: number): StateMention | undefined {
+  return findStateMentions(line).find((m) => character >= m.start && character < m.end);
+}
