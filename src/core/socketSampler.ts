@@ -60,6 +60,9 @@ export interface SamplerStats {
 /** ss arguments: TCP, all states, numeric, timers, details (uid, inode), no header. Never -p (see issue 3). */
 export const SS_ARGS: readonly string[] = ['-tanoeH'];
 
+/** ss arguments to list listeners only, with their inodes: the backlog (Send-Q) that /proc does not show. */
+export const SS_LISTEN_ARGS: readonly string[] = ['-ltneH'];
+
 /** Peer owners are searched for among at most this many non-scope processes per sample; the rest wait their turn. */
 const PEER_SEARCH_BUDGET = 64;
 /** In 'all' mode at least 1/ROTATION_SLICES of the processes are listed every sample, so ownership heals in ~16 samples. */
@@ -85,6 +88,9 @@ export class SocketSampler {
   private readonly processes: ProcessTable;
   private readonly attributor: SocketAttributor;
   private readonly memory = new OwnerMemory();
+  /** LISTEN inode -> backlog, from `ss -ltneH`; -1 when ss did not list it. */
+  private readonly backlogs = new Map<number, number>();
+  private listenBacklogUnavailable = false;
   private queue: Promise<unknown> = Promise.resolve();
   /** Costs of the last sample. */
   lastStats: SamplerStats | null = null;
@@ -164,11 +170,11 @@ export class SocketSampler {
     return { sockets: v4.sockets.concat(v6.sockets), skipped: v4.skipped + v6.skipped };
   }
 
-  private readSs(): Promise<ParseResult> {
+  private readSs(args: readonly string[] = SS_ARGS): Promise<ParseResult> {
     return new Promise((resolve, reject) => {
       execFile(
         this.ssPath,
-        [...SS_ARGS],
+        [...args],
         { encoding: 'latin1', timeout: this.ssTimeoutMs, maxBuffer: this.ssMaxBytes, shell: false, windowsHide: true, env: { ...process.env, LC_ALL: 'C' } },
         (error, stdout, stderr) => {
           if (!error) {
@@ -194,6 +200,30 @@ export class SocketSampler {
     });
   }
 
+  /**
+   * /proc/net/tcp shows a listener's accept queue but not its backlog (get_tcp4_sock prints tx_queue 0 for LISTEN),
+   * which ss reads over netlink. Listeners are few and long-lived, so ask `ss -ltneH` once per new listener and
+   * keep the answer. Without ss the backlog stays 0 (unknown).
+   */
+  private async fillListenBacklogs(sockets: SocketRecord[]): Promise<void> {
+    const listeners = sockets.filter((s) => s.state === 'LISTEN' && s.inode !== 0);
+    const liveListeners = new Set(listeners.map((s) => s.inode));
+    for (const inode of this.backlogs.keys()) if (!liveListeners.has(inode)) this.backlogs.delete(inode);
+    if (!this.listenBacklogUnavailable && listeners.some((s) => !this.backlogs.has(s.inode))) {
+      try {
+        const listed = await this.readSs(SS_LISTEN_ARGS);
+        for (const s of listed.sockets) if (s.state === 'LISTEN' && s.inode !== 0) this.backlogs.set(s.inode, s.sendQ);
+        for (const s of listeners) if (!this.backlogs.has(s.inode)) this.backlogs.set(s.inode, -1);
+      } catch {
+        this.listenBacklogUnavailable = true;
+      }
+    }
+    for (const s of listeners) {
+      const backlog = this.backlogs.get(s.inode);
+      if (backlog !== undefined && backlog >= 0) s.sendQ = backlog;
+    }
+  }
+
   /** CPU time of reaped child processes (ss), from /proc/self/stat cutime + cstime (clock ticks, 100 per s). */
   private childCpuMs(): number {
     try {
@@ -209,9 +239,10 @@ export class SocketSampler {
   private async sampleNow(request: SampleRequest): Promise<ScopedSample> {
     const t0 = performance.now();
     const cpu0 = cpuNowMs();
-    const child0 = this.backend === 'proc' ? 0 : this.childCpuMs();
+    const child0 = this.childCpuMs();
     const takenAt = Date.now();
     const { backend, table } = await this.readTable();
+    if (backend === 'proc') await this.fillListenBacklogs(table.sockets);
     const t1 = performance.now();
     const scope = request.scope;
     const workspace = scope.mode === 'workspace';
@@ -290,7 +321,7 @@ export class SocketSampler {
     }
     const outScopePids = workspace ? [...new Set([...scopePids, ...peerPids])].sort((a, b) => a - b) : [];
     const t4 = performance.now();
-    const childCpu = backend === 'ss' ? Math.max(0, this.childCpuMs() - child0) : 0;
+    const childCpu = Math.max(0, this.childCpuMs() - child0);
     this.lastStats = {
       backend,
       tableRows: table.sockets.length,
