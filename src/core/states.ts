@@ -699,7 +699,8 @@ export function adjacent(from: TcpState, to: TcpState): DiagramEdge | undefined 
 function edgeCost(e: DiagramEdge): number {
   if (e.kind === 'abort') return 3.5;
   if (e.kind === 'linux') return 2.5;
-  return e.typical ? 1 : 2;
+  // 2.25, not 2: two rare hops (SYN-RECEIVED -> FIN-WAIT-1 -> FIN-WAIT-2) must lose to three everyday ones.
+  return e.typical ? 1 : 2.25;
 }
 
 export interface InferPathOptions {

@@ -1,0 +1,420 @@
+// Turns consecutive readings of the socket table into connection lifecycles: opened, changed state, closed.
+// Runs on every sample over up to tens of thousands of rows, so the path for a row that did not change does no
+// string building and no allocation: rows are found by a numeric port-pair key, then compared field by field.
+import type {
+  AddressFamily,
+  Connection,
+  ConnectionId,
+  ConnectionRole,
+  Endpoint,
+  Owner,
+  SocketRecord,
+  StateCounts,
+  TcpState,
+  TrackerEvent,
+} from './types';
+import { emptyCounts, formatEndpoint } from './types';
+import { adjacent, inferPath } from './states';
+
+export interface TrackerOptions {
+  /** History entries kept per connection (oldest dropped first); at least 1. */
+  maxHistory: number;
+  /** How long a closed connection stays visible after it left the socket table, ms. */
+  closedRetentionMs: number;
+  /** How many closed connections are kept at most (the oldest closed are dropped first). */
+  maxClosed: number;
+}
+
+export const DEFAULT_TRACKER_OPTIONS: Readonly<TrackerOptions> = { maxHistory: 32, closedRetentionMs: 10_000, maxClosed: 500 };
+
+/** What one update changed, beyond its events: for building a ModelUpdate without diffing every connection. */
+export interface TrackerChanges {
+  /** Connections opened, closed, or changed in state, owner, inode or queues by the last update (live records). */
+  changed: readonly Connection[];
+  /** Closed connections dropped by the last update (retention time or count) or by setOptions. */
+  removed: readonly ConnectionId[];
+}
+
+/** family + 4-tuple, as text: `ipv4 127.0.0.1:5000 127.0.0.1:80`. Not unique across a 4-tuple's reuse (see ConnectionId). */
+export function connectionKey(family: AddressFamily, local: Endpoint, remote: Endpoint): string {
+  return `${family} ${formatEndpoint(local)} ${formatEndpoint(remote)}`;
+}
+
+interface Tracked {
+  conn: Connection;
+  /** Number of the last update whose sample held this connection's row. */
+  seen: number;
+  /** bucketKey() of its port pair. */
+  bucket: number;
+}
+
+// A socket without a file (inode 0) is either not yet accepted (a request socket, or a child socket waiting in the
+// accept queue: SYN-RECEIVED, ESTABLISHED, or CLOSE-WAIT when the peer closed first) or one that lost its file for
+// good (TIME-WAIT, and orphans in FIN-WAIT-1/2, CLOSING, LAST-ACK after close()). Only the first kind can gain an
+// inode later, when accept() gives it a file.
+function canBeAccepted(state: TcpState): boolean {
+  return state === 'SYN-RECEIVED' || state === 'ESTABLISHED' || state === 'CLOSE-WAIT';
+}
+
+/** The connection ends where it is expected to: these states go to CLOSED by themselves (RFC 9293 Figure 5). */
+function expectedEnd(state: TcpState): boolean {
+  return state === 'TIME-WAIT' || state === 'LAST-ACK' || state === 'CLOSING';
+}
+
+/**
+ * The hops from one observed state to the next. A direct edge of any kind is taken as is (a socket still in the
+ * table in CLOSED after ESTABLISHED was reset); otherwise the diagram's most likely path.
+ */
+function transitionPath(from: TcpState, to: TcpState): readonly TcpState[] {
+  if (from === to) return [from];
+  return adjacent(from, to) ? [from, to] : inferPath(from, to);
+}
+
+/**
+ * A transition that passes through CLOSED or LISTEN, or starts or ends in LISTEN, is not one connection changing
+ * state: the TCB was deleted and the 4-tuple reused (TIME-WAIT -> SYN-SENT), or a listener and a connection share
+ * an address. Linux never turns a listening socket into a connection or back.
+ */
+function isNewIncarnation(path: readonly TcpState[]): boolean {
+  if (path.length < 2) return false;
+  if (path[0] === 'LISTEN' || path[path.length - 1] === 'LISTEN') return true;
+  for (let i = 1; i < path.length - 1; i++) if (path[i] === 'CLOSED' || path[i] === 'LISTEN') return true;
+  return false;
+}
+
+/**
+ * A hash of the port pair that stays a small integer (V8 keeps it unboxed, so no number is allocated per row).
+ * Different pairs may share a bucket; rows are matched on the full address anyway.
+ */
+function bucketKey(localPort: number, remotePort: number): number {
+  return ((localPort << 14) ^ remotePort) & 0x3fffffff;
+}
+
+/** IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`) compare as their IPv4 address. */
+function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+function isWildcard(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
+
+function pickOwner(current: Owner | null, owners: readonly Owner[]): Owner | null {
+  if (owners.length === 0) return current;
+  if (current !== null) {
+    for (const o of owners) if (o.pid === current.pid && o.command === current.command) return current;
+  }
+  const first = owners[0];
+  return first === undefined ? current : { pid: first.pid, command: first.command };
+}
+
+/**
+ * Follows connections across samples.
+ *
+ * Identity: family + 4-tuple + inode. A row matches a live connection with the same family and 4-tuple when the
+ * inodes are equal, when the row has none (it became TIME-WAIT or an orphan: identity and owner carry over), or
+ * when the connection had none yet and may have been accept()ed since. A different inode, or a change of state
+ * that can only happen through CLOSED, is a new connection on a reused 4-tuple: the old one closes, a new one opens.
+ *
+ * The Connection objects handed out are the tracker's own and are updated in place by later updates; copy one to
+ * keep it as it was. `timer` is refreshed on every sample without counting as a change.
+ */
+export class ConnectionTracker {
+  private options: TrackerOptions;
+  private readonly live = new Map<ConnectionId, Tracked>();
+  /** Closed connections in the order they closed (Map keeps insertion order). */
+  private readonly closed = new Map<ConnectionId, Tracked>();
+  /** Live connections by bucketKey(): a number key needs no string built per row. */
+  private readonly buckets = new Map<number, Tracked[]>();
+  private readonly stateCounts: StateCounts = emptyCounts();
+  private updates = 0;
+  private lastTakenAt: number | null = null;
+  private serial = 0;
+  private changed: Connection[] = [];
+  private removed: ConnectionId[] = [];
+  /** Listening ports of the sample being processed: port -> local addresses (mapped IPv6 as IPv4); built on demand. */
+  private listeners: Map<number, string[]> | null = null;
+  private rows: readonly SocketRecord[] = [];
+
+  constructor(options?: Partial<TrackerOptions>) {
+    this.options = ConnectionTracker.validate({ ...DEFAULT_TRACKER_OPTIONS, ...options });
+  }
+
+  private static validate(o: TrackerOptions): TrackerOptions {
+    return {
+      maxHistory: Math.max(1, Math.floor(o.maxHistory)),
+      closedRetentionMs: Math.max(0, o.closedRetentionMs),
+      maxClosed: Math.max(0, Math.floor(o.maxClosed)),
+    };
+  }
+
+  setOptions(o: Partial<TrackerOptions>): void {
+    this.options = ConnectionTracker.validate({ ...this.options, ...o });
+    for (const t of this.live.values()) this.capHistory(t.conn);
+    for (const t of this.closed.values()) this.capHistory(t.conn);
+    this.removed = [];
+    if (this.lastTakenAt !== null) this.evictClosed(this.lastTakenAt);
+  }
+
+  getOptions(): Readonly<TrackerOptions> {
+    return { ...this.options };
+  }
+
+  /** Diffs one sample against the previous one. Events come closed first, then opened and changed, in row order. */
+  update(sample: { takenAt: number; sockets: readonly SocketRecord[] }): TrackerEvent[] {
+    const at = sample.takenAt;
+    const n = ++this.updates;
+    this.lastTakenAt = at;
+    this.changed = [];
+    this.removed = [];
+    this.listeners = null;
+    this.rows = sample.sockets;
+    const closedEvents: TrackerEvent[] = [];
+    const events: TrackerEvent[] = [];
+    const rows = sample.sockets;
+    const liveBefore = this.live.size;
+    let matched = 0;
+
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as SocketRecord;
+      const key = bucketKey(r.local.port, r.remote.port);
+      const bucket = this.buckets.get(key);
+      let match: Tracked | undefined;
+      if (bucket !== undefined) match = this.findMatch(bucket, r, n);
+      if (match === undefined) {
+        this.open(r, key, at, n, events);
+        continue;
+      }
+      match.seen = n;
+      matched++;
+      const c = match.conn;
+      c.timer = r.timer;
+      if (c.state === r.state && (r.inode === 0 || r.inode === c.inode) && c.recvQ === r.recvQ && c.sendQ === r.sendQ && !this.ownerDiffers(c.owner, r.owners)) {
+        continue; // the common case: nothing to do, nothing allocated
+      }
+      this.applyRow(c, r, at, events);
+    }
+
+    // Rows that did not come back: the connection left the table. Every connection live before this sample was
+    // matched to at most one row, so when all were matched there is nothing to look for.
+    if (matched < liveBefore) {
+      for (const t of this.live.values()) {
+        if (t.seen !== n) this.close(t, at, closedEvents);
+      }
+    }
+    this.evictClosed(at);
+    this.rows = [];
+    this.listeners = null;
+    return closedEvents.length === 0 ? events : closedEvents.concat(events);
+  }
+
+  /** Live connections, then retained closed ones (state CLOSED, closedAt set). */
+  connections(): Connection[] {
+    const out: Connection[] = [];
+    for (const t of this.live.values()) out.push(t.conn);
+    for (const t of this.closed.values()) out.push(t.conn);
+    return out;
+  }
+
+  get(id: ConnectionId): Connection | undefined {
+    return (this.live.get(id) ?? this.closed.get(id))?.conn;
+  }
+
+  /** Live connections per state (retained closed connections are not counted). */
+  counts(): StateCounts {
+    return { ...this.stateCounts };
+  }
+
+  /** What the last update (or setOptions) changed besides its events. */
+  lastChanges(): TrackerChanges {
+    return { changed: this.changed, removed: this.removed };
+  }
+
+  /** Live and retained connections held. */
+  get size(): { live: number; closed: number } {
+    return { live: this.live.size, closed: this.closed.size };
+  }
+
+  /** Forgets everything (a scope switch makes a different set of connections). */
+  reset(): void {
+    this.live.clear();
+    this.closed.clear();
+    this.buckets.clear();
+    Object.assign(this.stateCounts, emptyCounts());
+    this.changed = [];
+    this.removed = [];
+    this.lastTakenAt = null;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+
+  private ownerDiffers(owner: Owner | null, owners: readonly Owner[]): boolean {
+    if (owners.length === 0) return false;
+    if (owner === null) return true;
+    for (let i = 0; i < owners.length; i++) {
+      const o = owners[i] as Owner;
+      if (o.pid === owner.pid && o.command === owner.command) return false;
+    }
+    return true;
+  }
+
+  /** The live connection a row belongs to, or undefined when the row is a new connection. */
+  private findMatch(bucket: Tracked[], r: SocketRecord, n: number): Tracked | undefined {
+    let best: Tracked | undefined;
+    let bestScore = 0;
+    for (let i = 0; i < bucket.length; i++) {
+      const t = bucket[i] as Tracked;
+      if (t.seen === n) continue; // already matched to another row of this sample
+      const c = t.conn;
+      if (c.family !== r.family || c.local.address !== r.local.address || c.remote.address !== r.remote.address) continue;
+      if (r.inode !== 0 && c.inode === r.inode) {
+        if (c.state === r.state || !isNewIncarnation(transitionPath(c.state, r.state))) return t;
+        continue;
+      }
+      // No inode to compare: the row lost its file (TIME-WAIT, orphan) or the connection had none yet.
+      const compatible = r.inode === 0 || (c.inode === 0 && canBeAccepted(c.state) && r.state !== 'SYN-SENT');
+      if (!compatible) continue;
+      const score = c.state === r.state ? 2 : 1;
+      if (score <= bestScore) continue;
+      if (score === 1 && isNewIncarnation(transitionPath(c.state, r.state))) continue;
+      best = t;
+      bestScore = score;
+    }
+    return best;
+  }
+
+  private open(r: SocketRecord, key: number, at: number, n: number, events: TrackerEvent[]): void {
+    let id = `${connectionKey(r.family, r.local, r.remote)} #${r.inode}`;
+    if (this.live.has(id) || this.closed.has(id)) id = `${id}.${++this.serial}`;
+    const conn: Connection = {
+      id,
+      family: r.family,
+      local: r.local,
+      remote: r.remote,
+      inode: r.inode,
+      role: this.roleOf(r),
+      owner: pickOwner(null, r.owners),
+      state: r.state,
+      history: [{ state: r.state, since: at, until: null, inferred: false }],
+      openedAt: at,
+      closedAt: null,
+      recvQ: r.recvQ,
+      sendQ: r.sendQ,
+      timer: r.timer,
+    };
+    const t: Tracked = { conn, seen: n, bucket: key };
+    this.live.set(id, t);
+    const bucket = this.buckets.get(key);
+    if (bucket === undefined) this.buckets.set(key, [t]);
+    else bucket.push(t);
+    this.stateCounts[r.state]++;
+    this.changed.push(conn);
+    events.push({ kind: 'opened', at, connection: conn });
+  }
+
+  private applyRow(c: Connection, r: SocketRecord, at: number, events: TrackerEvent[]): void {
+    if (r.inode !== 0 && c.inode === 0) c.inode = r.inode;
+    c.owner = pickOwner(c.owner, r.owners);
+    c.recvQ = r.recvQ;
+    c.sendQ = r.sendQ;
+    this.changed.push(c);
+    if (c.state === r.state) return;
+    const from = c.state;
+    const path = transitionPath(from, r.state);
+    const last = c.history[c.history.length - 1];
+    const msInFrom = last !== undefined && last.state === from ? Math.max(0, at - last.since) : 0;
+    this.enter(c, path, at, false);
+    const hops: { from: TcpState; to: TcpState; inferred: boolean }[] = [];
+    const inferredHops = path.length > 2;
+    for (let i = 0; i + 1 < path.length; i++) hops.push({ from: path[i] as TcpState, to: path[i + 1] as TcpState, inferred: inferredHops });
+    events.push({ kind: 'changed', at, id: c.id, from, to: r.state, path: hops, msInFrom });
+  }
+
+  /**
+   * Moves a connection along `path` (path[0] is its current state): the states between are entered and left at
+   * `at`, marked inferred; the last is entered at `at` and stays current.
+   */
+  private enter(c: Connection, path: readonly TcpState[], at: number, lastInferred: boolean): void {
+    const h = c.history;
+    const last = h[h.length - 1];
+    if (last !== undefined) last.until = at;
+    for (let i = 1; i < path.length - 1; i++) h.push({ state: path[i] as TcpState, since: at, until: at, inferred: true });
+    const to = path[path.length - 1] as TcpState;
+    h.push({ state: to, since: at, until: null, inferred: lastInferred });
+    this.capHistory(c);
+    this.stateCounts[c.state]--;
+    this.stateCounts[to]++;
+    c.state = to;
+  }
+
+  private capHistory(c: Connection): void {
+    const excess = c.history.length - this.options.maxHistory;
+    if (excess > 0) c.history.splice(0, excess);
+  }
+
+  private close(t: Tracked, at: number, events: TrackerEvent[]): void {
+    const c = t.conn;
+    const from = c.state;
+    this.live.delete(c.id);
+    const bucket = this.buckets.get(t.bucket);
+    if (bucket !== undefined) {
+      const i = bucket.indexOf(t);
+      if (i >= 0) bucket.splice(i, 1);
+      if (bucket.length === 0) this.buckets.delete(t.bucket);
+    }
+    const inferred = from !== 'CLOSED' && !expectedEnd(from);
+    if (from !== 'CLOSED') {
+      // A vanished connection most likely took the diagram's way to CLOSED, except through TIME-WAIT, which lasts
+      // 60 s on Linux and would have been seen by a sample.
+      const path = from === 'TIME-WAIT' || from === 'LAST-ACK' ? [from, 'CLOSED' as const] : inferPath(from, 'CLOSED', from === 'CLOSING' ? undefined : { avoid: ['TIME-WAIT'] });
+      this.enter(c, path, at, inferred);
+    } else {
+      const last = c.history[c.history.length - 1];
+      if (last !== undefined) last.until = at;
+    }
+    this.stateCounts.CLOSED--;
+    c.closedAt = at;
+    c.timer = null;
+    this.closed.set(c.id, t);
+    this.changed.push(c);
+    events.push({ kind: 'closed', at, id: c.id, from, inferred });
+  }
+
+  private evictClosed(now: number): void {
+    const { closedRetentionMs, maxClosed } = this.options;
+    for (const [id, t] of this.closed) {
+      // Strictly older than the retention: a connection is visible at least in the update that closed it.
+      const expired = (t.conn.closedAt ?? now) + closedRetentionMs < now;
+      if (!expired && this.closed.size <= maxClosed) break;
+      this.closed.delete(id);
+      this.removed.push(id);
+    }
+  }
+
+  private roleOf(r: SocketRecord): ConnectionRole {
+    if (r.state === 'LISTEN') return 'listener';
+    // The handshake state says it directly; otherwise a connection whose local port is listened on (on its
+    // address or the wildcard) was accepted by that listener.
+    if (r.state === 'SYN-SENT') return 'client';
+    if (r.state === 'SYN-RECEIVED') return 'server';
+    const addresses = this.listenersOf(r.local.port);
+    if (addresses === undefined) return 'client';
+    const local = plainAddress(r.local.address);
+    for (const a of addresses) if (a === local || isWildcard(a)) return 'server';
+    return 'client';
+  }
+
+  private listenersOf(port: number): string[] | undefined {
+    if (this.listeners === null) {
+      const m = new Map<number, string[]>();
+      for (const r of this.rows) {
+        if (r.state !== 'LISTEN') continue;
+        const list = m.get(r.local.port);
+        if (list === undefined) m.set(r.local.port, [plainAddress(r.local.address)]);
+        else list.push(plainAddress(r.local.address));
+      }
+      this.listeners = m;
+    }
+    return this.listeners.get(port);
+  }
+}
