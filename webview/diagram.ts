@@ -1,0 +1,362 @@
+// The SVG state diagram: nodes with live counts, labelled edges, keyboard focus (arrow keys between nodes,
+// a second tab stop for the edges), and the hover/focus tooltip. Tokens are drawn by the Animator into the
+// layer this view exposes.
+import type { DiagramEdge } from '../src/core/states';
+import type { StateCounts, TcpState } from '../src/core/types';
+import { format, type LocalizedStateInfo, type WebviewStrings } from '../src/shared/protocol';
+import { layoutDiagram, neighbourInDirection, type DiagramLayout, type LayoutMode } from './layout';
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}, cls?: string): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (cls) el.setAttribute('class', cls);
+  return el;
+}
+
+function html<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  if (cls) el.className = cls;
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+export interface DiagramContent {
+  strings: WebviewStrings;
+  states: Record<TcpState, LocalizedStateInfo>;
+  edges: readonly DiagramEdge[];
+}
+
+export interface DiagramCallbacks {
+  /** A node was clicked or activated by keyboard. */
+  activateNode(state: TcpState): void;
+}
+
+interface NodeView {
+  g: SVGGElement;
+  countText: SVGTextElement;
+  countBg: SVGRectElement;
+}
+
+interface EdgeView {
+  g: SVGGElement;
+  /** How many tokens are on this edge right now (solid and inferred). */
+  carrying: number;
+  carryingInferred: number;
+}
+
+/** The states in tab order for the keyboard: down the client side, then the server side. */
+const KEY_ORDER: TcpState[] = ['CLOSED', 'SYN-SENT', 'LISTEN', 'SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1', 'CLOSE-WAIT', 'FIN-WAIT-2', 'CLOSING', 'LAST-ACK', 'TIME-WAIT'];
+
+export class DiagramView {
+  readonly element: HTMLElement;
+  readonly svg: SVGSVGElement;
+  /** Where the Animator puts its tokens (above edges, below nothing). */
+  readonly tokenLayer: SVGGElement;
+  private readonly tooltip: HTMLDivElement;
+  private layout!: DiagramLayout;
+  private readonly nodes = new Map<TcpState, NodeView>();
+  private readonly edgeViews = new Map<string, EdgeView>();
+  private counts: StateCounts | null = null;
+  private focusedState: TcpState = 'CLOSED';
+  private focusedEdge = 0;
+  private filter: TcpState | null = null;
+  private warned = new Set<TcpState>();
+  private warnings = new Map<TcpState, string[]>();
+  private tipTarget: Element | null = null;
+  private pathStates = new Set<TcpState>();
+  private pathEdges = new Set<string>();
+  /** Called after a relayout so the animator can drop tokens holding old geometry. */
+  onRelayout: (() => void) | null = null;
+
+  constructor(
+    private content: DiagramContent,
+    private readonly callbacks: DiagramCallbacks,
+  ) {
+    this.element = html('div', 'diagram');
+    this.svg = svg('svg', { role: 'group', focusable: 'false' });
+    this.tokenLayer = svg('g', { 'aria-hidden': 'true' }, 'tokens');
+    this.tooltip = html('div', 'tooltip');
+    this.tooltip.id = 'diagram-tooltip';
+    this.tooltip.setAttribute('role', 'tooltip');
+    this.tooltip.hidden = true;
+    this.element.append(this.svg, this.tooltip);
+    this.element.addEventListener('pointerleave', () => this.hideTip());
+    this.render('wide');
+  }
+
+  get mode(): LayoutMode {
+    return this.layout.mode;
+  }
+
+  get geometry(): DiagramLayout {
+    return this.layout;
+  }
+
+  setContent(content: DiagramContent): void {
+    this.content = content;
+    this.render(this.layout.mode);
+  }
+
+  setMode(mode: LayoutMode): void {
+    if (mode !== this.layout.mode) this.render(mode);
+  }
+
+  private render(mode: LayoutMode): void {
+    const { strings, edges } = this.content;
+    this.layout = layoutDiagram(mode, edges);
+    const L = this.layout;
+    this.svg.replaceChildren();
+    this.nodes.clear();
+    this.edgeViews.clear();
+    this.svg.setAttribute('viewBox', `0 0 ${L.width} ${L.height}`);
+    this.svg.setAttribute('aria-label', strings.diagramLabel);
+    this.svg.setAttribute('class', `diagram-svg mode-${mode}`);
+
+    const defs = svg('defs');
+    for (const k of ['client', 'server', 'both', 'linux', 'abort', 'active', 'path']) {
+      const m = svg('marker', { id: `arrow-${k}`, viewBox: '0 0 10 10', refX: 8, refY: 5, markerUnits: 'userSpaceOnUse', markerWidth: mode === 'wide' ? 10 : 9, markerHeight: mode === 'wide' ? 10 : 9, orient: 'auto-start-reverse' }, `marker marker-${k}`);
+      m.append(svg('path', { d: 'M0,0 L10,5 L0,10 z' }));
+      defs.append(m);
+    }
+    this.svg.append(defs);
+
+    // Column captions: which side of the figure is whose (the legend says it in the narrow layout).
+    if (L.captions) {
+      const captions = svg('g', { 'aria-hidden': 'true' }, 'captions');
+      const left = svg('text', { x: L.captions.client.x, y: L.captions.client.y, 'text-anchor': 'start' }, 'caption caption-client');
+      left.textContent = strings.legendClient;
+      const right = svg('text', { x: L.captions.server.x, y: L.captions.server.y, 'text-anchor': 'end' }, 'caption caption-server');
+      right.textContent = strings.legendServer;
+      captions.append(left, right);
+      this.svg.append(captions);
+    }
+
+    const edgeGroup = svg('g', { role: 'list', 'aria-label': strings.edgesGroupLabel }, 'edges');
+    const labelGroup = svg('g', { 'aria-hidden': 'true' }, 'edge-labels');
+    edges.forEach((e, i) => {
+      const geo = L.edges.get(e.id);
+      if (!geo) return;
+      const cls = `edge kind-${e.kind} path-${e.path}`;
+      const g = svg('g', { role: 'listitem', tabindex: i === this.focusedEdge ? 0 : -1, 'data-edge': e.id, 'aria-label': this.edgeAria(e) }, cls);
+      const marker = e.kind === 'rfc' ? e.path : e.kind;
+      const hit = svg('path', { d: geo.d }, 'edge-hit');
+      const line = svg('path', { d: geo.d, 'marker-end': `url(#arrow-${marker})` }, 'edge-line');
+      g.append(hit, line);
+      const lh = L.labelFontSize * 1.2;
+      const text = svg('text', { x: geo.label.x.toFixed(1), y: (geo.label.y - ((geo.labelLines.length - 1) * lh) / 2).toFixed(1), 'font-size': L.labelFontSize, 'text-anchor': 'middle', 'dominant-baseline': 'central', 'data-edge': e.id }, `edge-label kind-${e.kind} path-${e.path}`);
+      if (geo.labelRotate) text.setAttribute('transform', `rotate(${geo.labelRotate} ${geo.label.x.toFixed(1)} ${geo.label.y.toFixed(1)})`);
+      geo.labelLines.forEach((line, j) => {
+        const span = svg('tspan', { x: geo.label.x.toFixed(1), dy: j === 0 ? 0 : lh.toFixed(1) });
+        span.textContent = line;
+        text.append(span);
+      });
+      labelGroup.append(text);
+      g.addEventListener('pointerenter', () => this.showEdgeTip(e, g));
+      g.addEventListener('focus', () => {
+        this.focusedEdge = i;
+        this.showEdgeTip(e, g);
+      });
+      g.addEventListener('blur', () => this.hideTip());
+      g.addEventListener('keydown', (ev) => this.onEdgeKey(ev, i));
+      text.addEventListener('pointerenter', () => this.showEdgeTip(e, g));
+      edgeGroup.append(g);
+      this.edgeViews.set(e.id, { g, carrying: 0, carryingInferred: 0 });
+    });
+    this.svg.append(edgeGroup, labelGroup);
+    this.svg.append(this.tokenLayer);
+
+    const nodeGroup = svg('g', { role: 'group', 'aria-label': strings.statesGroupLabel }, 'nodes');
+    for (const state of KEY_ORDER) {
+      const box = L.nodes[state];
+      const g = svg('g', { role: 'button', tabindex: state === this.focusedState ? 0 : -1, 'data-state': state, 'aria-pressed': 'false', 'aria-describedby': 'diagram-tooltip', transform: `translate(${box.x},${box.y})` }, 'node');
+      g.append(svg('rect', { x: -box.w / 2, y: -box.h / 2, width: box.w, height: box.h, rx: 6 }, 'node-box'));
+      const name = svg('text', { x: -6, y: 0, 'text-anchor': 'middle', 'dominant-baseline': 'central', 'font-size': L.fontSize }, 'node-name');
+      name.textContent = state;
+      const cw = mode === 'wide' ? 26 : 22;
+      const countBg = svg('rect', { x: box.w / 2 - cw * 0.7, y: -box.h / 2 - 9, width: cw, height: 17, rx: 8.5 }, 'count-bg');
+      const countText = svg('text', { x: box.w / 2 - cw * 0.7 + cw / 2, y: -box.h / 2 - 0.5, 'text-anchor': 'middle', 'dominant-baseline': 'central' }, 'count');
+      countText.textContent = '0';
+      g.append(countBg, countText, name);
+      g.addEventListener('click', () => this.callbacks.activateNode(state));
+      g.addEventListener('pointerenter', () => this.showNodeTip(state, g));
+      g.addEventListener('focus', () => {
+        this.focusedState = state;
+        this.showNodeTip(state, g);
+      });
+      g.addEventListener('blur', () => this.hideTip());
+      g.addEventListener('keydown', (ev) => this.onNodeKey(ev, state));
+      nodeGroup.append(g);
+      this.nodes.set(state, { g, countText, countBg });
+    }
+    this.svg.append(nodeGroup);
+    // Re-apply the live state on the fresh elements.
+    if (this.counts) this.setCounts(this.counts);
+    this.setFilter(this.filter);
+    this.setWarnings(this.warnings);
+    this.setPath(this.pathStates, this.pathEdges);
+    this.onRelayout?.();
+  }
+
+  private edgeAria(e: DiagramEdge): string {
+    const s = this.content.strings;
+    const kind = e.kind === 'linux' ? s.edgeKindLinux : e.kind === 'abort' ? s.edgeKindAbort : s.edgeKindRfc;
+    return `${e.from} → ${e.to}. ${s.event}: ${e.event}. ${s.action}: ${e.action}. ${kind}`;
+  }
+
+  private nodeAria(state: TcpState): string {
+    const n = this.counts ? this.counts[state] : 0;
+    const info = this.content.states[state];
+    return `${state}, ${format(this.content.strings.connectionsInState, n)}. ${info.summary}`;
+  }
+
+  setCounts(counts: StateCounts): void {
+    this.counts = counts;
+    for (const [state, v] of this.nodes) {
+      const n = counts[state];
+      const text = n > 9999 ? `${Math.floor(n / 1000)}k` : String(n);
+      if (v.countText.textContent !== text) {
+        v.countText.textContent = text;
+        v.g.setAttribute('aria-label', this.nodeAria(state));
+      } else if (!v.g.hasAttribute('aria-label')) {
+        v.g.setAttribute('aria-label', this.nodeAria(state));
+      }
+      v.g.classList.toggle('empty', n === 0);
+    }
+    if (this.tipTarget instanceof SVGGElement && this.tipTarget.dataset.state) {
+      this.showNodeTip(this.tipTarget.dataset.state as TcpState, this.tipTarget);
+    }
+  }
+
+  setFilter(state: TcpState | null): void {
+    this.filter = state;
+    for (const [s, v] of this.nodes) {
+      v.g.classList.toggle('filtered', s === state);
+      v.g.setAttribute('aria-pressed', String(s === state));
+    }
+  }
+
+  /** States that have an insight (a CLOSE-WAIT leak...), with the insight texts for the tooltip. */
+  setWarnings(warnings: Map<TcpState, string[]>): void {
+    this.warnings = warnings;
+    this.warned = new Set(warnings.keys());
+    for (const [s, v] of this.nodes) v.g.classList.toggle('warn', this.warned.has(s));
+  }
+
+  /** Highlight a connection's path (its history's states and the edges between them). */
+  setPath(states: Set<TcpState>, edgeIds: Set<string>): void {
+    this.pathStates = states;
+    this.pathEdges = edgeIds;
+    for (const [s, v] of this.nodes) v.g.classList.toggle('on-path', states.has(s));
+    for (const [id, v] of this.edgeViews) {
+      const on = edgeIds.has(id);
+      v.g.classList.toggle('on-path', on);
+    }
+    this.svg.classList.toggle('has-path', edgeIds.size > 0 || states.size > 0);
+  }
+
+  /** Animator hook: an edge carries a token (solid or inferred) or stops carrying one. */
+  edgeActive(id: string, active: boolean, inferred: boolean): void {
+    const v = this.edgeViews.get(id);
+    if (!v) return;
+    const d = active ? 1 : -1;
+    if (inferred) v.carryingInferred = Math.max(0, v.carryingInferred + d);
+    else v.carrying = Math.max(0, v.carrying + d);
+    v.g.classList.toggle('active', v.carrying > 0);
+    v.g.classList.toggle('active-inferred', v.carryingInferred > 0 && v.carrying === 0);
+  }
+
+  nodeElement(state: TcpState): SVGGElement | undefined {
+    return this.nodes.get(state)?.g;
+  }
+
+  focusNode(state: TcpState): void {
+    for (const [s, v] of this.nodes) v.g.setAttribute('tabindex', s === state ? '0' : '-1');
+    this.focusedState = state;
+    this.nodes.get(state)?.g.focus();
+  }
+
+  private onNodeKey(ev: KeyboardEvent, state: TcpState): void {
+    const dirs: Record<string, 'up' | 'down' | 'left' | 'right'> = { ArrowUp: 'up', ArrowDown: 'down', ArrowLeft: 'left', ArrowRight: 'right' };
+    let next: TcpState | null = null;
+    if (dirs[ev.key]) next = neighbourInDirection(this.layout, state, dirs[ev.key]);
+    else if (ev.key === 'Home') next = KEY_ORDER[0];
+    else if (ev.key === 'End') next = KEY_ORDER[KEY_ORDER.length - 1];
+    else if (ev.key === 'Enter' || ev.key === ' ') {
+      ev.preventDefault();
+      this.callbacks.activateNode(state);
+      return;
+    } else if (ev.key === 'Escape') {
+      this.hideTip();
+      return;
+    } else return;
+    ev.preventDefault();
+    if (next) this.focusNode(next);
+  }
+
+  private onEdgeKey(ev: KeyboardEvent, index: number): void {
+    const views = [...this.edgeViews.values()];
+    let next = -1;
+    if (ev.key === 'ArrowDown' || ev.key === 'ArrowRight') next = (index + 1) % views.length;
+    else if (ev.key === 'ArrowUp' || ev.key === 'ArrowLeft') next = (index - 1 + views.length) % views.length;
+    else if (ev.key === 'Home') next = 0;
+    else if (ev.key === 'End') next = views.length - 1;
+    else if (ev.key === 'Escape') {
+      this.hideTip();
+      return;
+    } else return;
+    ev.preventDefault();
+    views.forEach((v, i) => v.g.setAttribute('tabindex', i === next ? '0' : '-1'));
+    views[next].g.focus();
+  }
+
+  private showNodeTip(state: TcpState, anchor: Element): void {
+    const s = this.content.strings;
+    const info = this.content.states[state];
+    const n = this.counts ? this.counts[state] : 0;
+    const box = html('div');
+    const head = html('div', 'tip-title');
+    head.append(html('strong', undefined, state), html('span', 'tip-count', format(s.connectionsInState, n)));
+    box.append(head, html('p', 'tip-summary', info.summary), html('p', 'tip-detail', info.detail));
+    const dl = html('dl');
+    dl.append(html('dt', undefined, s.nextActor), html('dd', 'tip-next', info.nextActor), html('dt', undefined, s.longStay), html('dd', 'tip-long', info.longStay), html('dt', undefined, s.liveCount), html('dd', 'tip-live', String(n)));
+    box.append(dl);
+    for (const w of this.warnings.get(state) ?? []) box.append(html('p', 'tip-warning', w));
+    this.showTip(box, anchor);
+  }
+
+  private showEdgeTip(e: DiagramEdge, anchor: Element): void {
+    const s = this.content.strings;
+    const box = html('div');
+    const kind = e.kind === 'linux' ? s.edgeKindLinux : e.kind === 'abort' ? s.edgeKindAbort : s.edgeKindRfc;
+    const path = e.path === 'client' ? s.pathClient : e.path === 'server' ? s.pathServer : s.pathBoth;
+    box.append(html('div', 'tip-title', `${e.from} → ${e.to}`));
+    const dl = html('dl');
+    dl.append(html('dt', undefined, s.event), html('dd', 'tip-event', e.event), html('dt', undefined, s.action), html('dd', 'tip-action', e.action));
+    box.append(dl, html('p', 'tip-kind', `${kind} · ${path}`));
+    this.showTip(box, anchor);
+  }
+
+  private showTip(content: HTMLElement, anchor: Element): void {
+    this.tipTarget = anchor;
+    this.tooltip.replaceChildren(...content.childNodes);
+    this.tooltip.hidden = false;
+    const host = this.element.getBoundingClientRect();
+    const r = anchor.getBoundingClientRect();
+    const tipW = Math.min(320, host.width - 8);
+    this.tooltip.style.maxWidth = `${tipW}px`;
+    const tr = this.tooltip.getBoundingClientRect();
+    let left = r.left - host.left + r.width / 2 - tr.width / 2;
+    left = Math.max(4, Math.min(left, host.width - tr.width - 4));
+    let top = r.bottom - host.top + 6;
+    if (top + tr.height > host.height && r.top - host.top - tr.height - 6 > 0) top = r.top - host.top - tr.height - 6;
+    this.tooltip.style.left = `${left}px`;
+    this.tooltip.style.top = `${top}px`;
+  }
+
+  hideTip(): void {
+    this.tipTarget = null;
+    this.tooltip.hidden = true;
+  }
+}
