@@ -194,6 +194,11 @@ export interface Insight {
   pid: number | null;
   command: string | null;
   endpoint: Endpoint | null;
+  /**
+   * Which end of the connections `endpoint` is: 'local' (a listener, a server port) or 'remote' (the destination
+   * a client keeps connecting to, for a client's TIME-WAIT storm). Absent means 'local'.
+   */
+  endpointSide?: 'local' | 'remote';
   /** How many sockets show the pattern. */
   count: number;
   /** Age of the oldest socket in the pattern, ms, where time matters (CLOSE-WAIT, SYN-SENT). */
