@@ -205,7 +205,7 @@ export class SamplerHost {
     if (this.disposed) return message;
     if (message.kind === 'sampled') {
       this.failures = 0;
-      this.backoff = nextBackoff(this.backoff, message.stats.sampleCpuMs + message.stats.trackMs, { baseMs: this.baseIntervalMs() });
+      this.backoff = nextBackoff(this.backoff, message.stats.costMs, { baseMs: this.baseIntervalMs() });
       this.options.onSampled(message);
     } else {
       this.failures++;

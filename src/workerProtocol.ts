@@ -75,6 +75,12 @@ export interface SampleStats {
   sampleCpuMs: number;
   /** Diffing into connections, insights and deltas on the worker thread, ms (pure CPU work). */
   trackMs: number;
+  /**
+   * CPU the whole sample cost, ms: the worker thread's busy time (event-loop utilization, which counts its synchronous
+   * /proc reads) plus the CPU of `ss` when that backend ran. What the back-off budgets. Unlike `sampleCpuMs` (process
+   * CPU on Node 20) it does not count what the extension host's main thread did meanwhile.
+   */
+  costMs: number;
   /** The worker thread's kernel thread id (/proc/thread-self), so tests can see the thread is gone after dispose. */
   workerTid: number | null;
 }

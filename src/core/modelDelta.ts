@@ -1,7 +1,7 @@
 // Deltas between the sampler worker and the extension host's model.
-// DeltaEncoder (worker side) remembers what it last sent for each connection and process and sends only what
-// changed; ModelMirror (host side) applies those deltas, so it holds the same connections as the worker's tracker
-// while the host's main thread touches only the changed records.
+// DeltaEncoder (worker side) sends what the tracker changed and the owners' process records the host lacks;
+// ModelMirror (host side) applies those deltas, so it holds the same connections as the worker's tracker while the
+// host's main thread touches only the changed records.
 import type { Connection, ConnectionId, Insight, ModelUpdate, ProcessInfo, StateCounts, TrackerEvent } from './types';
 import { TCP_STATES } from './types';
 
@@ -9,64 +9,6 @@ import { TCP_STATES } from './types';
 export interface ProcessDelta {
   upserted: ProcessInfo[];
   removed: number[];
-}
-
-/**
- * What the host must see change. `timer.remainingMs` is left out on purpose: it changes on every sample for every
- * socket with a timer (all of TIME-WAIT), and sending those would make every update as big as the table. A mirrored
- * connection's remaining time is the one seen when the connection last changed otherwise.
- */
-interface Fingerprint {
-  state: string;
-  role: string;
-  inode: number;
-  ownerPid: number;
-  ownerCommand: string;
-  recvQ: number;
-  sendQ: number;
-  timerKind: string;
-  timerRetransmits: number;
-  historyLength: number;
-  lastSince: number;
-  lastInferred: boolean;
-  closedAt: number;
-}
-
-function fingerprint(c: Connection): Fingerprint {
-  const last = c.history.length > 0 ? c.history[c.history.length - 1] : undefined;
-  return {
-    state: c.state,
-    role: c.role,
-    inode: c.inode,
-    ownerPid: c.owner?.pid ?? -1,
-    ownerCommand: c.owner?.command ?? '',
-    recvQ: c.recvQ,
-    sendQ: c.sendQ,
-    timerKind: c.timer?.kind ?? '',
-    timerRetransmits: c.timer?.retransmits ?? -1,
-    historyLength: c.history.length,
-    lastSince: last?.since ?? -1,
-    lastInferred: last?.inferred ?? false,
-    closedAt: c.closedAt ?? -1,
-  };
-}
-
-function sameFingerprint(a: Fingerprint, b: Fingerprint): boolean {
-  return (
-    a.state === b.state &&
-    a.role === b.role &&
-    a.inode === b.inode &&
-    a.ownerPid === b.ownerPid &&
-    a.ownerCommand === b.ownerCommand &&
-    a.recvQ === b.recvQ &&
-    a.sendQ === b.sendQ &&
-    a.timerKind === b.timerKind &&
-    a.timerRetransmits === b.timerRetransmits &&
-    a.historyLength === b.historyLength &&
-    a.lastSince === b.lastSince &&
-    a.lastInferred === b.lastInferred &&
-    a.closedAt === b.closedAt
-  );
 }
 
 function sameProcess(a: ProcessInfo, b: ProcessInfo): boolean {
@@ -82,8 +24,15 @@ function sameCounts(a: StateCounts, b: StateCounts): boolean {
 export interface EncoderInput {
   at: number;
   events: readonly TrackerEvent[];
-  /** Every connection the tracker holds now (live and recently closed). */
-  connections: Iterable<Connection>;
+  /**
+   * What the tracker changed in this update (ConnectionTracker.lastChanges()): connections opened, closed, or changed
+   * in state, owner, inode or queues, and closed ones dropped. A running timer's countdown is not a change, so a
+   * mirrored connection's `timer.remainingMs` is the one seen when it last changed otherwise.
+   */
+  changed: readonly Connection[];
+  removed: readonly ConnectionId[];
+  /** Every connection the tracker holds: read only for a reset. */
+  all: () => Iterable<Connection>;
   counts: StateCounts;
   insights: readonly Insight[];
   /** Processes known from the current sample, by pid. */
@@ -96,11 +45,14 @@ export interface EncodedDelta {
 }
 
 /**
- * The encoder hands out the tracker's own records: the thread boundary (postMessage's structured clone) detaches
- * them, and nothing else should hold an update.
+ * Turns one tracker update into what crosses to the host: the changed records, the removed ids, and the owners'
+ * process records that are new or changed. It hands out the tracker's own records: the thread boundary
+ * (postMessage's structured clone) detaches them.
  */
 export class DeltaEncoder {
-  private readonly sent = new Map<ConnectionId, Fingerprint>();
+  /** Owner pid of each connection the host holds, and how many connections each pid owns. */
+  private readonly ownerOf = new Map<ConnectionId, number>();
+  private readonly owned = new Map<number, number>();
   private readonly sentProcesses = new Map<number, ProcessInfo>();
   private lastCounts: StateCounts | null = null;
   private lastInsights = '';
@@ -111,38 +63,45 @@ export class DeltaEncoder {
     this.resetPending = true;
   }
 
+  private setOwner(id: ConnectionId, pid: number | undefined): void {
+    const before = this.ownerOf.get(id);
+    if (before === pid) return;
+    if (before !== undefined) {
+      const n = (this.owned.get(before) ?? 1) - 1;
+      if (n > 0) this.owned.set(before, n);
+      else this.owned.delete(before);
+    }
+    if (pid === undefined) {
+      this.ownerOf.delete(id);
+    } else {
+      this.ownerOf.set(id, pid);
+      this.owned.set(pid, (this.owned.get(pid) ?? 0) + 1);
+    }
+  }
+
   encode(input: EncoderInput): EncodedDelta {
     const reset = this.resetPending;
     this.resetPending = false;
+    let changed: Connection[];
+    let removed: ConnectionId[];
     if (reset) {
-      this.sent.clear();
+      this.ownerOf.clear();
+      this.owned.clear();
       this.sentProcesses.clear();
       this.lastCounts = null;
       this.lastInsights = '';
+      changed = [...input.all()];
+      removed = [];
+    } else {
+      removed = [...input.removed];
+      // A connection can close and be dropped in the same update (retention 0, or the count cap): it is removed.
+      const dropped = removed.length > 0 ? new Set(removed) : null;
+      changed = dropped === null ? [...input.changed] : input.changed.filter((c) => !dropped.has(c.id));
     }
+    for (const id of removed) this.setOwner(id, undefined);
+    for (const c of changed) this.setOwner(c.id, c.owner?.pid);
 
-    const changed: Connection[] = [];
-    const seen = new Set<ConnectionId>();
-    const referenced = new Set<number>();
-    for (const c of input.connections) {
-      seen.add(c.id);
-      if (c.owner) referenced.add(c.owner.pid);
-      const fp = fingerprint(c);
-      const before = this.sent.get(c.id);
-      if (before === undefined || !sameFingerprint(before, fp)) {
-        this.sent.set(c.id, fp);
-        changed.push(c);
-      }
-    }
-    const removed: ConnectionId[] = [];
-    if (this.sent.size > seen.size) {
-      for (const id of this.sent.keys()) {
-        if (!seen.has(id)) removed.push(id);
-      }
-      for (const id of removed) this.sent.delete(id);
-    }
-
-    const processes = this.encodeProcesses(referenced, input.processes);
+    const processes = this.encodeProcesses(input.processes);
     const insightsText = JSON.stringify(input.insights);
     const countsChanged = this.lastCounts === null || !sameCounts(this.lastCounts, input.counts);
     const insightsChanged = insightsText !== this.lastInsights;
@@ -153,24 +112,17 @@ export class DeltaEncoder {
     if (!reset && events.length === 0 && changed.length === 0 && removed.length === 0 && !countsChanged && !insightsChanged) {
       return { update: null, processes };
     }
-    const update: ModelUpdate = {
-      at: input.at,
-      events,
-      changed,
-      removed,
-      counts: { ...input.counts },
-      insights: [...input.insights],
-    };
+    const update: ModelUpdate = { at: input.at, events, changed, removed, counts: { ...input.counts }, insights: [...input.insights] };
     if (reset) update.reset = true;
     return { update, processes };
   }
 
-  private encodeProcesses(referenced: ReadonlySet<number>, current: ReadonlyMap<number, ProcessInfo>): ProcessDelta {
+  private encodeProcesses(current: ReadonlyMap<number, ProcessInfo>): ProcessDelta {
     const upserted: ProcessInfo[] = [];
     const removed: number[] = [];
-    for (const pid of referenced) {
+    for (const pid of this.owned.keys()) {
       const info = current.get(pid);
-      // A referenced process missing from this sample (exited; its closed connections linger): keep what was sent.
+      // An owner missing from this sample (exited; its closed connections linger): keep what was sent.
       if (info === undefined) continue;
       const before = this.sentProcesses.get(pid);
       if (before === undefined || !sameProcess(before, info)) {
@@ -180,7 +132,7 @@ export class DeltaEncoder {
       }
     }
     for (const pid of this.sentProcesses.keys()) {
-      if (!referenced.has(pid)) removed.push(pid);
+      if (!this.owned.has(pid)) removed.push(pid);
     }
     for (const pid of removed) this.sentProcesses.delete(pid);
     return { upserted, removed };
@@ -214,10 +166,10 @@ export class ModelMirror {
       const kept = new Set(update.changed.map((c) => c.id));
       removed = [...this.byId.keys()].filter((id) => !kept.has(id));
       this.byId.clear();
-    } else {
-      for (const id of removed) this.byId.delete(id);
     }
+    // Changed before removed: an id in both (closed and dropped in one update) ends up gone.
     for (const c of update.changed) this.byId.set(c.id, c);
+    for (const id of removed) this.byId.delete(id);
     if (update.changed.length > 0 || removed.length > 0 || update.reset) this.list = null;
     this.currentCounts = update.counts;
     this.currentInsights = update.insights;

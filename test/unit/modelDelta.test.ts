@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { DeltaEncoder, ModelMirror } from '../../src/core/modelDelta';
 import type { EncodedDelta } from '../../src/core/modelDelta';
 import { TCP_STATES, emptyCounts } from '../../src/core/types';
-import type { Connection, Insight, ProcessInfo, StateCounts, TcpState } from '../../src/core/types';
+import type { Connection, Insight, ProcessInfo, SocketRecord, StateCounts, TcpState } from '../../src/core/types';
+import { ConnectionTracker } from '../../src/core/tracker';
 
 function connection(id: number, state: TcpState, patch: Partial<Connection> = {}): Connection {
   return {
@@ -41,44 +42,49 @@ function acrossThreads(d: EncodedDelta): EncodedDelta {
   return structuredClone(d);
 }
 
-/** Connections without the one field the encoder leaves out on purpose. */
+/** Connections without the timer: the tracker refreshes it on every sample without calling that a change. */
 function comparable(conns: readonly Connection[]): Connection[] {
   return [...conns]
-    .map((c) => ({ ...c, timer: c.timer ? { ...c.timer, remainingMs: 0 } : null }))
+    .map((c) => ({ ...c, timer: null }))
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
-test('an unchanged table produces no update at all', () => {
+function encodeTable(enc: DeltaEncoder, at: number, table: Connection[], previous: Connection[], processes: Map<number, ProcessInfo> = new Map(), insights: Insight[] = []): EncodedDelta {
+  const before = new Map(previous.map((c) => [c.id, JSON.stringify(c)] as const));
+  const ids = new Set(table.map((c) => c.id));
+  return enc.encode({
+    at,
+    events: [],
+    changed: table.filter((c) => before.get(c.id) !== JSON.stringify(c)),
+    removed: previous.filter((c) => !ids.has(c.id)).map((c) => c.id),
+    all: () => table,
+    counts: countsOf(table),
+    insights,
+    processes,
+  });
+}
+
+test('an update with nothing changed is no update at all; the first one is the full state', () => {
   const enc = new DeltaEncoder();
   const table = [connection(1, 'ESTABLISHED'), connection(2, 'LISTEN')];
   const procs = new Map([[500, proc(500)]]);
-  const first = enc.encode({ at: 1, events: [], connections: table, counts: countsOf(table), insights: [], processes: procs });
+  const first = encodeTable(enc, 1, table, [], procs);
   assert.equal(first.update?.reset, true);
   assert.equal(first.update?.changed.length, 2);
   assert.deepEqual(first.processes.upserted.map((p) => p.pid), [500]);
-  const second = enc.encode({ at: 2, events: [], connections: table, counts: countsOf(table), insights: [], processes: procs });
+  const second = encodeTable(enc, 2, table, table, procs);
   assert.equal(second.update, null);
   assert.deepEqual(second.processes, { upserted: [], removed: [] });
 });
 
-test('a TIME-WAIT timer counting down is not a change; its retransmit count or a queue is', () => {
-  const enc = new DeltaEncoder();
-  const tw = (ms: number, retransmits = 0) => connection(1, 'TIME-WAIT', { timer: { kind: 'timewait', remainingMs: ms, retransmits } });
-  enc.encode({ at: 1, events: [], connections: [tw(59_000)], counts: emptyCounts(), insights: [], processes: new Map() });
-  assert.equal(enc.encode({ at: 2, events: [], connections: [tw(58_000)], counts: emptyCounts(), insights: [], processes: new Map() }).update, null);
-  assert.equal(enc.encode({ at: 3, events: [], connections: [tw(57_000, 1)], counts: emptyCounts(), insights: [], processes: new Map() }).update?.changed.length, 1);
-  const queued = connection(1, 'TIME-WAIT', { timer: { kind: 'timewait', remainingMs: 56_000, retransmits: 1 }, recvQ: 10 });
-  assert.equal(enc.encode({ at: 4, events: [], connections: [queued], counts: emptyCounts(), insights: [], processes: new Map() }).update?.changed.length, 1);
-});
-
-test('a process leaves the delta when no connection refers to it, and changes when its pid is reused', () => {
+test('a process leaves the delta when no connection refers to it, and is sent again when its pid is reused', () => {
   const enc = new DeltaEncoder();
   const a = connection(1, 'ESTABLISHED', { owner: { pid: 500, command: 'node' } });
-  enc.encode({ at: 1, events: [], connections: [a], counts: countsOf([a]), insights: [], processes: new Map([[500, proc(500)]]) });
+  encodeTable(enc, 1, [a], [], new Map([[500, proc(500)]]));
   const reused = { ...proc(500), startTime: 99_999 };
-  const d = enc.encode({ at: 2, events: [], connections: [a], counts: countsOf([a]), insights: [], processes: new Map([[500, reused]]) });
+  const d = encodeTable(enc, 2, [a], [a], new Map([[500, reused]]));
   assert.deepEqual(d.processes.upserted, [reused]);
-  const gone = enc.encode({ at: 3, events: [], connections: [], counts: emptyCounts(), insights: [], processes: new Map([[500, reused]]) });
+  const gone = encodeTable(enc, 3, [], [a], new Map([[500, reused]]));
   assert.deepEqual(gone.processes.removed, [500]);
   assert.deepEqual(gone.update?.removed, [a.id]);
 });
@@ -87,72 +93,91 @@ test('after a reset the mirror reports every connection it had that the new stat
   const enc = new DeltaEncoder();
   const mirror = new ModelMirror(emptyCounts());
   const t1 = [connection(1, 'ESTABLISHED'), connection(2, 'ESTABLISHED')];
-  const d1 = acrossThreads(enc.encode({ at: 1, events: [], connections: t1, counts: countsOf(t1), insights: [], processes: new Map() }));
+  const d1 = acrossThreads(encodeTable(enc, 1, t1, []));
   mirror.apply(d1.update, d1.processes);
   enc.reset();
   const t2 = [connection(2, 'CLOSE-WAIT'), connection(3, 'LISTEN')];
-  const d = acrossThreads(enc.encode({ at: 2, events: [], connections: t2, counts: countsOf(t2), insights: [], processes: new Map() }));
-  const seen = mirror.apply(d.update, d.processes);
+  const d2 = acrossThreads(encodeTable(enc, 2, t2, t1));
+  const seen = mirror.apply(d2.update, d2.processes);
   assert.equal(seen?.reset, true);
   assert.deepEqual(seen?.removed, [t1[0].id]);
   assert.deepEqual(comparable(mirror.connections()), comparable(t2));
 });
 
-// A random walk over a pool of connections: each step opens, closes, changes state, owner, queues, timers and
-// history, and sometimes resets the encoder. After every step the mirror must hold exactly the table.
-const stepArb = fc.record({
-  present: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
-  states: fc.array(fc.constantFrom(...TCP_STATES), { minLength: 12, maxLength: 12 }),
-  owners: fc.array(fc.constantFrom(null, 500, 501, 502), { minLength: 12, maxLength: 12 }),
-  recvQ: fc.array(fc.nat(3), { minLength: 12, maxLength: 12 }),
+// Random socket tables fed to the real tracker: each step, each of a few 4-tuples is absent or present in some state,
+// with its inode, a lost inode (TIME-WAIT, orphans) or a new one (4-tuple reuse), an owner, and queues; a listener
+// comes and goes. After every step the mirror, fed only the cloned deltas, must hold what the tracker holds.
+const SLOTS = 6;
+const slotArb = fc.record({
+  present: fc.boolean(),
+  state: fc.constantFrom(...TCP_STATES.filter((s) => s !== 'LISTEN' && s !== 'CLOSED')),
+  inode: fc.constantFrom('same', 'zero', 'new'),
+  owner: fc.constantFrom(null, 500, 501),
+  recvQ: fc.nat(2),
   timerMs: fc.nat(60_000),
-  historyGrows: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+});
+const stepArb = fc.record({
+  slots: fc.array(slotArb, { minLength: SLOTS, maxLength: SLOTS }),
+  listening: fc.boolean(),
   cwd: fc.constantFrom('/w', '/x'),
-  insight: fc.boolean(),
   reset: fc.boolean(),
 });
 
-test('property: a mirror applying the cloned deltas always equals the encoder\'s table', () => {
+interface Slot {
+  state: TcpState;
+  owner: number | null;
+  recvQ: number;
+  timerMs: number;
+}
+
+function socket(slot: number, s: Slot, inode: number): SocketRecord {
+  return {
+    state: s.state,
+    family: 'ipv4',
+    local: { address: '127.0.0.1', port: 8080 },
+    remote: { address: '127.0.0.1', port: 40000 + slot },
+    inode,
+    uid: 1000,
+    recvQ: s.recvQ,
+    sendQ: 0,
+    timer: s.state === 'TIME-WAIT' ? { kind: 'timewait', remainingMs: s.timerMs, retransmits: 0 } : null,
+    owners: s.owner === null ? [] : [{ pid: s.owner, command: `p${s.owner}` }],
+  };
+}
+
+test('property: a mirror applying the cloned deltas of the real tracker always holds what the tracker holds', () => {
   fc.assert(
-    fc.property(fc.array(stepArb, { minLength: 1, maxLength: 25 }), (steps) => {
+    fc.property(fc.array(stepArb, { minLength: 1, maxLength: 30 }), fc.nat(3), (steps, retention) => {
+      const tracker = new ConnectionTracker({ closedRetentionMs: retention * 1000, maxClosed: 4, maxHistory: 5 });
       const enc = new DeltaEncoder();
       const mirror = new ModelMirror(emptyCounts());
-      const history = new Map<number, Connection['history']>();
-      let at = 1000;
+      const inodes = Array.from({ length: SLOTS }, (_, i) => 1000 + i);
+      let nextInode = 5000;
+      let at = 1_000_000;
       for (const step of steps) {
         at += 1000;
-        if (step.reset && at > 3000) enc.reset();
-        const table: Connection[] = [];
-        for (let i = 0; i < 12; i++) {
-          if (!step.present[i]) continue;
-          const h = history.get(i) ?? [];
-          if (step.historyGrows[i] || h.length === 0) h.push({ state: step.states[i], since: at, until: null, inferred: false });
-          history.set(i, h.slice(-4));
-          const pid = step.owners[i];
-          table.push(
-            connection(i, step.states[i], {
-              owner: pid === null ? null : { pid, command: `p${pid}` },
-              recvQ: step.recvQ[i],
-              history: structuredClone(history.get(i) ?? []),
-              timer: step.states[i] === 'TIME-WAIT' ? { kind: 'timewait', remainingMs: step.timerMs, retransmits: 0 } : null,
-              closedAt: step.states[i] === 'CLOSED' ? at : null,
-            }),
-          );
-        }
-        const processes = new Map([500, 501, 502].map((pid) => [pid, proc(pid, step.cwd)] as const));
-        const insights: Insight[] = step.insight
-          ? [{ kind: 'close-wait-leak', key: 'close-wait-leak|500', connectionIds: [], pid: 500, command: 'p500', endpoint: null, count: 1, oldestMs: at, threshold: 30 }]
-          : [];
-        const d = acrossThreads(enc.encode({ at, events: [], connections: table, counts: countsOf(table), insights, processes }));
+        if (step.reset) enc.reset();
+        const sockets: SocketRecord[] = [];
+        if (step.listening) sockets.push({ ...socket(0, { state: 'LISTEN', owner: 500, recvQ: 0, timerMs: 0 }, 999), remote: { address: '0.0.0.0', port: 0 } });
+        step.slots.forEach((s, i) => {
+          if (!s.present) return;
+          if (s.inode === 'new') inodes[i] = nextInode++;
+          sockets.push(socket(i, s, s.inode === 'zero' ? 0 : inodes[i]));
+        });
+        const events = tracker.update({ takenAt: at, sockets });
+        const changes = tracker.lastChanges();
+        const processes = new Map([500, 501].map((pid) => [pid, proc(pid, step.cwd)] as const));
+        const d = acrossThreads(
+          enc.encode({ at, events, changed: changes.changed, removed: changes.removed, all: () => tracker.connections(), counts: tracker.counts(), insights: [], processes }),
+        );
         mirror.apply(d.update, d.processes);
-        assert.deepEqual(comparable(mirror.connections()), comparable(table));
-        assert.deepEqual(mirror.counts(), countsOf(table));
-        assert.deepEqual(mirror.insights(), insights);
-        const referenced = new Set(table.flatMap((c) => (c.owner ? [c.owner.pid] : [])));
-        assert.equal(mirror.processCount, referenced.size);
-        for (const pid of referenced) assert.deepEqual(mirror.process(pid), processes.get(pid));
+        assert.deepEqual(comparable(mirror.connections()), comparable(tracker.connections()));
+        assert.deepEqual(mirror.counts(), tracker.counts());
+        const owners = new Set(tracker.connections().flatMap((c) => (c.owner ? [c.owner.pid] : [])));
+        assert.equal(mirror.processCount, owners.size);
+        for (const pid of owners) assert.deepEqual(mirror.process(pid), processes.get(pid));
       }
     }),
-    { numRuns: 200 },
+    { numRuns: 300 },
   );
 });

@@ -1,0 +1,233 @@
+// The sampler worker thread (dist/samplerWorker.js): reads the socket table, tracks connections, finds insights, and
+// answers the host with deltas only, so the extension host's main thread handles a few changed records per sample
+// instead of the whole table. It never samples on its own: the host asks (src/samplerHost.ts), one sample at a time.
+import { readFileSync, readlinkSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parentPort } from 'node:worker_threads';
+import { DeltaEncoder } from './core/modelDelta';
+import { computeScopePids } from './core/scope';
+import { SocketSampler } from './core/socketSampler';
+import { ConnectionTracker } from './core/tracker';
+import type { TrackerOptions } from './core/tracker';
+import type { Connection, Insight, ProcessInfo, ScopeMode, ScopedSample } from './core/types';
+import { isHostToWorker } from './workerProtocol';
+import type { HostToWorker, SampleError, SampleErrorCode, WorkerScope, WorkerSettings, WorkerToHost } from './workerProtocol';
+
+const SAMPLER_CODES: ReadonlySet<string> = new Set<SampleErrorCode>(['unsupported-platform', 'no-proc', 'permission', 'ss-missing', 'ss-failed', 'timeout']);
+
+/** Exited debuggees older than this no longer matter for the open-after-exit insight. */
+const EXITED_MEMORY_MS = 60 * 60_000;
+
+/** CPU of this process's reaped children (ss), ms: /proc/self/stat fields 16-17 (cutime, cstime), in USER_HZ = 100 ticks/s. */
+function childCpuMs(): number {
+  try {
+    const text = readFileSync('/proc/self/stat', 'latin1');
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[13]) + Number(f[14])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** This thread's kernel thread id: /proc/thread-self links to `<pid>/task/<tid>`. */
+function kernelThreadId(): number | null {
+  try {
+    const m = /task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function toSampleError(e: unknown): SampleError {
+  if (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' && SAMPLER_CODES.has(e.code)) {
+    return { code: e.code as SampleErrorCode, message: e instanceof Error ? e.message : String(e) };
+  }
+  return { code: 'internal', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+}
+
+function trackerOptionsEqual(a: WorkerSettings, b: WorkerSettings): boolean {
+  return a.tracker.closedRetentionMs === b.tracker.closedRetentionMs && a.tracker.maxClosedConnections === b.tracker.maxClosedConnections;
+}
+
+function trackerOptions(s: WorkerSettings): Partial<TrackerOptions> {
+  return { closedRetentionMs: s.tracker.closedRetentionMs, maxClosed: s.tracker.maxClosedConnections };
+}
+
+export class SamplerPipeline {
+  private settings: WorkerSettings | null = null;
+  private sampler: SocketSampler | null = null;
+  private tracker: ConnectionTracker | null = null;
+  private readonly encoder = new DeltaEncoder();
+  /** Closed connections the tracker dropped outside an update (new retention settings). */
+  private readonly removedBetweenSamples: string[] = [];
+  private mode: ScopeMode | null = null;
+  /**
+   * Processes that joined the workspace scope as a root's descendant (or by their cwd), by pid -> start time.
+   * They stay in scope while they live, even when their root goes: a server started from a terminal or a debuggee's
+   * child outlives its parent, is reparented, and would otherwise drop out of the scope the moment it is orphaned.
+   */
+  private readonly carried = new Map<number, number>();
+  /** Debuggee pids that exited, with when (ms since the epoch). */
+  private readonly exited = new Map<number, number>();
+  private readonly tid = kernelThreadId();
+
+  configure(settings: WorkerSettings): void {
+    const before = this.settings;
+    this.settings = settings;
+    if (before === null || before.backend !== settings.backend || before.ssPath !== settings.ssPath) this.sampler = null;
+    if (this.tracker !== null && before !== null && !trackerOptionsEqual(before, settings)) {
+      // New retention applies to what is held already; what it evicts now goes out with the next update.
+      this.tracker.setOptions(trackerOptions(settings));
+      this.removedBetweenSamples.push(...this.tracker.lastChanges().removed);
+    }
+  }
+
+  markExited(pid: number): void {
+    this.exited.set(pid, Date.now());
+  }
+
+  private resetTracking(): void {
+    this.tracker = null;
+    this.removedBetweenSamples.length = 0;
+    this.encoder.reset();
+  }
+
+  private trackerFor(settings: WorkerSettings): ConnectionTracker {
+    if (this.tracker === null) {
+      this.tracker = new ConnectionTracker(trackerOptions(settings));
+    }
+    return this.tracker;
+  }
+
+  private samplerFor(settings: WorkerSettings): SocketSampler {
+    if (this.sampler === null) this.sampler = new SocketSampler({ backend: settings.backend, ssPath: settings.ssPath });
+    return this.sampler;
+  }
+
+  /** The scope asked for, widened by the processes carried from earlier samples. */
+  private effectiveScope(scope: WorkerScope): WorkerScope {
+    if (scope.mode === 'all') return scope;
+    const roots = new Set(scope.rootPids);
+    for (const pid of this.carried.keys()) roots.add(pid);
+    return { mode: 'workspace', rootPids: [...roots], folders: scope.folders };
+  }
+
+  /**
+   * Remembers the scope's process trees for the next sample (not its loopback peers: those are in scope only while
+   * connected). A carried pid whose start time changed was reused by another process and is dropped.
+   */
+  private carry(requested: WorkerScope, sample: ScopedSample): void {
+    const before = new Map(this.carried);
+    this.carried.clear();
+    if (requested.mode === 'all') return;
+    const alive = new Map(sample.processes.map((p) => [p.pid, p] as const));
+    const roots = [...requested.rootPids];
+    for (const [pid, startTime] of before) if (alive.get(pid)?.startTime === startTime) roots.push(pid);
+    for (const pid of computeScopePids(roots, sample.processes, requested.folders)) {
+      const p = alive.get(pid);
+      if (p !== undefined) this.carried.set(pid, p.startTime);
+    }
+  }
+
+  private insightsFor(_connections: readonly Connection[], _now: number, _settings: WorkerSettings): Insight[] {
+    return []; // computeInsights (src/core/insights.ts) is wired in when it lands
+  }
+
+  async sample(seq: number, requested: WorkerScope, wantSample: boolean): Promise<WorkerToHost> {
+    const settings = this.settings;
+    if (settings === null) return { kind: 'failed', seq, error: { code: 'internal', message: 'sample asked for before any settings' } };
+    if (requested.mode !== this.mode) {
+      // A different scope is a different set of connections: start over rather than report sockets leaving the
+      // scope as closed and sockets entering it as opened.
+      if (this.mode !== null) this.resetTracking();
+      this.mode = requested.mode;
+      this.carried.clear();
+    }
+    const scope = this.effectiveScope(requested);
+    const elu0 = performance.eventLoopUtilization();
+    const child0 = childCpuMs();
+    let sample: ScopedSample;
+    try {
+      sample = await this.samplerFor(settings).sample({ scope });
+    } catch (e) {
+      return { kind: 'failed', seq, error: toSampleError(e) };
+    }
+
+    const started = performance.now();
+    this.carry(requested, sample);
+    const now = Date.now();
+    for (const [pid, at] of this.exited) if (now - at > EXITED_MEMORY_MS) this.exited.delete(pid);
+    const tracker = this.trackerFor(settings);
+    const events = tracker.update(sample);
+    const connections = tracker.connections();
+    const changes = tracker.lastChanges();
+    const insights = this.insightsFor(connections, sample.takenAt, settings);
+    const processes = new Map<number, ProcessInfo>(sample.processes.map((p) => [p.pid, p] as const));
+    const delta = this.encoder.encode({
+      at: sample.takenAt,
+      events,
+      changed: changes.changed,
+      removed: [...this.removedBetweenSamples.splice(0), ...changes.removed],
+      all: () => connections,
+      counts: tracker.counts(),
+      insights,
+      processes,
+    });
+    const trackMs = performance.now() - started;
+    const busyMs = performance.eventLoopUtilization(elu0).active;
+    const costMs = busyMs + (sample.backend === 'ss' ? Math.max(0, childCpuMs() - child0) : 0);
+
+    return {
+      kind: 'sampled',
+      seq,
+      update: delta.update,
+      processes: delta.processes,
+      stats: {
+        takenAt: sample.takenAt,
+        backend: sample.backend,
+        scope: sample.scope,
+        totalSockets: sample.totalSockets,
+        scopedSockets: sample.sockets.length,
+        skippedLines: sample.skippedLines,
+        sampleMs: sample.durationMs,
+        sampleCpuMs: sample.cpuMs,
+        trackMs,
+        costMs,
+        workerTid: this.tid,
+      },
+      sample: wantSample ? sample : null,
+    };
+  }
+}
+
+function serve(): void {
+  const port = parentPort;
+  if (port === null) return; // loaded outside a worker (a test importing SamplerPipeline)
+  const pipeline = new SamplerPipeline();
+  // Messages are handled in order: a sample in progress finishes before the next message is looked at, so settings
+  // never change under a running sample.
+  let chain: Promise<void> = Promise.resolve();
+  port.on('message', (message: unknown) => {
+    if (!isHostToWorker(message)) return;
+    chain = chain.then(() => handle(pipeline, message, port)).catch((e: unknown) => {
+      if (message.kind === 'sample') port.postMessage({ kind: 'failed', seq: message.seq, error: toSampleError(e) } satisfies WorkerToHost);
+    });
+  });
+}
+
+async function handle(pipeline: SamplerPipeline, message: HostToWorker, port: NonNullable<typeof parentPort>): Promise<void> {
+  switch (message.kind) {
+    case 'configure':
+      pipeline.configure(message.settings);
+      return;
+    case 'markExited':
+      pipeline.markExited(message.pid);
+      return;
+    case 'sample':
+      port.postMessage(await pipeline.sample(message.seq, message.scope, message.wantSample) satisfies WorkerToHost);
+      return;
+  }
+}
+
+serve();

@@ -1,0 +1,283 @@
+// The sampler worker thread and its loop (src/samplerHost.ts + dist/samplerWorker.js) in plain Node, against real
+// loopback sockets held by real processes: what the extension host runs, minus VS Code.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { ModelMirror } from '../../src/core/modelDelta';
+import { emptyCounts } from '../../src/core/types';
+import type { Connection, ModelUpdate } from '../../src/core/types';
+import { SamplerHost } from '../../src/samplerHost';
+import type { SampledMessage, SampleError, WorkerScope, WorkerSettings } from '../../src/workerProtocol';
+
+const workerPath = join(__dirname, '..', '..', '..', 'dist', 'samplerWorker.js');
+const hasSs = spawnSync('ss', ['-V']).status === 0;
+
+function settings(backend: WorkerSettings['backend'] = 'proc'): WorkerSettings {
+  return {
+    backend,
+    ssPath: 'ss',
+    tracker: { closedRetentionMs: 10_000, maxClosedConnections: 500 },
+    insights: { closeWaitSeconds: 30, timeWaitPerEndpoint: 200, synSentSeconds: 5 },
+  };
+}
+
+/** Kernel threads of this process. */
+function threadIds(): Set<number> {
+  return new Set(readdirSync('/proc/self/task').map(Number));
+}
+
+/** Direct children of this process (any thread's). */
+function childPids(): number[] {
+  return [...threadIds()].flatMap((tid) => {
+    try {
+      return readFileSync(`/proc/self/task/${tid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** A host wired the way src/model.ts wires it: a mirror fed from the worker's deltas. */
+class Harness {
+  readonly mirror = new ModelMirror(emptyCounts());
+  readonly updates: ModelUpdate[] = [];
+  readonly failures: SampleError[] = [];
+  readonly messages: SampledMessage[] = [];
+  readonly host: SamplerHost;
+  private waiters: { check: () => boolean; resolve: () => void }[] = [];
+
+  constructor(scope: () => WorkerScope, options: { backend?: WorkerSettings['backend']; sampleTimeoutMs?: number; intervalMs?: number } = {}) {
+    this.host = new SamplerHost({
+      workerPath,
+      settings: settings(options.backend),
+      intervalMs: options.intervalMs ?? 200,
+      scope,
+      sampleTimeoutMs: options.sampleTimeoutMs,
+      onSampled: (m) => {
+        this.messages.push(m);
+        const u = this.mirror.apply(m.update, m.processes);
+        if (u) this.updates.push(u);
+        this.wake();
+      },
+      onFailed: (e) => {
+        this.failures.push(e);
+        this.wake();
+      },
+    });
+  }
+
+  private wake(): void {
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.check()) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  /** Resolves when `check` holds after some sample; fails with `what` if it never does within `limitMs`. */
+  until(what: string, check: () => boolean, limitMs = 20_000): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`never happened: ${what}`)), limitMs);
+      this.waiters.push({
+        check,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+
+  find(pred: (c: Connection) => boolean): Connection | undefined {
+    return this.mirror.connections().find(pred);
+  }
+}
+
+/** A Node server in a child process, listening on a loopback port; resolves with the process and the port. */
+async function startServer(script = "const s=require('net').createServer(()=>{}).listen(0,'127.0.0.1',()=>console.log(s.address().port))"): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`server exited early (${code})`)));
+    createInterface({ input: child.stdout as NonNullable<ChildProcess['stdout']> }).once('line', resolve);
+  });
+  return { child, port: Number(line.trim().split(/\s+/).pop()) };
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+function connectTo(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+test('the worker reports a connection the test opens, owned by the right processes, as an opened event', async () => {
+  const server = await startServer();
+  const pid = server.child.pid as number;
+  const h = new Harness(() => ({ mode: 'workspace', rootPids: [pid], folders: [] }));
+  let client: Socket | undefined;
+  try {
+    h.host.setDemand('full');
+    await h.until('the LISTEN socket of the server', () => h.find((c) => c.state === 'LISTEN' && c.local.port === server.port) !== undefined);
+    const listen = h.find((c) => c.state === 'LISTEN' && c.local.port === server.port);
+    assert.equal(listen?.owner?.pid, pid);
+    assert.equal(h.updates[0].reset, true, 'the first update is the full state');
+    assert.equal(h.host.hasWorker, true);
+
+    client = await connectTo(server.port);
+    const clientPort = client.localPort as number;
+    await h.until('both ends of the new connection', () => h.find((c) => c.state === 'ESTABLISHED' && c.local.port === clientPort) !== undefined && h.find((c) => c.state === 'ESTABLISHED' && c.remote.port === clientPort) !== undefined);
+    const accepted = h.find((c) => c.state === 'ESTABLISHED' && c.remote.port === clientPort);
+    const ours = h.find((c) => c.state === 'ESTABLISHED' && c.local.port === clientPort);
+    assert.equal(accepted?.owner?.pid, pid, 'the accepted socket belongs to the server process');
+    assert.equal(ours?.owner?.pid, process.pid, 'the client end is in scope as the loopback peer, owned by this process');
+    const opened = h.updates.flatMap((u) => u.events).filter((e) => e.kind === 'opened');
+    assert.ok(opened.some((e) => e.kind === 'opened' && e.connection.local.port === clientPort), 'an opened event for the client end');
+    assert.equal(h.mirror.process(pid)?.pid, pid, 'the owner\'s process record came with the delta');
+    assert.match(h.mirror.process(pid)?.commandLine.join(' ') ?? '', /createServer/);
+
+    // Sockets outside the scope stay out: a listener of this process that nobody in scope talks to.
+    assert.equal(h.find((c) => c.owner?.pid === process.pid && c.state === 'LISTEN'), undefined);
+  } finally {
+    client?.destroy();
+    await h.host.dispose();
+    await stop(server.child);
+  }
+});
+
+test('a closed connection goes to CLOSED in the mirror, and the whole table never crosses the thread boundary again', async () => {
+  const server = await startServer();
+  const pid = server.child.pid as number;
+  const h = new Harness(() => ({ mode: 'workspace', rootPids: [pid], folders: [] }));
+  try {
+    h.host.setDemand('full');
+    const client = await connectTo(server.port);
+    const clientPort = client.localPort as number;
+    await h.until('the connection', () => h.find((c) => c.local.port === clientPort && c.state === 'ESTABLISHED') !== undefined);
+    const id = h.find((c) => c.local.port === clientPort)?.id as string;
+    const sizeBefore = h.mirror.size;
+    client.destroy();
+    // This side closed first: FIN-WAIT-2 (the server never closes) or, on the way there, FIN-WAIT-1.
+    await h.until('the client end leaving ESTABLISHED', () => h.mirror.connection(id)?.state !== 'ESTABLISHED');
+    const later = h.updates.slice(1);
+    assert.ok(later.every((u) => !u.reset && u.changed.length <= sizeBefore), 'only deltas after the first update');
+    assert.ok(later.some((u) => u.changed.some((c) => c.id === id)), 'the changed connection was sent');
+  } finally {
+    await h.host.dispose();
+    await stop(server.child);
+  }
+});
+
+test('a server orphaned by its parent (the root) stays in scope while it lives', async () => {
+  // The root spawns a detached grandchild server and exits: the grandchild is reparented and no longer a descendant
+  // of any root, like a server started from a debuggee that has ended.
+  const grandchild = "const s=require('net').createServer(()=>{}).listen(0,'127.0.0.1',()=>console.log(process.pid,s.address().port))";
+  const parentScript = `const c=require('child_process').spawn(process.execPath,['-e',${JSON.stringify(grandchild)}],{detached:true,stdio:['ignore','pipe','inherit']});c.stdout.pipe(process.stdout);process.stdin.once('data',()=>process.exit(0));`;
+  const parent = spawn(process.execPath, ['-e', parentScript], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve) => createInterface({ input: parent.stdout as NonNullable<ChildProcess['stdout']> }).once('line', resolve));
+  const [serverPid, port] = line.trim().split(/\s+/).map(Number);
+  const h = new Harness(() => ({ mode: 'workspace', rootPids: parent.exitCode === null ? [parent.pid as number] : [], folders: [] }));
+  try {
+    h.host.setDemand('full');
+    await h.until('the grandchild\'s listener', () => h.find((c) => c.state === 'LISTEN' && c.local.port === port) !== undefined);
+    assert.equal(h.find((c) => c.local.port === port)?.owner?.pid, serverPid);
+    const exited = new Promise((resolve) => parent.once('exit', resolve));
+    parent.stdin?.end('bye');
+    await exited;
+    h.host.markExited(parent.pid as number);
+    const seen = h.messages.length;
+    await h.until('three samples after the root exited', () => h.messages.length >= seen + 3);
+    const listen = h.find((c) => c.state === 'LISTEN' && c.local.port === port);
+    assert.ok(listen, 'the orphaned server is still in scope');
+    assert.equal(listen.closedAt, null);
+  } finally {
+    await h.host.dispose();
+    try {
+      process.kill(serverPid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+test('pause stops sampling and resume restarts it; no demand means no sampling', async () => {
+  const h = new Harness(() => ({ mode: 'workspace', rootPids: [process.pid], folders: [] }));
+  try {
+    h.host.setDemand('full');
+    await h.until('a first sample', () => h.messages.length > 0);
+    h.host.setPaused(true);
+    assert.equal(h.host.running, false);
+    // A sample already asked for may still answer; after that, nothing for several intervals.
+    await new Promise((r) => setTimeout(r, 300));
+    const count = h.messages.length;
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(h.messages.length, count, 'no samples while paused');
+    h.host.setPaused(false);
+    await h.until('a sample after resume', () => h.messages.length > count);
+    h.host.setDemand(null);
+    assert.equal(h.host.running, false);
+    await new Promise((r) => setTimeout(r, 300));
+    const idle = h.messages.length;
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(h.messages.length, idle, 'no samples without demand');
+    // sampleNow still works without demand: the snapshot command.
+    const sample = await h.host.sampleNow();
+    assert.equal(sample.scope, 'workspace');
+    assert.ok(sample.scopePids.includes(process.pid));
+  } finally {
+    await h.host.dispose();
+  }
+});
+
+test('a worker that misses the deadline is replaced, and the failure says so', async () => {
+  // Starting a worker and reading /proc cannot answer within 1 ms: every sample misses its deadline.
+  const h = new Harness(() => ({ mode: 'all' }), { sampleTimeoutMs: 1 });
+  try {
+    h.host.setDemand('full');
+    await h.until('a timeout', () => h.failures.length > 0);
+    assert.equal(h.failures[0].code, 'timeout');
+    assert.equal(h.failures[0].timeoutMs, 1);
+    assert.equal(h.host.hasWorker, false, 'the stuck worker was dropped');
+    assert.equal(h.messages.length, 0);
+  } finally {
+    await h.host.dispose();
+  }
+});
+
+test('dispose leaves no worker thread, child process or timer behind (proc and ss backends)', async (t) => {
+  for (const backend of hasSs ? (['proc', 'ss'] as const) : (['proc'] as const)) {
+    await t.test(backend, async () => {
+      const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      const h = new Harness(() => ({ mode: 'all' }), { backend });
+      h.host.setDemand('full');
+      await h.until('two samples', () => h.messages.length >= 2);
+      const tid = h.messages[h.messages.length - 1].stats.workerTid;
+      assert.equal(h.messages[0].stats.backend, backend);
+      assert.ok(tid !== null && threadIds().has(tid), 'the worker runs in its own kernel thread');
+      await h.host.dispose();
+      assert.equal(existsSync(`/proc/self/task/${tid}`), false, 'the worker thread is gone');
+      assert.equal(h.host.hasWorker, false);
+      assert.deepEqual(childPids(), [], 'no child process (ss) left');
+      assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, timersBefore, 'no timer left');
+      const count = h.messages.length;
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(h.messages.length, count, 'nothing arrives after dispose');
+      await assert.rejects(h.host.sampleNow());
+    });
+  }
+});
