@@ -1,0 +1,124 @@
+// dist/cli.js (tcp-states) run as a program against the real kernel: a child process holds loopback sockets,
+// the CLI reports them; bad arguments exit 2. Needs the bundles (scripts/test.mjs builds them first).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { SnapshotJson } from '../../src/core/snapshot';
+import { TCP_STATES } from '../../src/core/types';
+
+const cli = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
+
+/** Listens on 127.0.0.1, connects to itself once and keeps both ends; on each "cycle" line, opens and closes one more. */
+const HOLDER = String.raw`
+const net = require('net'); const kept = [];
+const srv = net.createServer({ allowHalfOpen: true }, (s) => { kept.push(s); s.on('end', () => s.end()); s.resume(); });
+srv.listen({ host: '127.0.0.1', port: 0 }, () => {
+  const port = srv.address().port;
+  const c = net.connect(port, '127.0.0.1', () => { kept.push(c); process.stdout.write(JSON.stringify({ port, client: c.localPort }) + '\n'); });
+});
+require('readline').createInterface({ input: process.stdin }).on('line', () => {
+  const c = net.connect(srv.address().port, '127.0.0.1', () => setTimeout(() => c.end(), 150));
+  c.resume();
+});
+`;
+
+let holder: ChildProcess;
+let port = 0;
+let clientPort = 0;
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+before(async () => {
+  assert.ok(existsSync(cli), `${cli} is built`);
+  holder = spawn(process.execPath, ['-e', HOLDER], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const first = await new Promise<string>((resolve) => createInterface({ input: holder.stdout! }).once('line', resolve));
+  ({ port, client: clientPort } = JSON.parse(first) as { port: number; client: number });
+});
+
+after(() => {
+  holder?.kill('SIGKILL');
+});
+
+test('snapshot --format json: the documented shape, the held sockets, their owner', async () => {
+  const r = await run(['snapshot', '--format', 'json', '--port', String(port)]);
+  assert.equal(r.code, 0, r.stderr);
+  const json = JSON.parse(r.stdout) as SnapshotJson;
+  assert.deepEqual(Object.keys(json), ['takenAt', 'host', 'backend', 'scope', 'counts', 'sockets']);
+  assert.ok(!Number.isNaN(Date.parse(json.takenAt)));
+  assert.equal(json.scope, 'all');
+  assert.ok(json.backend === 'proc' || json.backend === 'ss');
+  assert.deepEqual(Object.keys(json.counts), [...TCP_STATES]);
+  assert.equal(json.counts.LISTEN, 1);
+  const listener = json.sockets.find((s) => s.state === 'LISTEN')!;
+  assert.deepEqual(listener.local, { address: '127.0.0.1', port });
+  assert.deepEqual(listener.owners, [{ pid: holder.pid, command: 'node' }]);
+  const ends = json.sockets.filter((s) => s.state === 'ESTABLISHED' && (s.local.port === clientPort || s.remote.port === clientPort));
+  assert.equal(ends.length, 2, 'both ends of the connection');
+  for (const e of ends) {
+    assert.deepEqual(Object.keys(e), ['state', 'family', 'local', 'remote', 'inode', 'uid', 'recvQ', 'sendQ', 'timer', 'owners']);
+    assert.equal(e.owners[0].pid, holder.pid);
+    assert.ok(e.inode > 0);
+  }
+  // --port filters: every socket listed touches the port.
+  for (const s of json.sockets) assert.ok(s.local.port === port || s.remote.port === port);
+});
+
+test('snapshot --pid narrows to that process tree; --backend ss --format markdown renders a table', async () => {
+  const mine = await run(['snapshot', '--json', '--pid', String(holder.pid)]);
+  assert.equal(mine.code, 0, mine.stderr);
+  const json = JSON.parse(mine.stdout) as SnapshotJson;
+  assert.equal(json.scope, 'workspace');
+  assert.ok(json.sockets.length >= 3);
+  for (const s of json.sockets) assert.ok(s.owners.length === 0 || s.owners.some((o) => o.pid === holder.pid), JSON.stringify(s));
+  const md = await run(['snapshot', '--backend', 'ss', '--format', 'markdown', '--port', String(port)]);
+  assert.equal(md.code, 0, md.stderr);
+  assert.match(md.stdout, /^# TCP sockets\n/);
+  assert.match(md.stdout, /- \*\*Backend\*\*: ss/);
+  assert.match(md.stdout, new RegExp(`\\| LISTEN \\| \`127\\.0\\.0\\.1:${port}\` \\| \`0\\.0\\.0\\.0:\\*\` \\|`));
+  const text = await run(['snapshot', '--port', String(port)]);
+  assert.equal(text.code, 0);
+  assert.match(text.stdout, new RegExp(`ESTABLISHED +127\\.0\\.0\\.1:${clientPort} +127\\.0\\.0\\.1:${port} .* ${holder.pid} node`));
+});
+
+test('bad arguments: usage on stderr, nothing on stdout, exit 2; --help exits 0', async () => {
+  for (const args of [[], ['snapshot', '--format', 'xml'], ['snapshot', '--pid', 'x'], ['watch', '--interval', '1'], ['bogus']]) {
+    const r = await run(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^tcp-states: .+\n\nUsage:/);
+  }
+  const help = await run(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /tcp-states watch/);
+});
+
+test('watch --json: one JSON line per transition of the connections it sees; SIGINT ends it with 0', async () => {
+  const watch = spawn(process.execPath, [cli, 'watch', '--json', '--interval', '100', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: { from: string; to: string; pid: number | null; local: string; msInFrom: number | null }[] = [];
+  createInterface({ input: watch.stdout! }).on('line', (l) => lines.push(JSON.parse(l)));
+  let stderr = '';
+  watch.stderr!.on('data', (d) => (stderr += d));
+  // Open and close connections until the watcher has reported a full one (its first sample only sets the baseline).
+  const done = () => lines.some((l) => l.to === 'TIME-WAIT' && l.pid === holder.pid);
+  for (let i = 0; i < 60 && !done(); i++) {
+    holder.stdin!.write('cycle\n');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const exit = new Promise<number | null>((resolve) => watch.once('exit', (code) => resolve(code)));
+  watch.kill('SIGINT');
+  assert.equal(await exit, 0, stderr);
+  // The active closer's socket has no file in TIME-WAIT: its owner is the one remembered for the 4-tuple.
+  assert.ok(done(), `a close reached TIME-WAIT with its owner: ${JSON.stringify(lines)}`);
+  assert.ok(lines.some((l) => l.from === 'CLOSED' && l.to === 'ESTABLISHED'));
+  for (const l of lines) assert.ok(TCP_STATES.includes(l.from as never) && TCP_STATES.includes(l.to as never));
+});
