@@ -58,13 +58,6 @@ export function webviewStrings(l10n: Translator): WebviewStrings {
     legendAbort: l10n.t('Abort'),
     legendInferred: l10n.t('Inferred hop'),
     timeout: l10n.t('timer expires'),
-    insights: {
-      'close-wait-leak': l10n.t('{0} sockets wait in CLOSE-WAIT in {1}: the peer has closed, and the application has not called close().'),
-      'time-wait-storm': l10n.t('{0} sockets in TIME-WAIT towards {2}: this side closes first on every connection.'),
-      'syn-sent-stuck': l10n.t('{0} connection attempts stuck in SYN-SENT towards {2}: nothing answers the SYN.'),
-      'accept-queue-full': l10n.t('The accept queue of {2} is full: the server does not call accept() fast enough.'),
-      'open-after-exit': l10n.t('{0} sockets still open after the debugged process {1} exited.'),
-    },
     keyboardHint: l10n.t('Tab to the diagram, arrow keys move between states, Enter filters the list; Tab again reaches the transitions.'),
   };
 }

@@ -1,5 +1,6 @@
 // Wiring only: each feature module registers itself; the modules own their disposables.
 import * as vscode from 'vscode';
+import { registerDiagramView } from './diagramView';
 import { createLog } from './log';
 import { createTcpModel } from './model';
 import type { TcpModelApi } from './modelApi';
@@ -23,6 +24,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   // FEATURE REGISTRATIONS (one line per module, keep in this block)
   const model = createTcpModel(context, log);
   context.subscriptions.push(model);
+  registerDiagramView(context, model, log);
 
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);

@@ -1,5 +1,6 @@
 // The webview's state and its three parts: the diagram, the connections list, and the selected connection's
 // ladder. Host messages arrive already validated (main.ts); this applies them.
+import { insightText } from '../src/core/insights';
 import type { DiagramEdge } from '../src/core/states';
 import type { Connection, ConnectionId, Insight, ModelUpdate, TcpState, TrackerEvent } from '../src/core/types';
 import { TCP_STATES, formatEndpoint } from '../src/core/types';
@@ -232,8 +233,7 @@ export class App {
     for (const i of this.insights) {
       const state = this.insightState(i);
       if (!state) continue;
-      const text = format(this.state.strings.insights[i.kind] ?? i.kind, i.count, i.command ?? '', i.endpoint ? formatEndpoint(i.endpoint) : '');
-      map.set(state, [...(map.get(state) ?? []), text]);
+      map.set(state, [...(map.get(state) ?? []), insightText(i, this.state.locale).title]);
     }
     this.diagram.setWarnings(map);
   }

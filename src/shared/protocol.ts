@@ -4,7 +4,7 @@
 // by the parse functions below before use: the host never trusts the webview, and the webview ignores
 // anything that is not a well-formed host message.
 // Type-only imports: this module carries no runtime dependency but its own validators.
-import type { Connection, ConnectionId, Insight, InsightKind, ModelUpdate, StateCounts, TcpState } from '../core/types';
+import type { Connection, ConnectionId, Insight, ModelUpdate, StateCounts, TcpState } from '../core/types';
 import type { DiagramEdge, Locale } from '../core/states';
 
 /** A state's explanation, already in the UI language (the host picks the locale). */
@@ -77,7 +77,6 @@ export interface WebviewStrings {
   legendAbort: string;
   legendInferred: string;
   timeout: string;
-  insights: Record<InsightKind, string>;
   keyboardHint: string;
 }
 
@@ -169,11 +168,21 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
   }
 }
 
-/** A connection id or a state name, as `tcpStateViewer.showInDiagram` accepts them; undefined for anything else. */
+const MAX_ID = 400;
+
+/**
+ * What `tcpStateViewer.showInDiagram` was given, as a selection: a state name (filter by it), a connection id
+ * (select it), or an object carrying one of those: a tree row (`connectionId`, or a state group's `state`) or a
+ * Connection record (`id` with `history`). Undefined for anything else.
+ */
 export function parseSelectionArgument(arg: unknown): Selection | undefined {
+  const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_ID;
   if (isTcpState(arg)) return { kind: 'state', state: arg };
-  if (typeof arg === 'string' && arg.length > 0 && arg.length <= 400) return { kind: 'connection', id: arg };
-  if (isRecord(arg) && typeof arg.id === 'string' && arg.id.length > 0 && arg.id.length <= 400) return { kind: 'connection', id: arg.id };
+  if (isId(arg)) return { kind: 'connection', id: arg };
+  if (!isRecord(arg)) return undefined;
+  if (isId(arg.connectionId)) return { kind: 'connection', id: arg.connectionId };
+  if (isId(arg.id) && Array.isArray(arg.history)) return { kind: 'connection', id: arg.id };
+  if (isTcpState(arg.state)) return { kind: 'state', state: arg.state };
   return undefined;
 }
 
