@@ -1,9 +1,14 @@
 // Wiring only: each feature module registers itself; the modules own their disposables.
 import * as vscode from 'vscode';
 import { registerDiagramView } from './diagramView';
+import { registerHover } from './hover';
 import { createLog } from './log';
 import { createTcpModel } from './model';
+import { registerStatusBar } from './statusBar';
+import { registerConnectionsTree } from './treeCommands';
 import type { TcpModelApi } from './modelApi';
+import { registerSnapshotCommands } from './snapshotCommands';
+import { registerTerminalLinks } from './terminalLinks';
 
 /** What activate() returns: used by the extension tests. */
 export interface ExtensionApi {
@@ -11,6 +16,8 @@ export interface ExtensionApi {
   activationMs: number;
   /** The live model every view reads. */
   model: TcpModelApi;
+  /** The Connections tree, for the extension tests (read what the view shows, set grouping and filter). */
+  connectionsTree: ReturnType<typeof registerConnectionsTree>;
 }
 
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
@@ -24,11 +31,16 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   // FEATURE REGISTRATIONS (one line per module, keep in this block)
   const model = createTcpModel(context, log);
   context.subscriptions.push(model);
+  const connectionsTree = registerConnectionsTree(context, model, log);
+  registerStatusBar(context, model);
   registerDiagramView(context, model, log);
+  registerSnapshotCommands(context, model, log);
+  registerHover(context, model, log);
+  registerTerminalLinks(context, log);
 
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, model };
+  return { activationMs, model, connectionsTree };
 }
 
 export function deactivate(): void {
