@@ -580,7 +580,6 @@ const COMPACT_NAMES: ReadonlyMap<string, TcpState> = (() => {
   return m;
 })();
 
-// Longest first, so MIB_TCP_STATE_ wins over TCP_.
 const NAME_PREFIXES = ['MIBTCPSTATE', 'TCPSTATE', 'TCPS', 'TCP', 'STATE'];
 
 /**
@@ -592,15 +591,14 @@ export function normalizeState(name: string): TcpState | undefined {
   const byCode = stateFromProcCode(trimmed);
   if (byCode) return byCode;
   if (!/^[A-Za-z][A-Za-z0-9_\- ]*$/.test(trimmed)) return undefined;
-  let compact = trimmed.toUpperCase().replace(/[-_ ]/g, '');
+  const compact = trimmed.toUpperCase().replace(/[-_ ]/g, '');
   const direct = COMPACT_NAMES.get(compact);
   if (direct) return direct;
+  // Each prefix on its own: TCP_SYN_SENT also starts with "TCPS" (BSD's TCPS_ prefix).
   for (const prefix of NAME_PREFIXES) {
-    if (compact.startsWith(prefix) && compact.length > prefix.length) {
-      compact = compact.slice(prefix.length);
-      const found = COMPACT_NAMES.get(compact);
-      if (found) return found;
-    }
+    if (!compact.startsWith(prefix)) continue;
+    const found = COMPACT_NAMES.get(compact.slice(prefix.length));
+    if (found) return found;
   }
   return undefined;
 }
@@ -697,6 +695,9 @@ export function adjacent(from: TcpState, to: TcpState): DiagramEdge | undefined 
  * three-hop passive close (ESTABLISHED -> CLOSE-WAIT -> LAST-ACK -> CLOSED) but less than four everyday hops.
  */
 function edgeCost(e: DiagramEdge): number {
+  // Linux never takes these two with a socket: a listening socket cannot connect(), and a reset half-open
+  // connection is a request socket that is simply dropped; the listener it hung from never left LISTEN.
+  if ((e.from === 'LISTEN' && e.to === 'SYN-SENT') || (e.from === 'SYN-RECEIVED' && e.to === 'LISTEN')) return 4;
   if (e.kind === 'abort') return 3.5;
   if (e.kind === 'linux') return 2.5;
   // 2.25, not 2: two rare hops (SYN-RECEIVED -> FIN-WAIT-1 -> FIN-WAIT-2) must lose to three everyday ones.

@@ -116,6 +116,9 @@ function pickOwner(current: Owner | null, owners: readonly Owner[]): Owner | nul
  * when the connection had none yet and may have been accept()ed since. A different inode, or a change of state
  * that can only happen through CLOSED, is a new connection on a reused 4-tuple: the old one closes, a new one opens.
  *
+ * Ids are `family local remote #inode/serial` (the inode first seen, 0 for a request socket or TIME-WAIT seen
+ * first), never reused by the same tracker.
+ *
  * The Connection objects handed out are the tracker's own and are updated in place by later updates; copy one to
  * keep it as it was. `timer` is refreshed on every sample without counting as a change.
  */
@@ -284,8 +287,9 @@ export class ConnectionTracker {
   }
 
   private open(r: SocketRecord, key: number, at: number, n: number, events: TrackerEvent[]): void {
-    let id = `${connectionKey(r.family, r.local, r.remote)} #${r.inode}`;
-    if (this.live.has(id) || this.closed.has(id)) id = `${id}.${++this.serial}`;
+    // The serial makes an id unique for the tracker's whole life: a 4-tuple (with or without an inode) comes back,
+    // and a view may still hold the id of its last incarnation.
+    const id = `${connectionKey(r.family, r.local, r.remote)} #${r.inode}/${++this.serial}`;
     const conn: Connection = {
       id,
       family: r.family,
