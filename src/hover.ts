@@ -163,6 +163,8 @@ async function stateFromArgument(arg: unknown, model: TcpModelApi): Promise<TcpS
 async function showState(arg: unknown, model: TcpModelApi, log: vscode.LogOutputChannel): Promise<void> {
   const state = await stateFromArgument(arg, model);
   if (!state) return;
+  // The tree's filter command takes the filter text as its argument (src/treeCommands.ts).
+  await vscode.commands.executeCommand('tcpStateViewer.filter', `state:${state}`);
   await vscode.commands.executeCommand(`${CONNECTIONS_VIEW_ID}.focus`);
   log.info(`showState ${state}`);
 }
