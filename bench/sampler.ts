@@ -17,10 +17,17 @@
 // and the sampler sees exactly the farm; otherwise it uses the host's loopback and says so.
 //   node out/bench/sampler.js [--sizes 1000,10000,50000] [--host]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { Worker } from 'node:worker_threads';
+import { ModelMirror } from '../src/core/modelDelta';
+import { SETTINGS } from '../src/core/settings';
+import { emptyCounts, type BackendName } from '../src/core/types';
+import { SamplerPipeline } from '../src/samplerWorker';
+import { isWorkerToHost, type HostToWorker, type WorkerSettings, type WorkerToHost } from '../src/workerProtocol';
 import { NetNamespace, netnsSupport, sleep } from '../test/common/netns';
 
 const args = process.argv.slice(2);
@@ -63,27 +70,33 @@ export interface Cost {
 }
 
 /**
- * Runs `once` repeatedly (at least minReps, then until minWallMs passed or maxReps) and returns per-rep means.
- * Child CPU is counted in whole ticks, so small costs need many reps: minWallMs keeps the rounding under ~1 %.
+ * Runs `once` repeatedly (at least minReps, then until minWallMs of measured time or maxReps) and returns per-rep
+ * means. `prepare` runs before each rep, outside the measurement (the farm's churn). Child CPU is counted in whole
+ * ticks, so small costs need many reps: minWallMs keeps the rounding to a few percent.
  */
-export async function measure(once: () => unknown, opts: { minReps?: number; maxReps?: number; minWallMs?: number } = {}): Promise<Cost> {
+export async function measure(
+  once: () => unknown,
+  opts: { minReps?: number; maxReps?: number; minWallMs?: number; prepare?: () => Promise<void> } = {},
+): Promise<Cost> {
   const minReps = opts.minReps ?? 3;
   const maxReps = opts.maxReps ?? 400;
   const minWallMs = opts.minWallMs ?? 1500;
-  const w0 = performance.now();
-  const s0 = selfCpuMs();
-  const c0 = childrenCpuMs();
   let reps = 0;
-  while (reps < minReps || (reps < maxReps && performance.now() - w0 < minWallMs)) {
+  let wall = 0;
+  let self = 0;
+  let child = 0;
+  while (reps < minReps || (reps < maxReps && wall < minWallMs)) {
+    if (opts.prepare) await opts.prepare();
+    const w0 = performance.now();
+    const s0 = selfCpuMs();
+    const c0 = childrenCpuMs();
     await once();
+    wall += performance.now() - w0;
+    self += selfCpuMs() - s0;
+    child += childrenCpuMs() - c0;
     reps++;
   }
-  return {
-    reps,
-    wallMs: (performance.now() - w0) / reps,
-    selfCpuMs: (selfCpuMs() - s0) / reps,
-    childCpuMs: (childrenCpuMs() - c0) / reps,
-  };
+  return { reps, wallMs: wall / reps, selfCpuMs: self / reps, childCpuMs: child / reps };
 }
 
 /** Runs `ss` with fixed arguments, no shell, output read and dropped (as a caller that parses it would read it). */
@@ -141,6 +154,18 @@ class SocketFarm {
     }
   }
 
+  /** Closes and reopens `pairs` connections, spread over the children (each closed client end goes to TIME-WAIT). */
+  async churn(pairs: number): Promise<void> {
+    const per = Math.ceil(pairs / this.children.length);
+    await Promise.all(
+      this.children.map(async (child) => {
+        child.proc.stdin!.write(`churn ${per}\n`);
+        const reply = await child.lines.next();
+        if (reply.done || !String(reply.value).startsWith('ok')) throw new Error(`socket farm child ${child.proc.pid}: ${reply.value}`);
+      }),
+    );
+  }
+
   async dispose(): Promise<void> {
     await Promise.all(
       this.children.map(
@@ -167,6 +192,8 @@ interface Row {
   /** Which CPU figure counts for this row: in-process + children (our pipeline) or the child alone (ss). */
   cpuMs: number;
   note?: string;
+  /** Whether comparing with ss makes sense (not for the main thread's share). */
+  ratio: boolean;
 }
 
 function fmt(n: number): string {
@@ -180,7 +207,7 @@ function printTable(rows: Row[]): void {
   for (const r of rows) {
     const p = rows.find((x) => x.sockets === r.sockets && x.what === '`ss -tanp`');
     const t = rows.find((x) => x.sockets === r.sockets && x.what === '`ss -tan`');
-    const ratio = (base: Row | undefined): string => (base && base.cpuMs > 0 ? `${(r.cpuMs / base.cpuMs).toFixed(2)}x` : '');
+    const ratio = (base: Row | undefined): string => (r.ratio && base && base.cpuMs > 0 ? `${(r.cpuMs / base.cpuMs).toFixed(2)}x` : '');
     out.push(`| ${r.sockets} | ${r.rows} | ${r.what}${r.note ? ` (${r.note})` : ''} | ${r.cost.reps} | ${fmt(r.cost.wallMs)} | ${fmt(r.cpuMs)} | ${ratio(p)} | ${ratio(t)} |`);
   }
   console.log(out.join('\n'));
@@ -199,10 +226,123 @@ function tableRows(): number {
 
 // ---------------------------------------------------------------------------------------------------------
 
+/** The extension's defaults (package.json, src/core/settings.ts), with a fixed backend. */
+function workerSettings(backend: BackendName, maxClosed = SETTINGS.maxClosedConnections.default): WorkerSettings {
+  return {
+    backend,
+    ssPath: SS,
+    tracker: { closedRetentionMs: SETTINGS.closedRetentionSeconds.default * 1000, maxClosedConnections: maxClosed },
+    insights: {
+      closeWaitSeconds: SETTINGS.closeWaitSeconds.default,
+      timeWaitPerEndpoint: SETTINGS.timeWaitPerEndpoint.default,
+      synSentSeconds: SETTINGS.synSentSeconds.default,
+    },
+  };
+}
+
+/** Where the time of our pipeline goes, per sample (wall ms, from the pipeline's own stats). */
+interface Breakdown {
+  samples: number;
+  sampleMs: number;
+  trackMs: number;
+  changed: number;
+}
+
+/**
+ * The sampler worker's per-sample work, run on this thread: SamplerPipeline (src/samplerWorker.ts) reads the
+ * table, parses it, attributes sockets, updates the tracker, computes insights and encodes the delta.
+ */
+function pipelineSampler(pipeline: SamplerPipeline, breakdown: Breakdown): () => Promise<void> {
+  let seq = 0;
+  return async () => {
+    const m = await pipeline.sample(++seq, { mode: 'all' }, false);
+    if (m.kind === 'failed') throw new Error(`sample failed: ${m.error.code}: ${m.error.message}`);
+    breakdown.samples++;
+    breakdown.sampleMs += m.stats.sampleMs;
+    breakdown.trackMs += m.stats.trackMs;
+    breakdown.changed += m.update?.changed.length ?? 0;
+  };
+}
+
+/**
+ * The real sampler worker (dist/samplerWorker.js) driven with the real protocol, and what the extension host's
+ * model does with each answer (ModelMirror.apply, src/model.ts). The main thread's busy time per sample is the
+ * event loop's active time from posting the request to having applied the answer: the structured-clone
+ * deserialization of the message, the handler and the apply.
+ */
+class WorkerDriver {
+  private readonly worker: Worker;
+  private readonly mirror = new ModelMirror(emptyCounts());
+  private seq = 0;
+  lastChanged = 0;
+
+  private constructor(path: string) {
+    this.worker = new Worker(path);
+  }
+
+  /** A worker that is running and configured (its start-up is not part of any sample's cost). */
+  static async start(path: string, settings: WorkerSettings): Promise<WorkerDriver> {
+    const d = new WorkerDriver(path);
+    await new Promise<void>((resolve, reject) => {
+      d.worker.once('online', resolve);
+      d.worker.once('error', reject);
+    });
+    d.configure(settings);
+    return d;
+  }
+
+  configure(settings: WorkerSettings): void {
+    this.worker.postMessage({ kind: 'configure', settings } satisfies HostToWorker);
+  }
+
+  /** One sample; resolves with the main thread's active ms. */
+  async sample(): Promise<number> {
+    const seq = ++this.seq;
+    const elu0 = performance.eventLoopUtilization();
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (m: unknown): void => {
+        if (!isWorkerToHost(m) || m.seq !== seq) return;
+        this.worker.off('message', onMessage);
+        const message: WorkerToHost = m;
+        if (message.kind === 'failed') return reject(new Error(`worker sample failed: ${message.error.code}: ${message.error.message}`));
+        this.lastChanged = this.mirror.apply(message.update, message.processes)?.changed.length ?? 0;
+        resolve();
+      };
+      this.worker.on('message', onMessage);
+      this.worker.postMessage({ kind: 'sample', seq, scope: { mode: 'all' }, wantSample: false } satisfies HostToWorker);
+    });
+    return performance.eventLoopUtilization(elu0).active;
+  }
+
+  get connections(): number {
+    return this.mirror.size;
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+async function measureMain(driver: WorkerDriver, opts: { reps: number; prepare?: () => Promise<void> | void }): Promise<{ cost: Cost; changed: number }> {
+  let active = 0;
+  let changed = 0;
+  let wall = 0;
+  for (let i = 0; i < opts.reps; i++) {
+    await opts.prepare?.();
+    const w0 = performance.now();
+    active += await driver.sample();
+    wall += performance.now() - w0;
+    changed += driver.lastChanged;
+  }
+  return { cost: { reps: opts.reps, wallMs: wall / opts.reps, selfCpuMs: active / opts.reps, childCpuMs: 0 }, changed: changed / opts.reps };
+}
+
 async function inner(where: string): Promise<void> {
   console.log(`# sampler benchmark, ${new Date().toISOString()}`);
   console.log(`machine: ${machine()}`);
   console.log(`sockets: ${where}\n`);
+  const workerPath = join(__dirname, '..', '..', 'dist', 'samplerWorker.js');
+  if (!existsSync(workerPath)) throw new Error(`${workerPath} is missing: run node scripts/build.mjs --tests first`);
   const farm = new SocketFarm();
   const rows: Row[] = [];
   try {
@@ -210,17 +350,61 @@ async function inner(where: string): Promise<void> {
       const t0 = Date.now();
       await farm.grow(n);
       await sleep(300);
-      const tableSize = tableRows();
-      console.error(`[bench] ${farm.sockets} sockets held by ${farm.pids.length} processes, ${tableSize} table rows (set up in ${Date.now() - t0} ms)`);
-      const add = (what: string, cost: Cost, cpuMs: number, note?: string): void => {
-        rows.push({ sockets: n, rows: tableSize, what, cost, cpuMs, note });
+      console.error(`[bench] ${farm.sockets} sockets held by ${farm.pids.length} processes (set up in ${Date.now() - t0} ms)`);
+      // 1 % of the connections close and reopen between samples in the churn runs.
+      const churnPairs = Math.max(5, Math.round(n / 200));
+      const churn = (): Promise<void> => farm.churn(churnPairs);
+      const add = (what: string, cost: Cost, cpuMs: number, tableSize: number, note?: string, ratio = true): void => {
+        rows.push({ sockets: n, rows: tableSize, what, cost, cpuMs, note, ratio });
         console.error(`[bench] ${n}: ${what}${note ? ` (${note})` : ''}: wall ${fmt(cost.wallMs)} ms, CPU ${fmt(cpuMs)} ms, ${cost.reps} reps`);
       };
 
+      let size = tableRows();
       const tan = await measure(() => runSs(['-tan']));
-      add('`ss -tan`', tan, tan.childCpuMs);
+      add('`ss -tan`', tan, tan.childCpuMs, size);
       const tanp = await measure(() => runSs(['-tanp']), { minWallMs: 3000 });
-      add('`ss -tanp`', tanp, tanp.childCpuMs);
+      add('`ss -tanp`', tanp, tanp.childCpuMs, size);
+
+      for (const backend of ['proc', 'ss'] as const) {
+        const pipeline = new SamplerPipeline();
+        pipeline.configure(workerSettings(backend));
+        const cold = { samples: 0, sampleMs: 0, trackMs: 0, changed: 0 };
+        const first = await measure(pipelineSampler(pipeline, cold), { minReps: 1, maxReps: 1 });
+        add(`pipeline, ${backend}`, first, first.selfCpuMs + first.childCpuMs, size, 'first sample');
+        const steady = { samples: 0, sampleMs: 0, trackMs: 0, changed: 0 };
+        const cost = await measure(pipelineSampler(pipeline, steady));
+        add(`pipeline, ${backend}`, cost, cost.selfCpuMs + cost.childCpuMs, size, `steady: sample ${fmt(steady.sampleMs / steady.samples)} + track ${fmt(steady.trackMs / steady.samples)} ms`);
+        const churned = { samples: 0, sampleMs: 0, trackMs: 0, changed: 0 };
+        const churnCost = await measure(pipelineSampler(pipeline, churned), { prepare: churn });
+        size = tableRows();
+        add(`pipeline, ${backend}`, churnCost, churnCost.selfCpuMs + churnCost.childCpuMs, size, `${churnPairs * 2} sockets closed + ${churnPairs * 2} opened per sample; ${fmt(churned.changed / churned.samples)} connections changed`);
+      }
+
+      const driver = await WorkerDriver.start(workerPath, workerSettings('proc'));
+      try {
+        await driver.sample(); // the first answer carries the whole table: measured below as "reset"
+        const reps = n >= 50_000 ? 4 : 8;
+        const steady = await measureMain(driver, { reps });
+        add('host main thread', steady.cost, steady.cost.selfCpuMs, size, `steady, ${fmt(steady.changed)} changed per sample`, false);
+        const churned = await measureMain(driver, { reps, prepare: churn });
+        size = tableRows();
+        add('host main thread', churned.cost, churned.cost.selfCpuMs, size, `churn, ${fmt(churned.changed)} changed per sample`, false);
+      } finally {
+        await driver.terminate();
+      }
+      // The first answer of a new worker holds every connection (a reset, as after a restart or a scope switch).
+      let active = 0;
+      let wall = 0;
+      let sent = 0;
+      for (let i = 0; i < 3; i++) {
+        const fresh = await WorkerDriver.start(workerPath, workerSettings('proc'));
+        const w0 = performance.now();
+        active += await fresh.sample();
+        wall += performance.now() - w0;
+        sent += fresh.lastChanged;
+        await fresh.terminate();
+      }
+      add('host main thread', { reps: 3, wallMs: wall / 3, selfCpuMs: active / 3, childCpuMs: 0 }, active / 3, size, `reset, ${fmt(sent / 3)} connections sent`, false);
     }
   } finally {
     await farm.dispose();
@@ -239,7 +423,8 @@ async function main(): Promise<void> {
   // Re-run this script inside a fresh namespace; delete it whatever happens.
   const ns = NetNamespace.create('tcpsv-bench');
   try {
-    const [cmd, argv] = ns.argv(process.execPath, [__filename, ...args]);
+    // execArgv carries node flags through (--cpu-prof to see where a sample's time goes).
+    const [cmd, argv] = ns.argv(process.execPath, [...process.execArgv, __filename, ...args]);
     const child = spawn(cmd, argv, { stdio: 'inherit', env: { ...process.env, TCPSV_BENCH_NETNS: ns.name } });
     const deadline = setTimeout(() => {
       console.error(`[bench] still running after ${DEADLINE_MS / 1000} s: stopping it`);
