@@ -372,10 +372,8 @@ export class ConnectionTracker {
       // 60 s on Linux and would have been seen by a sample.
       const path = from === 'TIME-WAIT' || from === 'LAST-ACK' ? [from, 'CLOSED' as const] : inferPath(from, 'CLOSED', from === 'CLOSING' ? undefined : { avoid: ['TIME-WAIT'] });
       this.enter(c, path, at, inferred);
-    } else {
-      const last = c.history[c.history.length - 1];
-      if (last !== undefined) last.until = at;
     }
+    // A socket already CLOSED in the table (reset, failed connect) stays in its observed CLOSED entry.
     this.stateCounts.CLOSED--;
     c.closedAt = at;
     c.timer = null;
