@@ -228,7 +228,7 @@ export function insightText(i: Insight, locale: Locale): { title: string; detail
               '可以复用连接（keep-alive、连接池），或者让对方先关闭。',
           }
         : {
-            title: remote ? `${i.count} TIME-WAIT sockets towards ${endpoint}` : `${i.count} TIME-WAIT sockets on ${endpoint}`,
+            title: `${plural(i.count, 'TIME-WAIT socket', 'TIME-WAIT sockets')} ${remote ? 'towards' : 'on'} ${endpoint}`,
             detail:
               `More than ${i.threshold}: this side closes first on every request. Each TIME-WAIT socket stays for 60 s on Linux` +
               (remote ? ', and together they can use up the ephemeral ports towards one destination. ' : '. ') +
