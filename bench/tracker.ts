@@ -7,7 +7,9 @@
 //   - churn 1%: 1% of the connections changed state (ESTABLISHED -> TIME-WAIT, with the inode going to 0),
 //     0.5% closed and 0.5% opened;
 //   - first: the first sample, every row a new connection.
-// Prints time per sample (median of the repeats) and, for steady, per unchanged row. Asserts nothing about time.
+// Prints time per sample (median of the repeats) and, for steady, per unchanged row: CPU time of this process
+// (process.cpuUsage, so a machine busy with other work does not inflate it; GC threads count), and wall time.
+// Asserts nothing about time.
 //   node out/bench/tracker.js [--sizes 10000,50000] [--repeats 30]
 import { performance } from 'node:perf_hooks';
 import { ConnectionTracker } from '../src/core/tracker';
@@ -73,6 +75,26 @@ function sampleOf(rows: readonly Row[]): SocketRecord[] {
   return out;
 }
 
+/** CPU ms of this process so far. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+interface Timing {
+  wall: number[];
+  cpu: number[];
+}
+
+function timed<T>(into: Timing, f: () => T): T {
+  const c0 = cpuMs();
+  const t0 = performance.now();
+  const result = f();
+  into.wall.push(performance.now() - t0);
+  into.cpu.push(cpuMs() - c0);
+  return result;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] as number;
@@ -99,36 +121,33 @@ function churn(rows: Row[], round: number, nextInode: { v: number }): void {
 function bench(size: number): void {
   const rows = makeRows(size);
   const tracker = new ConnectionTracker();
-  let t0 = performance.now();
-  tracker.update({ takenAt: 0, sockets: sampleOf(rows) });
-  const firstMs = performance.now() - t0;
+  const first: Timing = { wall: [], cpu: [] };
+  const firstSockets = sampleOf(rows);
+  timed(first, () => tracker.update({ takenAt: 0, sockets: firstSockets }));
 
   let at = 1000;
-  const steady: number[] = [];
+  const steady: Timing = { wall: [], cpu: [] };
   for (let i = 0; i < REPEATS; i++) {
     const sockets = sampleOf(rows);
-    t0 = performance.now();
-    const events = tracker.update({ takenAt: (at += 1000), sockets });
-    steady.push(performance.now() - t0);
+    const events = timed(steady, () => tracker.update({ takenAt: (at += 1000), sockets }));
     if (events.length !== 0) throw new Error(`an unchanged sample produced ${events.length} events`);
   }
 
-  const churned: number[] = [];
+  const churned: Timing = { wall: [], cpu: [] };
   const nextInode = { v: 10_000_000 };
   let changedEvents = 0;
   for (let i = 0; i < REPEATS; i++) {
     churn(rows, i, nextInode);
     const sockets = sampleOf(rows);
-    t0 = performance.now();
-    changedEvents += tracker.update({ takenAt: (at += 1000), sockets }).length;
-    churned.push(performance.now() - t0);
+    changedEvents += timed(churned, () => tracker.update({ takenAt: (at += 1000), sockets })).length;
   }
 
-  const steadyMs = median(steady);
+  const ms = (xs: number[]) => median(xs).toFixed(2).padStart(7);
+  const perRow = (xs: number[]) => ((median(xs) * 1000) / size).toFixed(3);
   console.log(
-    `${String(size).padStart(6)} rows  steady ${steadyMs.toFixed(2).padStart(7)} ms/sample  ` +
-      `${((steadyMs * 1000) / size).toFixed(3)} µs/unchanged row  |  churn 1% ${median(churned).toFixed(2).padStart(7)} ms/sample ` +
-      `(${Math.round(changedEvents / REPEATS)} events)  |  first sample ${firstMs.toFixed(1)} ms`,
+    `${String(size).padStart(6)} rows | steady: cpu ${ms(steady.cpu)} ms, ${perRow(steady.cpu)} µs/unchanged row; ` +
+      `wall ${ms(steady.wall)} ms, ${perRow(steady.wall)} µs/row | churn 1% (${Math.round(changedEvents / REPEATS)} events): ` +
+      `cpu ${ms(churned.cpu)} ms, wall ${ms(churned.wall)} ms | first sample: cpu ${ms(first.cpu)} ms`,
   );
 }
 

@@ -46,6 +46,12 @@ interface Tracked {
   seen: number;
   /** bucketKey() of its port pair. */
   bucket: number;
+  // The identity, copied out of conn so matching a row reads one object (the hot loop is memory-bound at 50k rows).
+  family: AddressFamily;
+  localAddress: string;
+  remoteAddress: string;
+  localPort: number;
+  remotePort: number;
 }
 
 // A socket without a file (inode 0) is either not yet accepted (a request socket, or a child socket waiting in the
@@ -268,8 +274,9 @@ export class ConnectionTracker {
     for (let i = 0; i < bucket.length; i++) {
       const t = bucket[i] as Tracked;
       if (t.seen === n) continue; // already matched to another row of this sample
+      if (t.localPort !== r.local.port || t.remotePort !== r.remote.port || t.family !== r.family) continue;
+      if (t.localAddress !== r.local.address || t.remoteAddress !== r.remote.address) continue;
       const c = t.conn;
-      if (c.family !== r.family || c.local.address !== r.local.address || c.remote.address !== r.remote.address) continue;
       if (r.inode !== 0 && c.inode === r.inode) {
         if (c.state === r.state || !isNewIncarnation(transitionPath(c.state, r.state))) return t;
         continue;
@@ -306,7 +313,16 @@ export class ConnectionTracker {
       sendQ: r.sendQ,
       timer: r.timer,
     };
-    const t: Tracked = { conn, seen: n, bucket: key };
+    const t: Tracked = {
+      conn,
+      seen: n,
+      bucket: key,
+      family: r.family,
+      localAddress: r.local.address,
+      remoteAddress: r.remote.address,
+      localPort: r.local.port,
+      remotePort: r.remote.port,
+    };
     this.live.set(id, t);
     const bucket = this.buckets.get(key);
     if (bucket === undefined) this.buckets.set(key, [t]);
