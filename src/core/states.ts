@@ -362,14 +362,15 @@ export const STATE_INFO: Record<TcpState, StateInfo> = {
         'The side that closed first gets here after it has received the peer\'s FIN and sent the last ACK of ' +
         'the close. It waits so that, if that ACK is lost, the peer\'s retransmitted FIN can be acknowledged ' +
         'again, and so that delayed segments of this connection die out before the same addresses and ports ' +
-        'carry a new one. RFC 9293 asks for 2 × MSL; Linux uses a fixed 60 s (TCP_TIMEWAIT_LEN) that no sysctl ' +
-        'changes: not "MSL = 60 s, so 120 s". The socket is then a small timewait entry with no file ' +
+        'carry a new one. RFC 9293 asks for 2 × MSL; Linux uses a fixed 60 s (TCP_TIMEWAIT_LEN, compiled into the ' +
+        'kernel; net.ipv4.tcp_fin_timeout is a different timer and does not change it): not "MSL = 60 s, so 120 s". The socket is then a small timewait entry with no file ' +
         'descriptor, so no process owns it.',
       'zh-cn':
         '先关闭的一方在收到对方的 FIN、并发出挥手的最后一个 ACK 之后进入这个状态。等待的原因有两个：' +
         '如果这个 ACK 丢了，对方会重发 FIN，本端还能再次确认；同时让这个连接在网络中迟到的报文全部消失，' +
         '避免干扰之后使用相同地址和端口的新连接。RFC 9293 要求等待 2 × MSL；Linux 则固定等待 60 秒' +
-        '（TCP_TIMEWAIT_LEN），任何 sysctl 都改不了——并不是“MSL 为 60 秒、等待 120 秒”。' +
+        '（TCP_TIMEWAIT_LEN，编译在内核里；net.ipv4.tcp_fin_timeout 是另一个计时器，改不了它）——' +
+        '并不是“MSL 为 60 秒、等待 120 秒”。' +
         '此时套接字只是一个很小的 timewait 记录，没有文件描述符，因此不属于任何进程。',
     },
     nextActor: {
