@@ -50,6 +50,14 @@ function commandLink(title: string, command: string, state: TcpState): string {
   return `[${title}](command:${command}?${encodeURIComponent(JSON.stringify([state]))})`;
 }
 
+/**
+ * Plain text as Markdown. MarkdownString.appendText would also turn every space into `&nbsp;`, which keeps long
+ * explanations from wrapping in the hover; escaping the punctuation Markdown reacts to is enough.
+ */
+function plain(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~$]/g, '\\$&').replace(/\r?\n/g, ' ');
+}
+
 /** Markdown inline code for a string of the diagram's labels (no backticks in them). */
 function code(text: string): string {
   return `\`${text.replace(/`/g, "'")}\``;
@@ -96,13 +104,13 @@ export function stateHoverMarkdown(mention: StateMention, model: TcpModelApi, lo
         ? ` (${code(mention.text)})`
         : '';
   md.appendMarkdown(`**${state}**${spelled} — `);
-  md.appendText(info.summary[locale]);
+  md.appendMarkdown(plain(info.summary[locale]));
   md.appendMarkdown('\n\n');
-  md.appendText(info.detail[locale]);
+  md.appendMarkdown(plain(info.detail[locale]));
   md.appendMarkdown(`\n\n**${vscode.l10n.t('Next to act:')}** `);
-  md.appendText(info.nextActor[locale]);
+  md.appendMarkdown(plain(info.nextActor[locale]));
   md.appendMarkdown(`\n\n**${vscode.l10n.t('If it lasts:')}** `);
-  md.appendText(info.longStay[locale]);
+  md.appendMarkdown(plain(info.longStay[locale]));
 
   const incoming = DIAGRAM_EDGES.filter((e) => e.to === state);
   const outgoing = DIAGRAM_EDGES.filter((e) => e.from === state);
@@ -114,7 +122,7 @@ export function stateHoverMarkdown(mention: StateMention, model: TcpModelApi, lo
   }
 
   md.appendMarkdown('\n\n');
-  md.appendText(liveCountText(model, state, now));
+  md.appendMarkdown(plain(liveCountText(model, state, now)));
   md.appendMarkdown(
     `\n\n${commandLink(`$(type-hierarchy) ${vscode.l10n.t('Show in diagram')}`, HOVER_COMMANDS.showInDiagram, state)}` +
       ` · ${commandLink(`$(list-tree) ${vscode.l10n.t('Show those sockets')}`, HOVER_COMMANDS.showState, state)}`,

@@ -14,15 +14,26 @@ function text(content: vscode.MarkdownString | vscode.MarkedString): string {
   return content.value;
 }
 
-/** Our hovers at the position: those whose text carries a state's summary. */
-async function stateHovers(doc: vscode.TextDocument, position: vscode.Position): Promise<{ state: TcpState; markdown: string; range?: vscode.Range }[]> {
+/** Markdown with its backslash escapes removed (MarkdownString.appendText escapes punctuation). */
+function unescape(markdown: string): string {
+  return markdown.replace(/\\([!-/:-@[-`{-~])/g, '$1');
+}
+
+interface StateHover {
+  state: TcpState;
+  /** The hover's Markdown, unescaped. */
+  markdown: string;
+  range?: vscode.Range;
+}
+
+/** Our hovers at the position: those that start with a state name in bold and carry that state's summary. */
+async function stateHovers(doc: vscode.TextDocument, position: vscode.Position): Promise<StateHover[]> {
   const hovers = (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, position)) ?? [];
-  const out: { state: TcpState; markdown: string; range?: vscode.Range }[] = [];
+  const out: StateHover[] = [];
   for (const h of hovers) {
-    const markdown = h.contents.map(text).join('\n');
-    for (const [state, info] of Object.entries(STATE_INFO) as [TcpState, (typeof STATE_INFO)[TcpState]][]) {
-      if (markdown.includes(info.summary[locale].slice(0, 20)) && markdown.includes(`**${state}**`)) out.push({ state, markdown, range: h.range });
-    }
+    const markdown = unescape(h.contents.map(text).join('\n'));
+    const state = /^\*\*([A-Z12-]+)\*\*/.exec(markdown)?.[1] as TcpState | undefined;
+    if (state && state in STATE_INFO && markdown.includes(STATE_INFO[state].summary[locale])) out.push({ state, markdown, range: h.range });
   }
   return out;
 }
@@ -77,7 +88,7 @@ describe('hover on state names', function () {
     const [h] = await stateHovers(doc, new vscode.Position(0, 1));
     assert.ok(h);
     const count = api.model.counts().ESTABLISHED;
-    assert.match(h.markdown, new RegExp(`\\b${count}\\b`));
+    assert.match(h.markdown, new RegExp(`: ${count} (in|个处于) ESTABLISHED`));
   });
 
   it('explains the st column of a /proc/net/tcp row', async () => {

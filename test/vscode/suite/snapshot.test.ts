@@ -2,6 +2,7 @@
 // counts them, the JSON variant has the CLI's shape (checked against the real CLI), Compare opens a diff editor.
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -36,7 +37,9 @@ async function holdSockets(): Promise<Held> {
   const ended = new Promise<void>((resolve) => serverSide.once('end', resolve));
   serverSide.resume();
   clients[2].end();
-  await ended; // the server has read the FIN: its socket is in CLOSE-WAIT, the client's in FIN-WAIT-2
+  await ended; // the server has read the FIN: its socket is in CLOSE-WAIT
+  // The client leaves FIN-WAIT-1 when the server's ACK of the FIN arrives, which Linux may delay a little.
+  await untilProcState(clients[2].localPort ?? 0, '05');
   return {
     port,
     async close() {
@@ -44,6 +47,17 @@ async function holdSockets(): Promise<Held> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Waits until /proc/net/tcp shows the socket with this local port in the given `st` state (include/net/tcp_states.h). */
+async function untilProcState(localPort: number, st: string): Promise<void> {
+  const port = localPort.toString(16).toUpperCase().padStart(4, '0');
+  for (let i = 0; i < 500; i++) {
+    const rows = readFileSync('/proc/net/tcp', 'utf8').split('\n');
+    if (rows.some((r) => r.trim().split(/\s+/)[1]?.endsWith(`:${port}`) && r.trim().split(/\s+/)[3] === st)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`local port ${localPort} never reached st ${st}`);
 }
 
 /** Rows of the document's per-state tables that involve the port, by the state heading above them. */
