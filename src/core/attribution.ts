@@ -4,14 +4,14 @@
 // between two samples a second apart. So each process's fd table is cached (keyed by pid + start time, so a reused
 // pid starts afresh), and a visit to a process lists its fd folder and readlinks only:
 //   - fd numbers not in the cache (opened since the last visit),
-//   - fds cached as a socket whose inode has left the socket table (the number may have been reused).
+//   - fds cached as a TCP socket whose inode has just left the socket table (the number may have been reused).
 // A closed fd disappears from the listing and its ownership is forgotten.
 // One case the listing cannot reveal: a number that was a file/pipe last time and is a socket now (Linux hands out
 // the lowest free number, so this is common in busy servers). A socket that is new in the table and still unowned
-// after a pass triggers a *deep* pass, which readlinks every fd of the candidates until it is found.
+// after a pass triggers a *deep* pass, which readlinks again the candidates' fds cached as anything but a live TCP
+// socket (few: most fds of a busy server are its TCP sockets) until it is found.
 // Synchronous fs, like processes.ts: this runs in a worker thread; sync calls are several times cheaper.
 import { readdirSync, readlinkSync } from 'node:fs';
-import { socketTupleKey } from './scope';
 import type { Owner, SocketRecord } from './types';
 
 interface FdTable {
@@ -41,6 +41,12 @@ export interface SearchOptions {
   rotation?: string;
   /** The candidates are every process on the machine: inodes still unowned after a complete pass are given up on. */
   coversAllProcesses?: boolean;
+  /**
+   * Search only for wanted inodes that are new since the previous sample. For a search among a few processes
+   * (the workspace's) where most sockets belong to others: an old unowned socket is not theirs, or it was found
+   * when it was new, or when the process first joined the candidates (first-seen processes are always listed).
+   */
+  onlyFresh?: boolean;
 }
 
 export interface AttributionStats {
@@ -68,6 +74,7 @@ function errorCode(e: unknown): string | undefined {
 export class SocketAttributor {
   private readonly tables = new Map<number, FdTable>();
   private readonly ownersByInode = new Map<number, Set<number>>();
+  private readonly sortedOwners = new Map<number, readonly number[]>();
   private live: ReadonlySet<number> = new Set();
   private previousLive: ReadonlySet<number> = new Set();
   private readonly givenUp = new Set<number>();
@@ -96,8 +103,22 @@ export class SocketAttributor {
 
   /** Pids known to hold the inode, ascending. */
   ownersOf(inode: number): number[] {
-    const set = this.ownersByInode.get(inode);
-    return set ? [...set].sort((a, b) => a - b) : [];
+    return [...(this.ownerPids(inode) ?? [])];
+  }
+
+  /**
+   * Pids known to hold the inode, ascending, or undefined. The same array is returned until the owners change,
+   * so callers can cache what they derive from it (keyed by the array).
+   */
+  ownerPids(inode: number): readonly number[] | undefined {
+    let sorted = this.sortedOwners.get(inode);
+    if (sorted === undefined) {
+      const set = this.ownersByInode.get(inode);
+      if (set === undefined) return undefined;
+      sorted = [...set].sort((a, b) => a - b);
+      this.sortedOwners.set(inode, sorted);
+    }
+    return sorted;
   }
 
   hasOwner(inode: number): boolean {
@@ -113,7 +134,9 @@ export class SocketAttributor {
   search(options: SearchOptions): void {
     const unknown = new Set<number>();
     for (const inode of options.wanted) {
-      if (inode !== 0 && this.live.has(inode) && !this.hasOwner(inode) && !this.givenUp.has(inode)) unknown.add(inode);
+      if (inode === 0 || !this.live.has(inode) || this.hasOwner(inode) || this.givenUp.has(inode)) continue;
+      if (options.onlyFresh && this.previousLive.has(inode)) continue;
+      unknown.add(inode);
     }
     const found = (inode: number) => unknown.delete(inode);
     const candidates = options.candidates.filter((pid) => this.processes.has(pid));
@@ -132,7 +155,8 @@ export class SocketAttributor {
     let rotated = 0;
     for (const pid of order) {
       if (visited >= maxPids) break;
-      if (options.stopEarly && unknown.size === 0 && visited >= minVisits) break;
+      // Processes never listed are always listed (within maxPids): a new root may hold sockets opened long ago.
+      if (options.stopEarly && unknown.size === 0 && visited >= minVisits && !firstSeen.has(pid)) break;
       this.visit(pid, false, found);
       visited++;
       if (!firstSeen.has(pid)) rotated++;
@@ -141,7 +165,7 @@ export class SocketAttributor {
     const complete = visited >= order.length;
     if (!complete || unknown.size === 0) return;
 
-    // A socket new in this sample that no listing found may sit behind a reused fd number: readlink everything.
+    // A socket new in this sample that no listing found may sit behind a reused fd number (was not a socket).
     const fresh = new Set<number>();
     for (const inode of unknown) if (!this.previousLive.has(inode)) fresh.add(inode);
     if (fresh.size > 0) {
@@ -159,7 +183,10 @@ export class SocketAttributor {
     if (options.coversAllProcesses) for (const inode of unknown) this.givenUp.add(inode);
   }
 
-  /** Lists the process's fds and updates its cached table; `deep` readlinks every fd, not only new ones. */
+  /**
+   * Lists the process's fds and updates its cached table in place. Readlinks new fd numbers and socket fds whose
+   * TCP socket just left the table; `deep` re-reads every fd not cached as a live TCP socket.
+   */
   private visit(pid: number, deep: boolean, found: (inode: number) => void): void {
     const startTime = this.processes.get(pid)?.startTime ?? 0;
     let table = this.tables.get(pid);
@@ -179,44 +206,62 @@ export class SocketAttributor {
     }
     this.stats.pidsVisited++;
     this.stats.fdsListed += names.length;
-    const old = table.fds;
-    const next = new Map<string, number>();
-    const held = new Set<number>();
+    const fds = table.fds;
+    /** Inodes this process may have stopped holding (an fd closed or re-pointed). */
+    let released: number[] | null = null;
+    let listedKnown = 0;
     for (const name of names) {
-      const cached = old.get(name);
+      const cached = fds.get(name);
+      if (cached !== undefined) listedKnown++;
       let inode: number;
-      if (cached !== undefined && !deep && (cached === 0 || this.live.has(cached))) {
+      // Re-read a cached socket fd when its TCP socket just left the table (the number may have been reused);
+      // a socket that was never in the TCP table (unix, UDP) keeps its inode, like a file, until a deep pass.
+      const stale = cached === undefined || (deep ? cached === 0 || !this.live.has(cached) : cached !== 0 && this.previousLive.has(cached) && !this.live.has(cached));
+      if (!stale) {
         inode = cached;
       } else {
         try {
           inode = socketInode(readlinkSync(`${dir}/${name}`));
           this.stats.readlinks++;
         } catch {
-          continue; // closed between readdir and readlink
+          continue; // closed between readdir and readlink; the removal pass below forgets it
+        }
+        if (inode !== cached) {
+          fds.set(name, inode);
+          if (cached !== undefined && cached !== 0) (released ??= []).push(cached);
+          if (inode !== 0) this.addOwner(inode, pid);
         }
       }
-      next.set(name, inode);
-      if (inode !== 0) {
-        held.add(inode);
-        if (inode !== cached) this.addOwner(inode, pid);
-        found(inode);
+      if (inode !== 0) found(inode);
+    }
+    if (listedKnown < fds.size) {
+      // Some cached fd numbers were not listed: closed.
+      const listed = new Set(names);
+      for (const [name, inode] of fds) {
+        if (listed.has(name)) continue;
+        fds.delete(name);
+        if (inode !== 0) (released ??= []).push(inode);
       }
     }
-    // After dup() one process may hold an inode on several fds: it stays an owner while any of them is open.
-    for (const inode of old.values()) if (inode !== 0 && !held.has(inode)) this.removeOwner(inode, pid);
-    table.fds = next;
+    if (released !== null) {
+      // After dup() one process may hold an inode on several fds: it stays an owner while any of them is open.
+      const held = new Set(fds.values());
+      for (const inode of released) if (!held.has(inode)) this.removeOwner(inode, pid);
+    }
   }
 
   private addOwner(inode: number, pid: number): void {
     let set = this.ownersByInode.get(inode);
     if (set === undefined) this.ownersByInode.set(inode, (set = new Set()));
+    if (set.has(pid)) return;
     set.add(pid);
+    this.sortedOwners.delete(inode);
   }
 
   private removeOwner(inode: number, pid: number): void {
     const set = this.ownersByInode.get(inode);
-    if (set === undefined) return;
-    set.delete(pid);
+    if (set === undefined || !set.delete(pid)) return;
+    this.sortedOwners.delete(inode);
     if (set.size === 0) this.ownersByInode.delete(inode);
   }
 
@@ -232,17 +277,25 @@ interface Remembered {
   inScope: boolean;
 }
 
+interface MemoryEntry extends Remembered {
+  family: SocketRecord['family'];
+  local: string;
+  remote: string;
+}
+
 /**
  * The owners last seen for each family + 4-tuple, for sockets that have no file: TIME-WAIT (the process closed
  * it), request sockets and orphans (inode 0). Bounded: past `capacity` entries, the oldest are dropped.
+ * Entries are bucketed by the numeric port pair, so the per-socket, per-sample lookups build no strings.
  */
 export class OwnerMemory {
-  private readonly entries = new Map<string, Remembered>();
+  private readonly buckets = new Map<number, MemoryEntry[]>();
+  private count = 0;
 
   constructor(private capacity = 65_536) {}
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   /** Grows the bound so that a table of this many sockets fits twice (a sample's sockets and the previous one's). */
@@ -250,25 +303,49 @@ export class OwnerMemory {
     this.capacity = Math.max(this.capacity, sockets * 2);
   }
 
+  private find(socket: Pick<SocketRecord, 'family' | 'local' | 'remote'>): { key: number; list: MemoryEntry[] | undefined; entry: MemoryEntry | undefined } {
+    const key = socket.local.port * 65_536 + socket.remote.port;
+    const list = this.buckets.get(key);
+    if (list !== undefined) {
+      for (const entry of list) {
+        if (entry.family === socket.family && entry.local === socket.local.address && entry.remote === socket.remote.address) return { key, list, entry };
+      }
+    }
+    return { key, list, entry: undefined };
+  }
+
   remember(socket: SocketRecord, owners: Owner[], inScope: boolean): void {
     if (owners.length === 0) return;
-    const key = socketTupleKey(socket);
-    const old = this.entries.get(key);
-    if (old !== undefined && old.inScope === inScope && sameOwners(old.owners, owners)) return;
-    this.entries.delete(key);
-    this.entries.set(key, { owners, inScope });
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+    const { key, list, entry } = this.find(socket);
+    if (entry !== undefined) {
+      if (entry.inScope === inScope && sameOwners(entry.owners, owners)) return;
+      entry.owners = owners;
+      entry.inScope = inScope;
+      // Newest last, so eviction (oldest bucket first) keeps what changed recently.
+      this.buckets.delete(key);
+      this.buckets.set(key, list as MemoryEntry[]);
+      return;
+    }
+    const added: MemoryEntry = { family: socket.family, local: socket.local.address, remote: socket.remote.address, owners, inScope };
+    if (list === undefined) this.buckets.set(key, [added]);
+    else list.push(added);
+    this.count++;
+    while (this.count > this.capacity) {
+      const oldest = this.buckets.keys().next();
+      if (oldest.done) break;
+      this.count -= (this.buckets.get(oldest.value) as MemoryEntry[]).length;
+      this.buckets.delete(oldest.value);
     }
   }
 
-  recall(socket: SocketRecord): Remembered | undefined {
-    return this.entries.get(socketTupleKey(socket));
+  recall(socket: Pick<SocketRecord, 'family' | 'local' | 'remote'>): Remembered | undefined {
+    const entry = this.find(socket).entry;
+    return entry === undefined ? undefined : { owners: entry.owners, inScope: entry.inScope };
   }
 }
 
 function sameOwners(a: readonly Owner[], b: readonly Owner[]): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i].pid !== b[i].pid || a[i].command !== b[i].command) return false;
   return true;

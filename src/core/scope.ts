@@ -80,22 +80,32 @@ export function peerConnectionKey(s: Pick<SocketRecord, 'local' | 'remote'>): st
   return `${endpointKey(s.remote)}>${endpointKey(s.local)}`;
 }
 
-/** Identity of a socket for the owner memory: family and 4-tuple, exactly as the kernel reports them. */
-export function socketTupleKey(s: Pick<SocketRecord, 'family' | 'local' | 'remote'>): string {
-  return `${s.family} ${s.local.address} ${s.local.port} ${s.remote.address} ${s.remote.port}`;
-}
+/** Table positions by port pair (local port * 65536 + remote port); listeners and unconnected sockets left out. */
+export type ConnectionIndex = Map<number, number[]>;
 
-/** Indexes the table by connectionKey (listeners and other sockets without a remote port are left out). */
-export function indexConnections(sockets: readonly SocketRecord[]): Map<string, SocketRecord[]> {
-  const index = new Map<string, SocketRecord[]>();
-  for (const s of sockets) {
+export function indexConnections(sockets: readonly SocketRecord[]): ConnectionIndex {
+  const index: ConnectionIndex = new Map();
+  for (let i = 0; i < sockets.length; i++) {
+    const s = sockets[i];
     if (s.remote.port === 0 || s.state === 'LISTEN') continue;
-    const key = connectionKey(s);
+    const key = s.local.port * 65_536 + s.remote.port;
     const list = index.get(key);
-    if (list === undefined) index.set(key, [s]);
-    else list.push(s);
+    if (list === undefined) index.set(key, [i]);
+    else list.push(i);
   }
   return index;
+}
+
+function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  return a.port === b.port && (a.address === b.address || plainAddress(a.address) === plainAddress(b.address));
+}
+
+/** Calls `each` with the position in `sockets` of every other end of socket `s` (the same connection seen from its peer). */
+export function forEachPeer(sockets: readonly SocketRecord[], index: ConnectionIndex, s: SocketRecord, each: (position: number) => void): void {
+  if (s.remote.port === 0 || s.state === 'LISTEN') return;
+  const list = index.get(s.remote.port * 65_536 + s.local.port);
+  if (list === undefined) return;
+  for (const i of list) if (sameEndpoint(sockets[i].local, s.remote) && sameEndpoint(sockets[i].remote, s.local)) each(i);
 }
 
 export interface ScopeSelection {
@@ -107,7 +117,7 @@ export interface ScopeSelection {
 
 /**
  * Narrows the table to the scope. A socket is in scope when one of its owners is in `scopePids`, or when it has no
- * owner now and `rememberedInScope` says its last-seen owner was in scope. Then the other end of each such
+ * file (inode 0) and `rememberedInScope` says its last-seen owner was in scope. Then the other end of each such
  * connection, found by the swapped 4-tuple in the same table (so both ends are on this machine: loopback, or one of
  * its own addresses, which Linux also routes through lo), joins as a peer.
  */
@@ -115,18 +125,35 @@ export function selectScope(
   sockets: readonly SocketRecord[],
   scopePids: ReadonlySet<number>,
   rememberedInScope: (s: SocketRecord) => boolean = () => false,
-  index: Map<string, SocketRecord[]> = indexConnections(sockets),
+  index: ConnectionIndex = indexConnections(sockets),
 ): ScopeSelection {
-  const inScope = new Set<SocketRecord>();
-  for (const s of sockets) {
-    if (s.owners.length > 0 ? s.owners.some((o) => scopePids.has(o.pid)) : rememberedInScope(s)) inScope.add(s);
+  // 0: out, 1: in scope, 2: peer.
+  const mark = new Uint8Array(sockets.length);
+  const own: number[] = [];
+  for (let i = 0; i < sockets.length; i++) {
+    const s = sockets[i];
+    let owned = false;
+    for (const o of s.owners) {
+      if (scopePids.has(o.pid)) {
+        owned = true;
+        break;
+      }
+    }
+    if (owned || (s.inode === 0 && rememberedInScope(s))) {
+      mark[i] = 1;
+      own.push(i);
+    }
   }
-  const peers = new Set<SocketRecord>();
-  for (const s of inScope) {
-    if (s.remote.port === 0 || s.state === 'LISTEN') continue;
-    const others = index.get(peerConnectionKey(s));
-    if (others) for (const o of others) if (!inScope.has(o)) peers.add(o);
+  const markPeer = (j: number) => {
+    if (mark[j] === 0) mark[j] = 2;
+  };
+  for (const i of own) forEachPeer(sockets, index, sockets[i], markPeer);
+  const selected: SocketRecord[] = [];
+  const peers: SocketRecord[] = [];
+  for (let i = 0; i < sockets.length; i++) {
+    if (mark[i] === 0) continue;
+    selected.push(sockets[i]);
+    if (mark[i] === 2) peers.push(sockets[i]);
   }
-  const selected = sockets.filter((s) => inScope.has(s) || peers.has(s));
-  return { sockets: selected, peers: [...peers] };
+  return { sockets: selected, peers };
 }

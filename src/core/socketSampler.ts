@@ -88,6 +88,8 @@ export class SocketSampler {
   private readonly processes: ProcessTable;
   private readonly attributor: SocketAttributor;
   private readonly memory = new OwnerMemory();
+  /** Owner lists by the attributor's pid arrays (stable while the owners do not change). */
+  private readonly ownerLists = new WeakMap<readonly number[], Owner[]>();
   /** LISTEN inode -> backlog, from `ss -ltneH`; -1 when ss did not list it. */
   private readonly backlogs = new Map<number, number>();
   private listenBacklogUnavailable = false;
@@ -242,7 +244,6 @@ export class SocketSampler {
     const child0 = this.childCpuMs();
     const takenAt = Date.now();
     const { backend, table } = await this.readTable();
-    if (backend === 'proc') await this.fillListenBacklogs(table.sockets);
     const t1 = performance.now();
     const scope = request.scope;
     const workspace = scope.mode === 'workspace';
@@ -258,7 +259,15 @@ export class SocketSampler {
     let scopePids = new Set<number>();
     if (workspace) {
       scopePids = computeScopePids(scope.rootPids, procs.values(), folders);
-      this.attributor.search({ wanted: live, candidates: [...scopePids], stopEarly: false, rotation: 'scope' });
+      const candidates = [...scopePids];
+      this.attributor.search({
+        wanted: live,
+        candidates,
+        stopEarly: true,
+        onlyFresh: true,
+        minVisits: Math.ceil(candidates.length / ROTATION_SLICES),
+        rotation: 'scope',
+      });
     } else {
       const pids = [...procs.keys()];
       this.attributor.search({
@@ -278,7 +287,15 @@ export class SocketSampler {
     };
     const attach = (s: SocketRecord) => {
       if (s.inode !== 0) {
-        if (this.attributor.hasOwner(s.inode)) s.owners = this.attributor.ownersOf(s.inode).map(ownerOf);
+        const pids = this.attributor.ownerPids(s.inode);
+        if (pids === undefined) return;
+        // The attributor returns the same pids array while the owners stay the same: reuse the Owner list.
+        let owners = this.ownerLists.get(pids);
+        if (owners === undefined || owners.some((o) => o.command !== ownerOf(o.pid).command)) {
+          owners = pids.map(ownerOf);
+          this.ownerLists.set(pids, owners);
+        }
+        s.owners = owners;
       } else {
         const r = this.memory.recall(s);
         if (r !== undefined) s.owners = r.owners;
@@ -295,7 +312,8 @@ export class SocketSampler {
       });
       const unowned = selection.peers.filter((p) => p.inode !== 0 && p.owners.length === 0).map((p) => p.inode);
       if (unowned.length > 0) {
-        const others = [...procs.keys()].filter((pid) => !scopePids.has(pid));
+        // Newest processes first (pids grow until they wrap): a peer that just connected is most often a new process.
+        const others = [...procs.keys()].filter((pid) => !scopePids.has(pid)).sort((a, b) => b - a);
         this.attributor.search({ wanted: unowned, candidates: others, stopEarly: true, maxPids: PEER_SEARCH_BUDGET, rotation: 'peers' });
         for (const p of selection.peers) if (p.inode !== 0) attach(p);
       }
@@ -304,11 +322,15 @@ export class SocketSampler {
       peerPids = [...peerSet];
       sockets = selection.sockets;
     }
-    for (const s of table.sockets) {
+    // Remember who held each connection, for when it loses its file (TIME-WAIT, orphans). In workspace mode only
+    // the scope's sockets: the others' owners are not searched for, so may be stale.
+    for (const s of sockets) {
       if (s.inode !== 0 && s.owners.length > 0 && s.remote.port !== 0) {
         this.memory.remember(s, s.owners, workspace && s.owners.some((o) => scopePids.has(o.pid)));
       }
     }
+    // Only for the sockets returned: listeners elsewhere on the machine need not cost an ss run.
+    if (backend === 'proc') await this.fillListenBacklogs(sockets);
     const t3 = performance.now();
 
     const wantedPids = new Set<number>(scopePids);

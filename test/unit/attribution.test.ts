@@ -113,23 +113,30 @@ test('attribution: owners found, then nothing readlinked again while nothing cha
   assert.deepEqual(attr.ownersOf(1002), []);
 });
 
-test('attribution stops early once every wanted inode has an owner', () => {
+test('attribution stops early once every wanted inode has an owner; new processes are always listed', () => {
   addProcess(100, { fds: { '3': 'socket:[1001]' } });
   addProcess(200, { fds: { '3': 'socket:[2001]' } });
   addProcess(300, { fds: { '3': 'socket:[3001]' } });
   const table = new ProcessTable(root);
   const attr = new SocketAttributor(root);
   sample(attr, table, [1001, 2001, 3001]);
+  // Only 1001 is wanted, but processes never listed before are listed anyway: a process that just joined the
+  // candidates (a new debug session's root) may hold sockets that are not new.
   attr.search({ wanted: [1001], candidates: [100, 200, 300], stopEarly: true });
+  assert.equal(attr.stats.pidsVisited, 3);
+  assert.deepEqual([attr.ownersOf(1001), attr.ownersOf(2001), attr.ownersOf(3001)], [[100], [200], [300]]);
+  // A new socket: the search stops at the first process that has it.
+  setFd(100, '5', 'socket:[1005]');
+  sample(attr, table, [1001, 2001, 3001, 1005]);
+  attr.search({ wanted: [1001, 2001, 3001, 1005], candidates: [100, 200, 300], stopEarly: true });
   assert.equal(attr.stats.pidsVisited, 1);
-  assert.deepEqual(attr.ownersOf(1001), [100]);
+  assert.deepEqual(attr.ownersOf(1005), [100]);
   // Nothing unknown: no fd folder is listed at all.
-  sample(attr, table, [1001, 2001, 3001]);
-  attr.search({ wanted: [1001], candidates: [100, 200, 300], stopEarly: true });
+  sample(attr, table, [1001, 2001, 3001, 1005]);
+  attr.search({ wanted: [1001, 2001, 3001, 1005], candidates: [100, 200, 300], stopEarly: true });
   assert.equal(attr.stats.pidsVisited, 0);
   // The rotation lists a slice each time and moves on, so every table is listed again within a few samples:
   // a socket each process opened since (not in the table: nobody asks for it) shows up one process at a time.
-  attr.search({ wanted: [2001, 3001], candidates: [100, 200, 300], stopEarly: true });
   for (const pid of [100, 200, 300]) setFd(pid, '9', `socket:[${pid}9]`);
   const visited: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -139,6 +146,27 @@ test('attribution stops early once every wanted inode has an owner', () => {
   }
   assert.deepEqual(visited, [1, 1, 1]);
   assert.deepEqual([attr.ownersOf(1009), attr.ownersOf(2009), attr.ownersOf(3009)], [[100], [200], [300]]);
+});
+
+test('onlyFresh: among a few candidates, only sockets new since the last sample are searched for', () => {
+  addProcess(100, { fds: { '3': 'socket:[1001]' } });
+  addProcess(200, { fds: { '3': 'socket:[2001]' } });
+  const table = new ProcessTable(root);
+  const attr = new SocketAttributor(root);
+  // The scope is pid 100; 2001 belongs to someone else and stays unowned as far as this search knows.
+  sample(attr, table, [1001, 2001]);
+  attr.search({ wanted: [1001, 2001], candidates: [100], stopEarly: true, onlyFresh: true });
+  assert.deepEqual(attr.ownersOf(1001), [100]);
+  sample(attr, table, [1001, 2001]);
+  attr.search({ wanted: [1001, 2001], candidates: [100], stopEarly: true, onlyFresh: true });
+  assert.equal(attr.stats.pidsVisited, 0, 'an old unowned socket does not make the scope be listed again');
+  // A new socket anywhere lists the scope once (it might be the scope's), and a deep pass checks its non-socket fds.
+  setFd(200, '4', 'socket:[2002]');
+  sample(attr, table, [1001, 2001, 2002]);
+  attr.search({ wanted: [1001, 2001, 2002], candidates: [100], stopEarly: true, onlyFresh: true });
+  assert.equal(attr.stats.pidsVisited, 2);
+  assert.equal(attr.stats.deepVisits, 1);
+  assert.equal(attr.stats.readlinks, 0, 'pid 100 has no fd cached as not-a-socket, so the deep pass reads nothing');
 });
 
 test('a new socket behind a reused fd number (was a file) is found by the deep pass', () => {

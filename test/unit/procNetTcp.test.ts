@@ -210,3 +210,42 @@ test('property: captured rows with random characters changed never throw; parsed
     { numRuns: 1000 },
   );
 });
+
+// The row grammar written as one regular expression (what the hand-written reader implements, field by field).
+const WS = '[ \\t]';
+const H = '[0-9A-Fa-f]';
+const grammar = (addr: number) =>
+  new RegExp(
+    `^${WS}*\\d{1,12}:${WS}+(${H}{${addr}}):(${H}{4})${WS}+(${H}{${addr}}):(${H}{4})${WS}+(${H}{2})${WS}+(${H}{8}):(${H}{8})${WS}+(${H}{2}):(${H}{1,16})${WS}+(${H}{1,8})${WS}+(\\d{1,10})${WS}+(-?\\d{1,10})${WS}+(\\d{1,20})(?:${WS}|$)`,
+  );
+
+test('property: the reader accepts exactly the rows the grammar accepts, with the same fields', () => {
+  const lines = [...tcp.split('\n').slice(1), ...tcp6.split('\n').slice(1)].filter((l) => l.trim() !== '');
+  const alphabet = fc.constantFrom(' ', '\t', ':', '-', '0', '1', '9', 'A', 'f', 'g', 'x', '\r');
+  fc.assert(
+    fc.property(fc.constantFrom(...lines), fc.array(fc.tuple(fc.nat(), fc.array(alphabet, { maxLength: 3 }), fc.nat(3)), { maxLength: 5 }), (line, edits) => {
+      let m = line;
+      for (const [at, chars, del] of edits) {
+        const i = at % (m.length + 1);
+        m = m.slice(0, i) + chars.join('') + m.slice(i + del);
+      }
+      for (const [family, digits] of [['ipv4', 8], ['ipv6', 32]] as const) {
+        const g = grammar(digits).exec(m);
+        const st = g ? parseInt(g[5], 16) : 0;
+        const accepted = g !== null && st >= 1 && st <= 12 && Number.isSafeInteger(Number(g[13]));
+        const r = parseProcNetTcp(m, family);
+        assert.equal(r.sockets.length, accepted ? 1 : 0, JSON.stringify(m));
+        if (g && accepted) {
+          const s = r.sockets[0];
+          assert.deepEqual(
+            [s.local.port, s.remote.port, s.sendQ, s.recvQ, s.uid, s.inode],
+            [parseInt(g[2], 16), parseInt(g[4], 16), parseInt(g[6], 16), parseInt(g[7], 16), Number(g[11]), Number(g[13])],
+          );
+          assert.equal(s.local.address, decodeProcAddress(g[1]));
+          assert.equal(s.remote.address, decodeProcAddress(g[3]));
+        }
+      }
+    }),
+    { numRuns: 2000 },
+  );
+});
