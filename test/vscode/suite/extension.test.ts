@@ -1,0 +1,60 @@
+// The extension in the real VS Code extension host: it activates from its contributions, registers every
+// command its manifest contributes, and both views of the "TCP" container open.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { reportFact } from '../facts';
+
+const EXTENSION_ID = 'tcp-state-viewer.tcp-state-viewer';
+
+interface ContributedCommand {
+  command: string;
+}
+interface ContributedView {
+  id: string;
+}
+interface Manifest {
+  contributes: { commands: ContributedCommand[]; views: Record<string, ContributedView[]> };
+}
+
+describe('extension in VS Code', () => {
+  let ext: vscode.Extension<{ activationMs: number }>;
+
+  before(() => {
+    const found = vscode.extensions.getExtension<{ activationMs: number }>(EXTENSION_ID);
+    assert.ok(found, `${EXTENSION_ID} is not loaded`);
+    ext = found;
+  });
+
+  it('activates and reports how long activate() took', async () => {
+    const api = await ext.activate();
+    assert.equal(ext.isActive, true);
+    assert.equal(typeof api.activationMs, 'number');
+    assert.ok(Number.isFinite(api.activationMs) && api.activationMs >= 0, `activationMs = ${api.activationMs}`);
+    reportFact('activationMs', Number(api.activationMs.toFixed(1)));
+    reportFact('vscodeVersion', vscode.version);
+    reportFact('appName', vscode.env.appName);
+    console.log(`activate() took ${api.activationMs.toFixed(1)} ms in ${vscode.env.appName} ${vscode.version}`);
+  });
+
+  it('registers every command the manifest contributes', async () => {
+    const manifest = ext.packageJSON as Manifest;
+    const contributed = manifest.contributes.commands.map((c) => c.command);
+    assert.ok(contributed.length > 0);
+    const registered = new Set(await vscode.commands.getCommands(true));
+    const missing = contributed.filter((c) => !registered.has(c));
+    assert.deepEqual(missing, [], `contributed but not registered: ${missing.join(', ')}`);
+  });
+
+  it('opens both views of the TCP container', async () => {
+    const manifest = ext.packageJSON as Manifest;
+    const views = manifest.contributes.views.tcpStateViewer.map((v) => v.id);
+    assert.deepEqual(views, ['tcpStateViewer.connections', 'tcpStateViewer.diagram']);
+    // `<viewId>.focus` is the command VS Code generates for every contributed view; it rejects for a view
+    // that does not exist.
+    for (const id of views) await vscode.commands.executeCommand(`${id}.focus`);
+  });
+
+  it('sees the variables runTests passes through extensionTestsEnv', () => {
+    assert.ok(process.env.TCPSV_RESULTS_FILE, 'TCPSV_RESULTS_FILE did not reach the extension host');
+  });
+});
