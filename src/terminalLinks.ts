@@ -36,7 +36,7 @@ export function stateTerminalLinks(line: string): StateTerminalLink[] {
   );
 }
 
-class StateTerminalLinkProvider implements vscode.TerminalLinkProvider<StateTerminalLink> {
+export class StateTerminalLinkProvider implements vscode.TerminalLinkProvider<StateTerminalLink> {
   constructor(private readonly log: vscode.LogOutputChannel) {}
 
   provideTerminalLinks(context: vscode.TerminalLinkContext): StateTerminalLink[] {

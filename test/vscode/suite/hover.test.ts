@@ -1,8 +1,9 @@
 // Hover docs on state names, through VS Code's own hover pipeline (vscode.executeHoverProvider), and the links
 // that hovers and terminal links lead to.
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
-import { STATE_INFO, type Locale } from '../../../src/core/states';
+import { STATE_INFO, normalizeState, type Locale } from '../../../src/core/states';
 import type { ExtensionApi } from '../../../src/extension';
 import type { TcpState } from '../../../src/core/types';
 
@@ -148,5 +149,40 @@ describe('hover on state names', function () {
     assert.ok(tree, 'the extension exposes its tree');
     assert.equal(tree.filter, 'state:TIME-WAIT');
     tree.setFilter('');
+  });
+});
+
+describe('terminal links on state names', function () {
+  this.timeout(60_000);
+
+  it('links each State column of real ss output, and nothing when the setting is off', async () => {
+    const ext = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID);
+    await ext?.activate();
+    const { StateTerminalLinkProvider } = await import('../../../src/terminalLinks');
+    const log = vscode.window.createOutputChannel('terminal link test', { log: true });
+    const provider = new StateTerminalLinkProvider(log);
+    const terminal = vscode.window.createTerminal({ name: 'links' });
+    const ss = await new Promise<string>((resolve, reject) =>
+      execFile('ss', ['-tan'], (err, out) => (err ? reject(err) : resolve(out))),
+    );
+    const rows = ss.split('\n').slice(1).filter((l) => l.trim() !== '');
+    assert.ok(rows.length > 0, 'the extension host has sockets (at least its connection to the server)');
+    for (const line of rows) {
+      const links = provider.provideTerminalLinks({ line, terminal });
+      assert.equal(links.length, 1, line);
+      const first = line.split(/\s+/)[0];
+      assert.equal(line.substr(links[0].startIndex, links[0].length ?? 0), first);
+      assert.equal(links[0].state, normalizeState(first));
+    }
+    await provider.handleTerminalLink(provider.provideTerminalLinks({ line: rows[0], terminal })[0]);
+
+    const restore = await setSetting('terminalLinks.enabled', false);
+    try {
+      assert.deepEqual(provider.provideTerminalLinks({ line: rows[0], terminal }), []);
+    } finally {
+      await restore();
+      terminal.dispose();
+      log.dispose();
+    }
   });
 });
