@@ -130,6 +130,15 @@ test('every l10n.t() call in src has a literal key', () => {
   assert.deepEqual(bad, []);
 });
 
+test('l10n.t is only called directly: an alias (`const t = l10n.t`) would hide its strings from these checks', () => {
+  const aliased = sourceFiles('src').flatMap((f) =>
+    readFileSync(join(root, f), 'utf8')
+      .split('\n')
+      .flatMap((l, i) => (/\bl10n\s*\.\s*t\b(?!\s*\()/.test(l) ? [`${f}:${i + 1}: ${l.trim()}`] : [])),
+  );
+  assert.deepEqual(aliased, []);
+});
+
 test('every l10n.t() string in src has a Simplified Chinese translation in l10n/bundle.l10n.zh-cn.json', () => {
   const missing = [...new Set(calls.flatMap((c) => (c.key === null ? [] : [c.key])))].filter(
     (k) => typeof bundleZh[k] !== 'string' || (bundleZh[k] as string).trim() === '',
