@@ -117,18 +117,35 @@ interface RawEndpoint {
   port: number;
 }
 
+type HostCache = Map<string, { address: string | null; family: AddressFamily | null } | null>;
+
 /** `127.0.0.1:80`, `[::1]:80`, `*:*`, `[fe80::1]%lo:22`, `0.0.0.0%lo:53`, `:::22` (old ss) to an endpoint. */
-function parseEndpoint(token: string): RawEndpoint | null {
+function parseEndpoint(token: string, hosts: HostCache): RawEndpoint | null {
   const colon = token.lastIndexOf(':');
   if (colon <= 0) return null;
-  const portText = token.slice(colon + 1);
   let port = 0;
-  if (portText !== '*') {
-    if (!/^\d{1,5}$/.test(portText)) return null;
-    port = Number(portText);
+  if (!(colon === token.length - 2 && token.charCodeAt(colon + 1) === 42)) {
+    const digits = token.length - colon - 1;
+    if (digits < 1 || digits > 5) return null;
+    for (let i = colon + 1; i < token.length; i++) {
+      const c = token.charCodeAt(i);
+      if (c < 48 || c > 57) return null;
+      port = port * 10 + (c - 48);
+    }
     if (port > 65535) return null;
   }
-  let host = token.slice(0, colon);
+  // Most rows repeat a few addresses: parse each distinct host text once per table.
+  const hostText = token.slice(0, colon);
+  let host = hosts.get(hostText);
+  if (host === undefined) {
+    host = parseHost(hostText);
+    hosts.set(hostText, host);
+  }
+  return host === null ? null : { address: host.address, family: host.family, port };
+}
+
+function parseHost(text: string): { address: string | null; family: AddressFamily | null } | null {
+  let host = text;
   let zone = '';
   if (host.startsWith('[')) {
     const close = host.indexOf(']');
@@ -145,18 +162,18 @@ function parseEndpoint(token: string): RawEndpoint | null {
       if (!/^%[^\s%[\]]+$/.test(zone)) return null;
     }
   }
-  if (host === '*') return { address: null, family: null, port };
+  if (host === '*') return { address: null, family: null };
   if (host.includes(':')) {
     const bytes = parseIpv6(host);
     if (bytes === null) return null;
     let address = formatIpv6(bytes);
     // Keep the interface only where it is part of the address: a link-local zone (RFC 4007 section 11).
     if (zone !== '' && bytes[0] === 0xfe && (bytes[1] & 0xc0) === 0x80) address += zone;
-    return { address, family: 'ipv6', port };
+    return { address, family: 'ipv6' };
   }
   const v4 = parseIpv4(host);
   if (v4 === null) return null;
-  return { address: v4, family: 'ipv4', port };
+  return { address: v4, family: 'ipv4' };
 }
 
 function isCount(token: string): boolean {
@@ -172,6 +189,7 @@ export function parseSsOutput(text: string): ParseResult {
   const sockets: SocketRecord[] = [];
   let skipped = 0;
   let previous: SocketRecord | null = null;
+  const hosts: HostCache = new Map();
   const lines = typeof text === 'string' ? text.split('\n') : [];
   for (const line of lines) {
     const tokens = line.trim().split(/\s+/);
@@ -185,7 +203,7 @@ export function parseSsOutput(text: string): ParseResult {
       previous = null;
       continue;
     }
-    const record = parseRow(state, tokens);
+    const record = parseRow(state, tokens, hosts);
     if (record === null) {
       skipped++;
       previous = null;
@@ -197,10 +215,10 @@ export function parseSsOutput(text: string): ParseResult {
   return { sockets, skipped };
 }
 
-function parseRow(state: TcpState, tokens: string[]): SocketRecord | null {
+function parseRow(state: TcpState, tokens: string[], hosts: HostCache): SocketRecord | null {
   if (tokens.length < 5 || !isCount(tokens[1]) || !isCount(tokens[2])) return null;
-  const local = parseEndpoint(tokens[3]);
-  const remote = parseEndpoint(tokens[4]);
+  const local = parseEndpoint(tokens[3], hosts);
+  const remote = parseEndpoint(tokens[4], hosts);
   if (local === null || remote === null) return null;
   const details = tokens.slice(5);
   let family: AddressFamily;
