@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { OwnerMemory, SocketAttributor } from '../../src/core/attribution';
 import { ProcessTable, parseCmdline, parseProcStat, parseStatusUid } from '../../src/core/processes';
+import { parseProcNetTcp } from '../../src/core/procNetTcp';
+import { SocketSampler } from '../../src/core/socketSampler';
 import type { SocketRecord } from '../../src/core/types';
 
 const fixtures = join(__dirname, '..', '..', '..', 'test', 'unit', 'fixtures');
@@ -276,4 +278,56 @@ test('owner memory: the last owner seen for a 4-tuple, bounded', () => {
   memory.ensureCapacity(10);
   for (let p = 10; p < 30; p++) memory.remember(sock(p, 80, p), [{ pid: p, command: 'x' }], false);
   assert.equal(memory.size, 20);
+});
+
+test('SocketSampler end to end on a procfs-shaped folder: owners, scope, peers, and TIME-WAIT memory', async () => {
+  const manifest = JSON.parse(readFileSync(join(fixtures, 'loopback-manifest.json'), 'utf8')) as { sockets: { name: string; client?: { port: number }; server?: { port: number } }[] };
+  const serverPort = manifest.sockets.find((m) => m.name === 'listen-v4')!.server!.port;
+  const tcp = readFileSync(join(fixtures, 'loopback-proc-net-tcp.txt'), 'latin1');
+  mkdirSync(join(root, 'net'));
+  writeFileSync(join(root, 'net', 'tcp'), tcp); // no tcp6: IPv6 disabled
+  const rows = parseProcNetTcp(tcp, 'ipv4').sockets;
+  // pid 500 serves serverPort (its listener and accepted sockets); pid 600 holds every other socket.
+  const fds = (pred: (s: SocketRecord) => boolean) => Object.fromEntries(rows.filter((s) => s.inode !== 0 && pred(s)).map((s, i) => [String(10 + i), `socket:[${s.inode}]`]));
+  addProcess(500, { comm: 'server', cwd: '/work/app', fds: fds((s) => s.local.port === serverPort) });
+  addProcess(600, { comm: 'client', cwd: '/home/u', fds: fds((s) => s.local.port !== serverPort) });
+  // ss is only used to fill LISTEN backlogs under the proc backend; point it nowhere.
+  const sampler = new SocketSampler({ backend: 'proc', procRoot: root, ssPath: join(root, 'no-ss') });
+
+  const all = await sampler.sample({ scope: { mode: 'all' } });
+  assert.equal(all.backend, 'proc');
+  assert.equal(all.skippedLines, 0);
+  assert.equal(all.sockets.length, rows.length);
+  for (const s of all.sockets) {
+    if (s.inode === 0) continue;
+    assert.deepEqual(s.owners, [s.local.port === serverPort ? { pid: 500, command: 'server' } : { pid: 600, command: 'client' }]);
+  }
+  assert.deepEqual(all.processes.map((p) => [p.pid, p.cwd]), [[500, '/work/app'], [600, '/home/u']]);
+
+  for (const scope of [
+    { mode: 'workspace' as const, rootPids: [500], folders: [] },
+    { mode: 'workspace' as const, rootPids: [], folders: ['/work/app'] },
+  ]) {
+    const ws = await sampler.sample({ scope });
+    // The server's sockets, and the client ends of its connections: never the client's other connections.
+    assert.ok(ws.sockets.every((s) => s.local.port === serverPort || s.remote.port === serverPort), JSON.stringify(scope));
+    assert.ok(ws.sockets.some((s) => s.owners[0]?.pid === 600 && s.remote.port === serverPort));
+    assert.deepEqual(ws.scopePids, [500, 600]);
+    assert.equal(ws.totalSockets, rows.length);
+  }
+
+  // The established client closes first: its row becomes TIME-WAIT with no inode (06, inode 0).
+  const est = manifest.sockets.find((m) => m.name === 'established-v4')!;
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
+  const lines = tcp.split('\n').map((l) => {
+    if (!l.includes(`:${hex(est.client!.port)} 0100007F:${hex(serverPort)} 01 `)) return l;
+    return l.replace(/ 01 (\S+ \S+ \S+ +\d+ +\d+ +)\d+/, (_m, mid: string) => ` 06 ${mid}0`);
+  });
+  assert.notEqual(lines.join('\n'), tcp, 'the row was rewritten');
+  writeFileSync(join(root, 'net', 'tcp'), lines.join('\n'));
+  const after = await sampler.sample({ scope: { mode: 'workspace', rootPids: [500], folders: [] } });
+  const tw = after.sockets.find((s) => s.local.port === est.client!.port && s.remote.port === serverPort);
+  assert.equal(tw?.state, 'TIME-WAIT');
+  assert.equal(tw.inode, 0);
+  assert.deepEqual(tw.owners, [{ pid: 600, command: 'client' }], 'the owner last seen for the 4-tuple');
 });
