@@ -2,7 +2,7 @@
 // how many sockets are in it now, and links to the diagram and the tree.
 import * as vscode from 'vscode';
 import { formatMs } from './core/snapshot';
-import { findStateMentions, type StateMention } from './core/stateMatcher';
+import { stateMentionAt, type StateMention } from './core/stateMatcher';
 import { DIAGRAM_EDGES, STATE_INFO, normalizeState, type DiagramEdge, type Locale } from './core/states';
 import { TCP_STATES, type TcpState } from './core/types';
 import { uiLocale } from './diagramView';
@@ -12,9 +12,6 @@ export const HOVER_COMMANDS = {
   showInDiagram: 'tcpStateViewer.showInDiagram',
   showState: 'tcpStateViewer.showState',
 } as const;
-
-/** Lines longer than this (minified code, logs on one line) are searched only this far around the pointer. */
-const MAX_LINE = 4000;
 
 export interface HoverSettings {
   enabled: boolean;
@@ -31,19 +28,6 @@ export function hoverSettings(scope?: vscode.ConfigurationScope): HoverSettings 
     enabled: typeof enabled === 'boolean' ? enabled : true,
     languages: Array.isArray(languages) ? languages.filter((l): l is string => typeof l === 'string' && l.trim() !== '') : [],
   };
-}
-
-/** The mention under `character`, looking at a window of very long lines; offsets are in the whole line. */
-export function mentionAt(line: string, character: number): StateMention | undefined {
-  let offset = 0;
-  let text = line;
-  if (line.length > MAX_LINE) {
-    offset = Math.max(0, character - MAX_LINE / 2);
-    text = line.slice(offset, offset + MAX_LINE);
-  }
-  const at = character - offset;
-  const m = findStateMentions(text).find((x) => at >= x.start && at < x.end);
-  return m && { ...m, start: m.start + offset, end: m.end + offset };
 }
 
 function commandLink(title: string, command: string, state: TcpState): string {
@@ -137,7 +121,7 @@ class StateHoverProvider implements vscode.HoverProvider {
     const settings = hoverSettings(document);
     if (!settings.enabled) return undefined;
     if (settings.languages.length > 0 && !settings.languages.includes(document.languageId)) return undefined;
-    const mention = mentionAt(document.lineAt(position.line).text, position.character);
+    const mention = stateMentionAt(document.lineAt(position.line).text, position.character);
     if (!mention) return undefined;
     const range = new vscode.Range(position.line, mention.start, position.line, mention.end);
     return new vscode.Hover(stateHoverMarkdown(mention, this.model, uiLocale()), range);

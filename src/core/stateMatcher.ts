@@ -96,7 +96,21 @@ export function findStateMentions(line: string): StateMention[] {
   return names.filter((n) => !isEnglishWord(n.text) || tcpLine || names.some((o) => o.state !== n.state));
 }
 
-/** The mention covering the given character offset (a hover position), if any. */
-export function stateMentionAt(line: string, character: number): StateMention | undefined {
-  return findStateMentions(line).find((m) => character >= m.start && character < m.end);
+/** Lines longer than this (minified code, a log on one line) are searched only this far around the position. */
+export const MAX_SEARCHED_LINE = 4000;
+
+/**
+ * The mention covering the given character offset (a hover position), if any. In a very long line only a window
+ * around the position is read, so the TCP-context rule then looks at that window; offsets are in the whole line.
+ */
+export function stateMentionAt(line: string, character: number, maxLine = MAX_SEARCHED_LINE): StateMention | undefined {
+  let offset = 0;
+  let text = line;
+  if (line.length > maxLine) {
+    offset = Math.max(0, Math.min(line.length - maxLine, character - Math.floor(maxLine / 2)));
+    text = line.slice(offset, offset + maxLine);
+  }
+  const at = character - offset;
+  const m = findStateMentions(text).find((x) => at >= x.start && at < x.end);
+  return m && { ...m, start: m.start + offset, end: m.end + offset };
 }

@@ -189,3 +189,20 @@ test('property: a mention is the text at its offsets and never continues a word 
     { numRuns: 500 },
   );
 });
+
+test('stateMentionAt reads only a window of a very long line, with offsets in the whole line', () => {
+  const filler = 'x'.repeat(10_000);
+  const line = `${filler} TIME_WAIT ${filler}`;
+  const at = filler.length + 3;
+  const m = stateMentionAt(line, at, 1000);
+  assert.equal(m?.state, 'TIME-WAIT');
+  assert.equal(line.slice(m?.start, m?.end), 'TIME_WAIT');
+  // Near the end of the line the window is clamped to the line.
+  const tail = `${filler} CLOSE_WAIT`;
+  const t = stateMentionAt(tail, tail.length - 2, 1000);
+  assert.equal(tail.slice(t?.start, t?.end), 'CLOSE_WAIT');
+  // An English word counts only with TCP context inside the window: far-away context does not.
+  const far = `tcp 127.0.0.1:80 ${filler} CLOSED`;
+  assert.equal(stateMentionAt(far, far.length - 2, 1000), undefined);
+  assert.equal(stateMentionAt(far, far.length - 2, 20_000)?.state, 'CLOSED');
+});
