@@ -373,7 +373,7 @@ export class App {
   private matches(c: Connection, q: string): boolean {
     if (this.filter && c.state !== this.filter) return false;
     if (!q) return true;
-    const hay = `${formatEndpoint(c.local)} ${formatEndpoint(c.remote)} ${c.state} ${c.owner ? `${c.owner.command} ${c.owner.pid}` : ''} ${c.role}`.toLowerCase();
+    const hay = `${formatEndpoint(c.local)} → ${formatEndpoint(c.remote)} ${c.state} ${c.owner ? `${c.owner.command} ${c.owner.pid}` : ''} ${c.role}`.toLowerCase();
     return q
       .toLowerCase()
       .split(/\s+/)

@@ -164,8 +164,6 @@ export class DiagramView {
       edgeGroup.append(g);
       this.edgeViews.set(e.id, { g, carrying: 0, carryingInferred: 0 });
     });
-    this.svg.append(edgeGroup, labelGroup);
-    this.svg.append(this.tokenLayer);
 
     const nodeGroup = svg('g', { role: 'group', 'aria-label': strings.statesGroupLabel }, 'nodes');
     for (const state of KEY_ORDER) {
@@ -190,7 +188,9 @@ export class DiagramView {
       nodeGroup.append(g);
       this.nodes.set(state, { g, countText, countBg });
     }
-    this.svg.append(nodeGroup);
+    // Document order is the tab order: the states first, then the transitions. Edges end at the node borders,
+    // so drawing them after the nodes hides nothing; tokens go on top of both.
+    this.svg.append(nodeGroup, edgeGroup, labelGroup, this.tokenLayer);
     // Re-apply the live state on the fresh elements.
     if (this.counts) this.setCounts(this.counts);
     this.setFilter(this.filter);

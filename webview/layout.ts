@@ -457,7 +457,7 @@ export function neighbourInDirection(layout: DiagramLayout, from: TcpState, dir:
     if (along <= 0) continue;
     const across = Math.abs(dx * v.y - dy * v.x);
     const inCone = across <= along * Math.tan(Math.PI / 3);
-    const score = along + across * 2 + (inCone ? 0 : 10000);
+    const score = along + across * 3 + (inCone ? 0 : 10000);
     if (!best || score < best.score) best = { s: n.state, score };
   }
   return best ? best.s : null;

@@ -297,7 +297,14 @@ export async function openWebview(o: OpenOptions = {}): Promise<WebviewPage> {
   const theme = THEMES[o.theme ?? 'dark'];
   await page.addInitScript(installFakeVsCode, { vars: theme.vars as Record<string, string>, bodyClass: `${theme.class} ${o.bodyClass ?? ''}` });
   await page.goto(`${origin}/`);
-  await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__posted.length > 0);
+  try {
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__posted.length > 0, undefined, { polling: 50, timeout: 20_000 });
+  } catch (err) {
+    const html = await page.content().catch(() => '?');
+    await context.close();
+    server.close();
+    throw new Error(`the webview never said ready: ${String(err)}\nproblems: ${problems.join('; ')}\npage: ${html.slice(0, 600)}`);
+  }
   return {
     page,
     problems,

@@ -1,0 +1,401 @@
+// The diagram webview bundle in real headless Chromium, fed a scripted host message stream.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DIAGRAM_EDGES, STATE_INFO } from '../../src/core/states';
+import { TCP_STATES, emptyCounts, type Connection, type ModelUpdate, type TcpState } from '../../src/core/types';
+import { closeBrowser, connection, countsOf, fullState, openWebview, translator, type WebviewPage } from './harness';
+import { T0, clientInTimeWait, scene } from './fixtures';
+
+after(() => closeBrowser());
+
+async function withPage(run: (w: WebviewPage) => Promise<void>, opts: Parameters<typeof openWebview>[0] = {}): Promise<void> {
+  const w = await openWebview(opts);
+  try {
+    await run(w);
+    assert.deepEqual(w.problems, [], 'no console errors or page errors');
+    assert.deepEqual(await w.cspViolations(), [], 'no Content-Security-Policy violations');
+  } finally {
+    await w.close();
+  }
+}
+
+async function init(w: WebviewPage, connections: Connection[] = scene(), over: Parameters<typeof fullState>[0] = {}): Promise<void> {
+  await w.send({ type: 'init', state: fullState({ connections, counts: countsOf(connections), ...over }) });
+  await w.page.locator('.node').first().waitFor();
+}
+
+function update(over: Partial<ModelUpdate>): ModelUpdate {
+  return { at: Date.now(), events: [], changed: [], removed: [], counts: emptyCounts(), insights: [], ...over };
+}
+
+/** Polls a condition checked from Node (through locators), so no page-side code is needed. */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const rowsAre = (w: WebviewPage, n: number): Promise<void> => until(`${n} list rows`, async () => (await w.page.locator('.conn-row').count()) === n);
+const hasClass = async (w: WebviewPage, selector: string, cls: string): Promise<boolean> => ((await w.page.locator(selector).first().getAttribute('class')) ?? '').split(/\s+/).includes(cls);
+const visibleTokens = (w: WebviewPage): Promise<string[]> => w.page.locator('.token:visible').allTextContents();
+
+const countOf = (w: WebviewPage, s: TcpState): Promise<string | null> => w.page.locator(`.node[data-state="${s}"] .count`).textContent();
+
+test('the webview says ready first, and nothing else until the host answers', async () => {
+  await withPage(async (w) => {
+    await w.page.waitForTimeout(200);
+    assert.deepEqual(await w.posted(), [{ type: 'ready' }]);
+    assert.equal(await w.page.locator('.node').count(), 0, 'nothing is drawn before the full state arrives');
+  });
+});
+
+test('the full state draws the 11 states and every edge of the diagram with its label', async () => {
+  await withPage(async (w) => {
+    await init(w);
+    const states = await w.page.locator('.nodes .node').evaluateAll((els) => els.map((e) => e.getAttribute('data-state')));
+    assert.deepEqual([...states].sort(), [...TCP_STATES].sort());
+    for (const s of TCP_STATES) assert.equal(await w.page.locator(`.node[data-state="${s}"] .node-name`).textContent(), s);
+
+    const edgeIds = await w.page.locator('.edges .edge').evaluateAll((els) => els.map((e) => e.getAttribute('data-edge')));
+    assert.deepEqual(edgeIds, DIAGRAM_EDGES.map((e) => e.id));
+    for (const e of DIAGRAM_EDGES) {
+      const g = w.page.locator(`.edges .edge[data-edge="${e.id}"]`);
+      assert.ok((await g.getAttribute('class'))?.includes(`kind-${e.kind}`), `${e.id} drawn as ${e.kind}`);
+      assert.match((await g.locator('.edge-line').getAttribute('d')) ?? '', /^M[\d.]+,[\d.]+ /, `${e.id} has a path`);
+      const aria = (await g.getAttribute('aria-label')) ?? '';
+      assert.ok(aria.includes(e.event), `${e.id}'s label names its event`);
+    }
+    // Labels on the figure: every RFC and Linux edge has its own; aborts share one per rail.
+    const labels = await w.page.locator('.edge-labels .edge-label').evaluateAll((els) => els.map((e) => [e.getAttribute('data-edge'), e.textContent ?? '']));
+    const byId = new Map(labels as [string, string][]);
+    for (const e of DIAGRAM_EDGES.filter((x) => x.kind !== 'abort')) {
+      const text = byId.get(e.id) ?? '';
+      assert.ok(text.includes(e.event), `label of ${e.id} shows "${e.event}" (got "${text}")`);
+      if (e.action) assert.ok(text.includes(e.action), `label of ${e.id} shows "${e.action}"`);
+    }
+    const abortLabels = DIAGRAM_EDGES.filter((x) => x.kind === 'abort').map((e) => byId.get(e.id) ?? '');
+    assert.ok(abortLabels.filter((t) => t.includes('rcv RST')).length >= 2, 'the abort event is written on the figure');
+    assert.equal(await countOf(w, 'ESTABLISHED'), '2');
+    assert.equal(await countOf(w, 'LISTEN'), '1');
+  });
+});
+
+test('counts, list rows and aria labels follow the deltas; a reset replaces the connections', async () => {
+  await withPage(async (w) => {
+    const conns = scene();
+    await init(w, conns);
+    assert.equal(await w.page.locator('.conn-row').count(), conns.length);
+
+    const opened = connection('new-1', 'server', [['ESTABLISHED', Date.now()]]);
+    const moved = { ...conns[1], state: 'CLOSE-WAIT' as const, history: [...conns[1].history, { state: 'CLOSE-WAIT' as const, since: Date.now(), until: null, inferred: false }] };
+    const after1 = [...conns.filter((c) => c.id !== moved.id), moved, opened];
+    await w.send({
+      type: 'update',
+      update: update({
+        events: [
+          { kind: 'opened', at: Date.now(), connection: opened },
+          { kind: 'changed', at: Date.now(), id: moved.id, from: 'ESTABLISHED', to: 'CLOSE-WAIT', path: [{ from: 'ESTABLISHED', to: 'CLOSE-WAIT', inferred: false }], msInFrom: 1000 },
+        ],
+        changed: [opened, moved],
+        counts: countsOf(after1),
+      }),
+    });
+    await until('CLOSE-WAIT count 2', async () => (await countOf(w, 'CLOSE-WAIT')) === '2');
+    assert.equal(await countOf(w, 'ESTABLISHED'), '2');
+    assert.match((await w.page.locator('.node[data-state="CLOSE-WAIT"]').getAttribute('aria-label')) ?? '', /^CLOSE-WAIT, 2 connections\./);
+    await rowsAre(w, after1.length);
+
+    await w.send({ type: 'update', update: update({ events: [{ kind: 'closed', at: Date.now(), id: 'new-1', from: 'ESTABLISHED', inferred: true }], removed: ['new-1'], counts: countsOf(after1.filter((c) => c.id !== 'new-1')) }) });
+    await rowsAre(w, after1.length - 1);
+    assert.equal(await countOf(w, 'ESTABLISHED'), '1');
+
+    const only = [clientInTimeWait()];
+    await w.send({ type: 'update', update: update({ reset: true, changed: only, counts: countsOf(only) }) });
+    await rowsAre(w, 1);
+    assert.equal(await countOf(w, 'ESTABLISHED'), '0');
+    assert.equal(await countOf(w, 'TIME-WAIT'), '1');
+  });
+});
+
+test('malformed messages are ignored and leave the view as it was', async () => {
+  await withPage(async (w) => {
+    await init(w);
+    const bad: unknown[] = [
+      'init',
+      null,
+      { type: 'update' },
+      { type: 'update', update: update({ counts: { LISTEN: 99 } as never }) },
+      { type: 'init', state: { locale: 'en' } },
+      { type: 'select', selection: { kind: 'state', state: 'NOT-A-STATE' } },
+      { type: 'eval', code: 'document.body.remove()' },
+    ];
+    for (const m of bad) await w.send(m);
+    await w.page.waitForTimeout(100);
+    assert.equal(await countOf(w, 'LISTEN'), '1');
+    assert.equal(await w.page.locator('.node').count(), 11);
+    assert.deepEqual(await w.posted(), [{ type: 'ready' }], 'no error reported back for ignored messages');
+  });
+});
+
+test('hovering a node explains the state, who acts next, what a long stay means, and the live count', async () => {
+  await withPage(async (w) => {
+    await init(w);
+    await w.page.hover('.node[data-state="CLOSE-WAIT"]');
+    const tip = w.page.locator('#diagram-tooltip');
+    await tip.waitFor({ state: 'visible' });
+    const info = STATE_INFO['CLOSE-WAIT'];
+    assert.equal(await tip.locator('.tip-summary').textContent(), info.summary.en);
+    assert.equal(await tip.locator('.tip-next').textContent(), info.nextActor.en);
+    assert.equal(await tip.locator('.tip-long').textContent(), info.longStay.en);
+    assert.equal(await tip.locator('.tip-live').textContent(), '1');
+    assert.match((await tip.textContent()) ?? '', /Who acts next/);
+  });
+});
+
+test('hovering an edge shows its event and action', async () => {
+  await withPage(async (w) => {
+    await init(w);
+    const e = DIAGRAM_EDGES.find((x) => x.id === 'LISTEN>SYN-RECEIVED');
+    assert.ok(e);
+    await w.page.locator(`.edge-labels .edge-label[data-edge="${e.id}"]`).hover();
+    const tip = w.page.locator('#diagram-tooltip');
+    await tip.waitFor({ state: 'visible' });
+    assert.equal(await tip.locator('.tip-title').textContent(), 'LISTEN → SYN-RECEIVED');
+    assert.equal(await tip.locator('.tip-event').textContent(), 'rcv SYN');
+    assert.equal(await tip.locator('.tip-action').textContent(), 'snd SYN,ACK');
+    assert.match((await tip.locator('.tip-kind').textContent()) ?? '', /RFC 9293 transition · server side/);
+
+    const linux = DIAGRAM_EDGES.find((x) => x.kind === 'linux');
+    assert.ok(linux);
+    await w.page.locator(`.edge-labels .edge-label[data-edge="${linux.id}"]`).hover();
+    await until('tooltip of the Linux edge', async () => (await tip.locator('.tip-event').textContent()) === linux.event);
+    assert.match((await tip.locator('.tip-kind').textContent()) ?? '', /Linux shortcut/);
+  });
+});
+
+test('the UI language comes from the host: Chinese strings and explanations in zh-cn', async () => {
+  await withPage(async (w) => {
+    await init(w, scene(), { locale: 'zh-cn' });
+    await w.page.hover('.node[data-state="TIME-WAIT"]');
+    const tip = w.page.locator('#diagram-tooltip');
+    await tip.waitFor({ state: 'visible' });
+    assert.equal(await tip.locator('.tip-summary').textContent(), STATE_INFO['TIME-WAIT'].summary['zh-cn']);
+    assert.match((await tip.textContent()) ?? '', new RegExp(translator('zh-cn').t('Who acts next')));
+    assert.equal(await w.page.locator('html').getAttribute('lang'), 'zh-cn');
+    assert.equal(await w.page.locator('.pause').textContent(), '暂停');
+  });
+});
+
+test('keyboard: arrows move between states, Enter filters the list, Tab reaches the edges', async () => {
+  await withPage(async (w) => {
+    await init(w);
+    await w.page.locator('.node[data-state="CLOSED"]').focus();
+    const focused = async (): Promise<string | null> => {
+      const el = w.page.locator(':focus');
+      return (await el.getAttribute('data-state')) ?? (await el.getAttribute('data-edge'));
+    };
+    // Arrow keys go to the nearest state in that direction on the figure.
+    for (const [key, expected] of [
+      ['ArrowDown', 'ESTABLISHED'],
+      ['ArrowLeft', 'FIN-WAIT-1'],
+      ['ArrowUp', 'SYN-SENT'],
+      ['ArrowRight', 'LISTEN'],
+      ['ArrowDown', 'SYN-RECEIVED'],
+      ['ArrowDown', 'CLOSE-WAIT'],
+      ['ArrowDown', 'LAST-ACK'],
+    ] as const) {
+      await w.page.keyboard.press(key);
+      assert.equal(await focused(), expected, `${key} reaches ${expected}`);
+    }
+    assert.ok(await w.page.locator('#diagram-tooltip').isVisible(), 'focus shows the explanation');
+    assert.equal(await w.page.locator('#diagram-tooltip .tip-summary').textContent(), STATE_INFO['LAST-ACK'].summary.en);
+    // Roving tabindex: exactly one node is in the tab order, the focused one.
+    assert.deepEqual(await w.page.locator('.node[tabindex="0"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-state'))), ['LAST-ACK']);
+
+    await w.page.keyboard.press('Enter');
+    assert.equal(await w.page.locator('.node[data-state="LAST-ACK"]').getAttribute('aria-pressed'), 'true');
+    await rowsAre(w, 1);
+    assert.equal(await w.page.locator('.conn-row .pill').textContent(), 'LAST-ACK');
+    await w.page.keyboard.press('Enter');
+    assert.equal(await w.page.locator('.node[data-state="LAST-ACK"]').getAttribute('aria-pressed'), 'false');
+
+    // The transitions are the next tab stop, walked with the arrows.
+    await w.page.keyboard.press('Tab');
+    const first = await focused();
+    assert.ok(first && first.includes('>'), `Tab moved to an edge (got ${first})`);
+    await w.page.keyboard.press('ArrowDown');
+    const second = await focused();
+    assert.notEqual(second, first);
+    assert.equal(await w.page.locator('#diagram-tooltip .tip-event').textContent(), DIAGRAM_EDGES.find((e) => e.id === second)?.event);
+  });
+});
+
+test('selecting a connection shows its ladder: lanes, states with durations, segments observed and inferred', async () => {
+  await withPage(async (w) => {
+    const c = clientInTimeWait();
+    await init(w, [c, ...scene().filter((x) => x.id !== c.id)]);
+    await w.page.locator(`.conn-row[data-id="${c.id}"]`).click();
+    await w.page.locator('.ladder').waitFor({ state: 'visible' });
+    const rows = await w.page.locator('.ladder-row').evaluateAll((els) =>
+      els.map((e) => ({
+        kind: [...e.classList].find((k) => k.startsWith('ladder-') && k !== 'ladder-row'),
+        dir: e.classList.contains('out') ? 'out' : e.classList.contains('in') ? 'in' : '',
+        inferred: e.classList.contains('inferred'),
+        text: (e.querySelector('.pill, .seg-label')?.textContent ?? '').trim(),
+      })),
+    );
+    const compact = rows.map((r) => `${r.kind === 'ladder-state' ? 'S' : 'G'}:${r.text}${r.dir ? `:${r.dir}` : ''}${r.inferred ? '~' : ''}`);
+    assert.deepEqual(compact, [
+      'S:CLOSED~', // before the first sample, reconstructed
+      'G:SYN:out~',
+      'S:SYN-SENT',
+      'G:SYN-ACK:in',
+      'G:ACK:out',
+      'S:ESTABLISHED',
+      'G:FIN:out~', // into FIN-WAIT-1, which no sample saw
+      'S:FIN-WAIT-1~',
+      'G:ACK:in~',
+      'S:FIN-WAIT-2',
+      'G:FIN:in',
+      'G:ACK:out',
+      'S:TIME-WAIT',
+    ]);
+    const est = w.page.locator('.ladder-state').filter({ hasText: 'ESTABLISHED' });
+    assert.match((await est.locator('.when').textContent()) ?? '', /for 5\.0 s/);
+    assert.match((await w.page.locator('.ladder-state').last().locator('.when').textContent()) ?? '', /now, for \d+ min/);
+    assert.match((await w.page.locator('.lane-head.local').textContent()) ?? '', new RegExp(`Local 127\\.0\\.0\\.1:${c.local.port}`));
+    // The path lights up on the diagram.
+    for (const s of ['SYN-SENT', 'ESTABLISHED', 'FIN-WAIT-2', 'TIME-WAIT'] as const) {
+      assert.ok((await w.page.locator(`.node[data-state="${s}"]`).getAttribute('class'))?.includes('on-path'), `${s} on the path`);
+    }
+    assert.ok((await w.page.locator('.edge[data-edge="FIN-WAIT-2>TIME-WAIT"]').getAttribute('class'))?.includes('on-path'));
+    assert.ok(!(await w.page.locator('.node[data-state="LISTEN"]').getAttribute('class'))?.includes('on-path'));
+  });
+});
+
+test('a loopback pair fills the remote lane with the peer\'s own states', async () => {
+  await withPage(async (w) => {
+    const client = connection('pair-c', 'client', [
+      ['SYN-SENT', T0],
+      ['ESTABLISHED', T0 + 5],
+    ]);
+    const server = connection(
+      'pair-s',
+      'server',
+      [
+        ['SYN-RECEIVED', T0 + 2],
+        ['ESTABLISHED', T0 + 6],
+      ],
+      { local: client.remote, remote: client.local },
+    );
+    await init(w, [client, server], { selection: { kind: 'connection', id: 'pair-c' } });
+    await w.page.locator('.ladder').waitFor({ state: 'visible' });
+    const remote = await w.page.locator('.ladder-state.remote .pill').allTextContents();
+    assert.deepEqual(remote, ['SYN-RECEIVED', 'ESTABLISHED']);
+  });
+});
+
+test('search narrows the list; a select message from the host filters by state', async () => {
+  await withPage(async (w) => {
+    await init(w);
+    await w.page.locator('vscode-textfield.search input').fill('8080 → 0.0.0.0');
+    await rowsAre(w, 1);
+    assert.equal(await w.page.locator('.conn-row .pill').textContent(), 'LISTEN');
+    await w.page.locator('vscode-textfield.search input').fill('');
+    await w.send({ type: 'select', selection: { kind: 'state', state: 'ESTABLISHED' } });
+    await rowsAre(w, 2);
+    assert.equal(await w.page.locator('.filter-chip').isVisible(), true);
+    await w.page.locator('.filter-chip').click();
+    await until('the filter is cleared', async () => (await w.page.locator('.conn-row').count()) > 2);
+  });
+});
+
+test('pause asks the host; the host\'s status drives the button and freezes the animation', async () => {
+  await withPage(async (w) => {
+    await init(w);
+    await w.page.locator('vscode-button.pause').click();
+    assert.deepEqual((await w.posted()).slice(1), [{ type: 'setPaused', paused: true }]);
+    await w.send({ type: 'status', paused: true, error: null });
+    await until('the button says Resume', async () => (await w.page.locator('vscode-button.pause').textContent()) === 'Resume');
+    assert.match((await w.page.locator('.status').textContent()) ?? '', /Paused/);
+    await w.page.locator('vscode-button.pause').click();
+    assert.deepEqual((await w.posted()).slice(2), [{ type: 'setPaused', paused: false }]);
+    await w.send({ type: 'status', paused: false, error: 'ss failed: exit 1' });
+    await until('the error is shown', async () => (await w.page.locator('.status').textContent()) === 'ss failed: exit 1');
+  });
+});
+
+function changed(id: string, from: TcpState, to: TcpState, inferred = false): ModelUpdate['events'][number] {
+  return { kind: 'changed', at: Date.now(), id, from, to, path: [{ from, to, inferred }], msInFrom: 10 };
+}
+
+test('a transition moves a token along its edge; a burst on one edge is one token with a "+N" pulse', async () => {
+  await withPage(async (w) => {
+    await init(w);
+    await w.send({ type: 'update', update: update({ events: [changed('a', 'ESTABLISHED', 'CLOSE-WAIT')], counts: countsOf(scene()) }) });
+    await until('the edge carries the token', () => hasClass(w, '.edge[data-edge="ESTABLISHED>CLOSE-WAIT"]', 'active'));
+    assert.equal((await visibleTokens(w)).length, 1);
+    // It arrives and is put away (≤ 600 ms per transition; wait generously, no timing asserted).
+    await until('the token is put away', async () => (await w.page.locator('.edge.active').count()) === 0 && (await visibleTokens(w)).length === 0);
+
+    const burst = Array.from({ length: 37 }, (_, i) => changed(`b${i}`, 'FIN-WAIT-2', 'TIME-WAIT'));
+    await w.send({ type: 'update', update: update({ events: burst, counts: countsOf(scene()) }) });
+    await until('a +37 pulse', async () => (await w.page.locator('.pulse').allTextContents()).includes('+37'));
+    assert.deepEqual(await visibleTokens(w), ['+37'], 'one token carries the count');
+
+    // An inferred hop is drawn dashed.
+    await w.send({ type: 'update', update: update({ events: [{ kind: 'changed', at: Date.now(), id: 'c', from: 'ESTABLISHED', to: 'FIN-WAIT-2', path: [{ from: 'ESTABLISHED', to: 'FIN-WAIT-1', inferred: true }, { from: 'FIN-WAIT-1', to: 'FIN-WAIT-2', inferred: false }], msInFrom: 5 }], counts: countsOf(scene()) }) });
+    await until('a dashed token on the inferred hop', async () => (await w.page.locator('.token.inferred:visible').count()) > 0 && (await hasClass(w, '.edge[data-edge="ESTABLISHED>FIN-WAIT-1"]', 'active-inferred')));
+  });
+});
+
+test('reduced motion: no token moves; the edges light up in place with the count', async () => {
+  await withPage(
+    async (w) => {
+      await init(w);
+      const burst = Array.from({ length: 5 }, (_, i) => changed(`r${i}`, 'ESTABLISHED', 'FIN-WAIT-1'));
+      await w.send({ type: 'update', update: update({ events: burst, counts: countsOf(scene()) }) });
+      await until('the edge lights up', () => hasClass(w, '.edge[data-edge="ESTABLISHED>FIN-WAIT-1"]', 'active'));
+      assert.deepEqual(await visibleTokens(w), []);
+      assert.equal(await w.page.locator('.pulse').textContent(), '+5');
+    },
+    { reducedMotion: true },
+  );
+});
+
+test('the layout adapts: portrait diagram with the list below in a 300 px sidebar, side by side in a panel', async () => {
+  await withPage(
+    async (w) => {
+      await init(w);
+      assert.ok((await w.page.locator('#app').getAttribute('class'))?.includes('narrow'));
+      assert.equal(await w.page.locator('svg.diagram-svg').getAttribute('viewBox'), '0 0 360 780');
+      const d = await w.page.locator('.diagram-pane').boundingBox();
+      const l = await w.page.locator('.side-pane').boundingBox();
+      assert.ok(d && l && l.y >= d.y + d.height - 1, 'the list is below the diagram');
+      const svgBox = await w.page.locator('svg.diagram-svg').boundingBox();
+      assert.ok(svgBox && svgBox.width <= 300, 'the diagram fits the sidebar width');
+      await w.page.setViewportSize({ width: 1200, height: 800 });
+      await until('the wide layout', () => hasClass(w, '#app', 'wide'));
+      assert.equal(await w.page.locator('svg.diagram-svg').getAttribute('viewBox'), '0 0 980 660');
+      const d2 = await w.page.locator('.diagram-pane').boundingBox();
+      const l2 = await w.page.locator('.side-pane').boundingBox();
+      assert.ok(d2 && l2 && l2.x >= d2.x + d2.width - 1, 'the list is beside the diagram');
+      assert.equal(await w.page.locator('.node').count(), 11);
+    },
+    { width: 300, height: 900 },
+  );
+});
+
+test('high contrast: the theme class is honoured and edges are drawn opaque', async () => {
+  await withPage(
+    async (w) => {
+      await init(w, scene(), { selection: { kind: 'connection', id: 'c-timewait' } });
+      const opacity = await w.page.locator('.edge[data-edge="LISTEN>SYN-RECEIVED"] .edge-line').evaluate((e) => e.ownerDocument.defaultView?.getComputedStyle(e).strokeOpacity);
+      assert.equal(opacity, '1');
+    },
+    { bodyClass: 'vscode-high-contrast' },
+  );
+});
