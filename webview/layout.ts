@@ -402,7 +402,7 @@ export function layoutDiagram(mode: LayoutMode, edges: readonly LayoutEdge[]): D
     const w = Math.max(...lines.map((l) => textWidth(l, spec.labelFontSize)), 1) + 4;
     const h = lines.length * lineH + 2;
     let bestLabel: { p: Point; score: number } | null = null;
-    for (const f of [0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.2, 0.8]) {
+    for (const f of [0.5, 0.45, 0.55, 0.4, 0.6, 0.35, 0.65, 0.3, 0.7, 0.25, 0.75, 0.2, 0.8, 0.15, 0.85, 0.1, 0.9, 0.95]) {
       const p = pointAt({ samples, lengths }, f);
       for (const [ox, oy] of [
         [0, 0],
@@ -414,7 +414,11 @@ export function layoutDiagram(mode: LayoutMode, edges: readonly LayoutEdge[]): D
         const c = { x: p.x + ox, y: p.y + oy };
         const r = { x: c.x - w / 2, y: c.y - h / 2, w, h };
         let score = Math.abs(f - 0.5) * 40 + (ox || oy ? 25 : 0);
-        for (const n of nodeList) score += overlap(r, { x: n.x - n.w / 2 - 3, y: n.y - n.h / 2 - 3, w: n.w + 6, h: n.h + 6 }) * 4;
+        for (const n of nodeList) {
+          // A label over a state box hides the state: only as a last resort.
+          const o = overlap(r, { x: n.x - n.w / 2 - 3, y: n.y - n.h / 2 - 3, w: n.w + 6, h: n.h + 6 });
+          if (o > 0) score += 2000 + o * 4;
+        }
         for (const l of placedLabels) score += overlap(r, l) * 3;
         if (r.x < 0 || r.x + r.w > spec.width || r.y < 0 || r.y + r.h > spec.height) score += 5000;
         if (!bestLabel || score < bestLabel.score) bestLabel = { p: c, score };
