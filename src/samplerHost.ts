@@ -49,6 +49,8 @@ export interface SamplerHostOptions {
   /** Every failure (the caller decides what to tell the user, and how often). */
   onFailed: (error: SampleError) => void;
   sampleTimeoutMs?: number;
+  /** Share of one core a sample may cost before the interval stretches (default CPU_BUDGET, 1 %). */
+  cpuBudget?: number;
 }
 
 interface Pending {
@@ -106,7 +108,7 @@ export class SamplerHost {
   setDemand(level: DemandLevel | null): void {
     if (level === this.demandLevel) return;
     this.demandLevel = level;
-    if (level !== null) this.backoff = rebaseBackoff(this.backoff, this.baseIntervalMs());
+    if (level !== null) this.backoff = rebaseBackoff(this.backoff, this.baseIntervalMs(), { budget: this.options.cpuBudget });
     this.reschedule();
   }
 
@@ -119,7 +121,7 @@ export class SamplerHost {
   setIntervalMs(intervalMs: number): void {
     if (intervalMs === this.configuredIntervalMs) return;
     this.configuredIntervalMs = intervalMs;
-    this.backoff = rebaseBackoff(this.backoff, this.baseIntervalMs());
+    this.backoff = rebaseBackoff(this.backoff, this.baseIntervalMs(), { budget: this.options.cpuBudget });
     this.reschedule();
   }
 
@@ -205,7 +207,7 @@ export class SamplerHost {
     if (this.disposed) return message;
     if (message.kind === 'sampled') {
       this.failures = 0;
-      this.backoff = nextBackoff(this.backoff, message.stats.costMs, { baseMs: this.baseIntervalMs() });
+      this.backoff = nextBackoff(this.backoff, message.stats.costMs, { baseMs: this.baseIntervalMs(), budget: this.options.cpuBudget });
       this.options.onSampled(message);
     } else {
       this.failures++;

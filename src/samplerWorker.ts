@@ -4,12 +4,13 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
+import { computeInsights } from './core/insights';
 import { DeltaEncoder } from './core/modelDelta';
 import { computeScopePids } from './core/scope';
 import { SocketSampler } from './core/socketSampler';
 import { ConnectionTracker } from './core/tracker';
 import type { TrackerOptions } from './core/tracker';
-import type { Connection, Insight, ProcessInfo, ScopeMode, ScopedSample } from './core/types';
+import type { ProcessInfo, ScopeMode, ScopedSample } from './core/types';
 import { isHostToWorker } from './workerProtocol';
 import type { HostToWorker, SampleError, SampleErrorCode, WorkerScope, WorkerSettings, WorkerToHost } from './workerProtocol';
 
@@ -17,6 +18,9 @@ const SAMPLER_CODES: ReadonlySet<string> = new Set<SampleErrorCode>(['unsupporte
 
 /** Exited debuggees older than this no longer matter for the open-after-exit insight. */
 const EXITED_MEMORY_MS = 60 * 60_000;
+
+/** A process not seen for this long is forgotten from the lineage (its pid may be reused by then). */
+const LINEAGE_MEMORY_MS = 10 * 60_000;
 
 /** CPU of this process's reaped children (ss), ms: /proc/self/stat fields 16-17 (cutime, cstime), in USER_HZ = 100 ticks/s. */
 function childCpuMs(): number {
@@ -68,8 +72,13 @@ export class SamplerPipeline {
    * child outlives its parent, is reparented, and would otherwise drop out of the scope the moment it is orphaned.
    */
   private readonly carried = new Map<number, number>();
-  /** Debuggee pids that exited, with when (ms since the epoch). */
+  /** Exited debuggees and the processes of their trees, with when the debuggee exited (ms since the epoch). */
   private readonly exited = new Map<number, number>();
+  /**
+   * Each process's parent as first seen, by pid. An orphan is reparented (to init or a subreaper) the moment its
+   * parent exits, so by the time a debuggee is known to have exited only this remembers whose child it was.
+   */
+  private readonly lineage = new Map<number, { ppid: number; startTime: number; seenAt: number }>();
   private readonly tid = kernelThreadId();
 
   configure(settings: WorkerSettings): void {
@@ -84,7 +93,29 @@ export class SamplerPipeline {
   }
 
   markExited(pid: number): void {
-    this.exited.set(pid, Date.now());
+    const at = Date.now();
+    const children = new Map<number, number[]>();
+    for (const [child, { ppid }] of this.lineage) {
+      const list = children.get(ppid);
+      if (list === undefined) children.set(ppid, [child]);
+      else list.push(child);
+    }
+    const stack = [pid];
+    while (stack.length > 0) {
+      const p = stack.pop() as number;
+      if (this.exited.has(p) && p !== pid) continue;
+      this.exited.set(p, at);
+      for (const c of children.get(p) ?? []) stack.push(c);
+    }
+  }
+
+  private remember(processes: readonly ProcessInfo[], now: number): void {
+    for (const p of processes) {
+      const known = this.lineage.get(p.pid);
+      if (known === undefined || known.startTime !== p.startTime) this.lineage.set(p.pid, { ppid: p.ppid, startTime: p.startTime, seenAt: now });
+      else known.seenAt = now;
+    }
+    for (const [pid, l] of this.lineage) if (now - l.seenAt > LINEAGE_MEMORY_MS) this.lineage.delete(pid);
   }
 
   private resetTracking(): void {
@@ -130,10 +161,6 @@ export class SamplerPipeline {
     }
   }
 
-  private insightsFor(_connections: readonly Connection[], _now: number, _settings: WorkerSettings): Insight[] {
-    return []; // computeInsights (src/core/insights.ts) is wired in when it lands
-  }
-
   async sample(seq: number, requested: WorkerScope, wantSample: boolean): Promise<WorkerToHost> {
     const settings = this.settings;
     if (settings === null) return { kind: 'failed', seq, error: { code: 'internal', message: 'sample asked for before any settings' } };
@@ -157,12 +184,13 @@ export class SamplerPipeline {
     const started = performance.now();
     this.carry(requested, sample);
     const now = Date.now();
+    this.remember(sample.processes, now);
     for (const [pid, at] of this.exited) if (now - at > EXITED_MEMORY_MS) this.exited.delete(pid);
     const tracker = this.trackerFor(settings);
     const events = tracker.update(sample);
     const connections = tracker.connections();
     const changes = tracker.lastChanges();
-    const insights = this.insightsFor(connections, sample.takenAt, settings);
+    const insights = computeInsights({ connections, now: sample.takenAt, thresholds: settings.insights, exitedPids: this.exited });
     const processes = new Map<number, ProcessInfo>(sample.processes.map((p) => [p.pid, p] as const));
     const delta = this.encoder.encode({
       at: sample.takenAt,

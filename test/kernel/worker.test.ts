@@ -12,7 +12,8 @@ import { createInterface } from 'node:readline';
 import { ModelMirror } from '../../src/core/modelDelta';
 import { emptyCounts } from '../../src/core/types';
 import type { Connection, ModelUpdate } from '../../src/core/types';
-import { SamplerHost } from '../../src/samplerHost';
+import { MAX_INTERVAL_MS } from '../../src/core/backoff';
+import { SUMMARY_INTERVAL_MS, SamplerHost } from '../../src/samplerHost';
 import type { SampledMessage, SampleError, WorkerScope, WorkerSettings } from '../../src/workerProtocol';
 
 const workerPath = join(__dirname, '..', '..', '..', 'dist', 'samplerWorker.js');
@@ -52,13 +53,16 @@ class Harness {
   readonly host: SamplerHost;
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
 
-  constructor(scope: () => WorkerScope, options: { backend?: WorkerSettings['backend']; sampleTimeoutMs?: number; intervalMs?: number } = {}) {
+  constructor(scope: () => WorkerScope, options: { backend?: WorkerSettings['backend']; sampleTimeoutMs?: number; intervalMs?: number; cpuBudget?: number } = {}) {
     this.host = new SamplerHost({
       workerPath,
       settings: settings(options.backend),
       intervalMs: options.intervalMs ?? 200,
       scope,
       sampleTimeoutMs: options.sampleTimeoutMs,
+      // Tests watch sockets change from sample to sample: a whole core, so the 1 % back-off (tested on its own
+      // below) does not stretch the interval on a busy test machine.
+      cpuBudget: options.cpuBudget ?? 1,
       onSampled: (m) => {
         this.messages.push(m);
         const u = this.mirror.apply(m.update, m.processes);
@@ -84,7 +88,7 @@ class Harness {
   until(what: string, check: () => boolean, limitMs = 20_000): Promise<void> {
     if (check()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`never happened: ${what}`)), limitMs);
+      const timer = setTimeout(() => reject(new Error(`never happened: ${what} (${this.messages.length} samples, failures: ${JSON.stringify(this.failures.slice(-3))})`)), limitMs);
       this.waiters.push({
         check,
         resolve: () => {
@@ -183,7 +187,7 @@ test('a closed connection goes to CLOSED in the mirror, and the whole table neve
   }
 });
 
-test('a server orphaned by its parent (the root) stays in scope while it lives', async () => {
+test('a server orphaned by its parent (the root) stays in scope while it lives, and is an open-after-exit insight', async () => {
   // The root spawns a detached grandchild server and exits: the grandchild is reparented and no longer a descendant
   // of any root, like a server started from a debuggee that has ended.
   const grandchild = "const s=require('net').createServer(()=>{}).listen(0,'127.0.0.1',()=>console.log(process.pid,s.address().port))";
@@ -205,6 +209,12 @@ test('a server orphaned by its parent (the root) stays in scope while it lives',
     const listen = h.find((c) => c.state === 'LISTEN' && c.local.port === port);
     assert.ok(listen, 'the orphaned server is still in scope');
     assert.equal(listen.closedAt, null);
+    // The debuggee (the root) exited while its child holds a listening socket: the open-after-exit insight, for
+    // the child, found through the parent it had before it was reparented.
+    await h.until('the open-after-exit insight', () => h.mirror.insights().some((i) => i.kind === 'open-after-exit'));
+    const insight = h.mirror.insights().find((i) => i.kind === 'open-after-exit');
+    assert.equal(insight?.pid, serverPid);
+    assert.ok(insight?.connectionIds.includes(listen.id));
   } finally {
     await h.host.dispose();
     try {
@@ -265,7 +275,10 @@ test('dispose leaves no worker thread, child process or timer behind (proc and s
       const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
       const h = new Harness(() => ({ mode: 'all' }), { backend });
       h.host.setDemand('full');
-      await h.until('two samples', () => h.messages.length >= 2);
+      await h.until('two samples', () => h.messages.length >= 2).catch(async (e: unknown) => {
+        await h.host.dispose();
+        throw e;
+      });
       const tid = h.messages[h.messages.length - 1].stats.workerTid;
       assert.equal(h.messages[0].stats.backend, backend);
       assert.ok(tid !== null && threadIds().has(tid), 'the worker runs in its own kernel thread');
@@ -279,5 +292,33 @@ test('dispose leaves no worker thread, child process or timer behind (proc and s
       assert.equal(h.messages.length, count, 'nothing arrives after dispose');
       await assert.rejects(h.host.sampleNow());
     });
+  }
+});
+
+test('the loop stretches its interval when a sample costs more than its CPU budget', async () => {
+  // A budget no real sample fits in: after one sample the next is as far off as the cap allows.
+  const h = new Harness(() => ({ mode: 'workspace', rootPids: [process.pid], folders: [] }), { cpuBudget: 1e-9 });
+  try {
+    h.host.setDemand('full');
+    await h.until('a first sample', () => h.messages.length > 0);
+    const stats = h.messages[0].stats;
+    assert.ok(stats.costMs > 0, 'the worker measured what the sample cost');
+    assert.equal(h.host.intervalMs, MAX_INTERVAL_MS);
+    h.host.setDemand('summary');
+    assert.equal(h.host.intervalMs, MAX_INTERVAL_MS, 'switching demand keeps the back-off the cost calls for');
+  } finally {
+    await h.host.dispose();
+  }
+});
+
+test('with only summary demand the interval is at least 5 s', async () => {
+  const h = new Harness(() => ({ mode: 'workspace', rootPids: [process.pid], folders: [] }));
+  try {
+    h.host.setDemand('summary');
+    assert.equal(h.host.intervalMs, SUMMARY_INTERVAL_MS);
+    h.host.setDemand('full');
+    assert.equal(h.host.intervalMs, 200);
+  } finally {
+    await h.host.dispose();
   }
 });
