@@ -17,12 +17,13 @@
 // and the sampler sees exactly the farm; otherwise it uses the host's loopback and says so.
 //   node out/bench/sampler.js [--sizes 1000,10000,50000] [--host]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { serialize } from 'node:v8';
 import { ModelMirror } from '../src/core/modelDelta';
 import { SETTINGS } from '../src/core/settings';
 import { emptyCounts, type BackendName } from '../src/core/types';
@@ -53,6 +54,24 @@ export function childrenCpuMs(): number {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // f[0] is field 3 (state), so field n is f[n - 3].
   return ((Number(f[13]) + Number(f[14])) * 1000) / CLK_TCK;
+}
+
+/** /proc/thread-self/schedstat, opened on the main thread: its first field is that thread's time on a CPU, ns. */
+let schedstatFd: number | null = null;
+const schedstatBuf = Buffer.alloc(128);
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * CPU ms of the main thread alone (process.cpuUsage counts the worker too; threadCpuUsage needs Node 23.9).
+ * The kernel adds a running thread's time to schedstat when it is switched out (update_curr), not when the file is
+ * read, so the thread first sleeps 1 ms (Atomics.wait blocks it) to bring the figure up to date.
+ */
+function mainThreadCpuMs(): number {
+  Atomics.wait(pause, 0, 0, 1);
+  schedstatFd ??= openSync('/proc/thread-self/schedstat', 'r');
+  const n = readSync(schedstatFd, schedstatBuf, 0, schedstatBuf.length, 0);
+  return Number(schedstatBuf.toString('latin1', 0, n).split(' ')[0]) / 1e6;
 }
 
 function selfCpuMs(): number {
@@ -286,6 +305,7 @@ class WorkerDriver {
     await new Promise<void>((resolve, reject) => {
       d.worker.once('online', resolve);
       d.worker.once('error', reject);
+      d.worker.once('exit', (code) => reject(new Error(`the sampler worker exited (${code}) before it started`)));
     });
     d.configure(settings);
     return d;
@@ -295,23 +315,34 @@ class WorkerDriver {
     this.worker.postMessage({ kind: 'configure', settings } satisfies HostToWorker);
   }
 
-  /** One sample; resolves with the main thread's active ms. */
-  async sample(): Promise<number> {
+  /** One sample; resolves with the main thread's CPU ms (schedstat) and its event loop's active ms. */
+  async sample(): Promise<{ cpuMs: number; activeMs: number }> {
     const seq = ++this.seq;
+    const cpu0 = mainThreadCpuMs();
     const elu0 = performance.eventLoopUtilization();
     await new Promise<void>((resolve, reject) => {
+      const done = (error?: Error): void => {
+        clearTimeout(timer);
+        this.worker.off('message', onMessage);
+        this.worker.off('exit', onExit);
+        if (error) reject(error);
+        else resolve();
+      };
       const onMessage = (m: unknown): void => {
         if (!isWorkerToHost(m) || m.seq !== seq) return;
-        this.worker.off('message', onMessage);
         const message: WorkerToHost = m;
-        if (message.kind === 'failed') return reject(new Error(`worker sample failed: ${message.error.code}: ${message.error.message}`));
+        if (message.kind === 'failed') return done(new Error(`worker sample failed: ${message.error.code}: ${message.error.message}`));
         this.lastChanged = this.mirror.apply(message.update, message.processes)?.changed.length ?? 0;
-        resolve();
+        done();
       };
+      const onExit = (code: number): void => done(new Error(`the sampler worker exited (${code})`));
+      const timer = setTimeout(() => done(new Error('no answer from the sampler worker within 60 s')), 60_000);
       this.worker.on('message', onMessage);
+      this.worker.once('exit', onExit);
       this.worker.postMessage({ kind: 'sample', seq, scope: { mode: 'all' }, wantSample: false } satisfies HostToWorker);
     });
-    return performance.eventLoopUtilization(elu0).active;
+    const activeMs = performance.eventLoopUtilization(elu0).active;
+    return { cpuMs: mainThreadCpuMs() - cpu0, activeMs };
   }
 
   get connections(): number {
@@ -323,18 +354,44 @@ class WorkerDriver {
   }
 }
 
-async function measureMain(driver: WorkerDriver, opts: { reps: number; prepare?: () => Promise<void> | void }): Promise<{ cost: Cost; changed: number }> {
+async function measureMain(driver: WorkerDriver, opts: { reps: number; prepare?: () => Promise<void> | void }): Promise<{ cost: Cost; changed: number; activeMs: number }> {
+  let cpu = 0;
   let active = 0;
   let changed = 0;
   let wall = 0;
   for (let i = 0; i < opts.reps; i++) {
     await opts.prepare?.();
     const w0 = performance.now();
-    active += await driver.sample();
+    const r = await driver.sample();
     wall += performance.now() - w0;
+    cpu += r.cpuMs;
+    active += r.activeMs;
     changed += driver.lastChanged;
   }
-  return { cost: { reps: opts.reps, wallMs: wall / opts.reps, selfCpuMs: active / opts.reps, childCpuMs: 0 }, changed: changed / opts.reps };
+  return { cost: { reps: opts.reps, wallMs: wall / opts.reps, selfCpuMs: cpu / opts.reps, childCpuMs: 0 }, changed: changed / opts.reps, activeMs: active / opts.reps };
+}
+
+/**
+ * The main thread's share of a reset, split: the structured-clone deserialization of the worker's message
+ * (receiveMessageOnPort deserializes synchronously) and ModelMirror.apply. The message is the first answer of a
+ * fresh SamplerPipeline (every connection), serialized through a real MessageChannel.
+ */
+async function resetBreakdown(): Promise<{ receiveMs: number; applyMs: number; connections: number; bytes: number }> {
+  const pipeline = new SamplerPipeline();
+  pipeline.configure(workerSettings('proc'));
+  const message = await pipeline.sample(1, { mode: 'all' }, false);
+  if (message.kind === 'failed') throw new Error(message.error.message);
+  const { port1, port2 } = new MessageChannel();
+  port1.postMessage(message);
+  const c0 = mainThreadCpuMs();
+  const received = receiveMessageOnPort(port2)?.message as WorkerToHost;
+  const c1 = mainThreadCpuMs();
+  if (received.kind !== 'sampled') throw new Error('unexpected message');
+  const mirror = new ModelMirror(emptyCounts());
+  mirror.apply(received.update, received.processes);
+  const c2 = mainThreadCpuMs();
+  port1.close();
+  return { receiveMs: c1 - c0, applyMs: c2 - c1, connections: received.update?.changed.length ?? 0, bytes: serialize(message).length };
 }
 
 async function inner(where: string): Promise<void> {
@@ -385,26 +442,37 @@ async function inner(where: string): Promise<void> {
         await driver.sample(); // the first answer carries the whole table: measured below as "reset"
         const reps = n >= 50_000 ? 4 : 8;
         const steady = await measureMain(driver, { reps });
-        add('host main thread', steady.cost, steady.cost.selfCpuMs, size, `steady, ${fmt(steady.changed)} changed per sample`, false);
+        add('host main thread', steady.cost, steady.cost.selfCpuMs, size, `steady, ${fmt(steady.changed)} changed per sample; event loop active ${fmt(steady.activeMs)} ms`, false);
         const churned = await measureMain(driver, { reps, prepare: churn });
         size = tableRows();
-        add('host main thread', churned.cost, churned.cost.selfCpuMs, size, `churn, ${fmt(churned.changed)} changed per sample`, false);
+        add('host main thread', churned.cost, churned.cost.selfCpuMs, size, `churn, ${fmt(churned.changed)} changed per sample; event loop active ${fmt(churned.activeMs)} ms`, false);
       } finally {
         await driver.terminate();
       }
       // The first answer of a new worker holds every connection (a reset, as after a restart or a scope switch).
+      let cpu = 0;
       let active = 0;
       let wall = 0;
       let sent = 0;
       for (let i = 0; i < 3; i++) {
         const fresh = await WorkerDriver.start(workerPath, workerSettings('proc'));
         const w0 = performance.now();
-        active += await fresh.sample();
+        const r = await fresh.sample();
         wall += performance.now() - w0;
+        cpu += r.cpuMs;
+        active += r.activeMs;
         sent += fresh.lastChanged;
         await fresh.terminate();
       }
-      add('host main thread', { reps: 3, wallMs: wall / 3, selfCpuMs: active / 3, childCpuMs: 0 }, active / 3, size, `reset, ${fmt(sent / 3)} connections sent`, false);
+      const split = await resetBreakdown();
+      add(
+        'host main thread',
+        { reps: 3, wallMs: wall / 3, selfCpuMs: cpu / 3, childCpuMs: 0 },
+        cpu / 3,
+        size,
+        `reset, ${fmt(sent / 3)} connections sent; event loop active ${fmt(active / 3)} ms; ${(split.bytes / 1e6).toFixed(1)} MB cloned: receive ${fmt(split.receiveMs)} + apply ${fmt(split.applyMs)} ms`,
+        false,
+      );
     }
   } finally {
     await farm.dispose();
