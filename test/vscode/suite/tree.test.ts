@@ -1,0 +1,326 @@
+// The Connections tree in the real extension host, on real loopback sockets: a server started in an integrated
+// terminal shows up under LISTEN and ESTABLISHED with its pid; closing moves its connections to TIME-WAIT and
+// CLOSE-WAIT within two samples; scope, grouping and filter change what the tree returns; a Node debug session
+// (VS Code's built-in JavaScript debugger) reveals the view and its debuggee's sockets are in scope.
+import * as assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { RenderedNode } from '../../../src/connectionsTree';
+import type { ExtensionApi } from '../../../src/extension';
+import { reportFact } from '../facts';
+
+const EXTENSION_ID = 'tcp-state-viewer.tcp-state-viewer';
+
+// Written as .cjs: the demo workspace's package.json says "type": "module".
+// Two listeners: on one the server closes first when the client sends "close" (the server's end, which closed
+// first, goes to TIME-WAIT), the other never closes (allowHalfOpen): after the client's FIN its end sits in
+// CLOSE-WAIT, the state of a leak.
+const SERVER_JS = `
+const net = require('net');
+const fs = require('fs');
+const closing = net.createServer((s) => { s.on('data', (d) => { if (String(d).includes('close')) s.end(); }); });
+const holding = net.createServer({ allowHalfOpen: true }, (s) => { s.resume(); });
+closing.listen(0, '127.0.0.1', () => holding.listen(0, '127.0.0.1', () => {
+  fs.writeFileSync(process.argv[process.argv.length - 1], JSON.stringify({ pid: process.pid, closing: closing.address().port, holding: holding.address().port }));
+}));
+setInterval(() => {}, 1 << 30);
+`;
+
+interface Ready {
+  pid: number;
+  closing: number;
+  holding: number;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The last tree a test rendered and the model's status then, printed when a wait times out. */
+let lastRendered: RenderedNode[] = [];
+let lastStatus = '';
+
+function dump(nodes: RenderedNode[], indent = ''): string {
+  return nodes.map((n) => `${indent}${n.label}  ${n.description}\n${dump(n.children, `${indent}  `)}`).join('');
+}
+
+/** Polls until `probe` returns a value (not undefined/false); fails with `what` after timeoutMs. */
+async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 45_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the tree showed (${lastStatus}):\n${dump(lastRendered)}`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Checks `probe` after each sample until it holds, forcing a sample (model.sampleNow) when none came within
+ * `pauseMs`: the CPU back-off may stretch the loop's interval a lot on a busy machine. Returns the value and how
+ * many samples were taken after the call.
+ */
+async function untilSampled<T>(api: ExtensionApi, what: string, probe: () => Promise<T | undefined | false>, maxSamples = 20, pauseMs = 300): Promise<{ value: T; samples: number }> {
+  const start = Date.now();
+  const seen = new Set<number>();
+  for (;;) {
+    const at = api.model.status().lastSampleAt;
+    if (at !== null && at >= start) seen.add(at);
+    const v = await probe();
+    if (v !== undefined && v !== false) return { value: v, samples: seen.size };
+    if (seen.size >= maxSamples) throw new Error(`${what}: not seen after ${seen.size} samples; the tree showed (${lastStatus}):\n${dump(lastRendered)}`);
+    await sleep(pauseMs);
+    if ((api.model.status().lastSampleAt ?? 0) < Date.now() - pauseMs) {
+      const sample = await api.model.sampleNow();
+      seen.add(sample.takenAt);
+    }
+  }
+}
+
+async function render(api: ExtensionApi): Promise<RenderedNode[]> {
+  lastRendered = await api.connectionsTree.render();
+  const st = api.model.status();
+  lastStatus = `scope ${st.scope}, interval ${st.intervalMs} ms, last sample ${st.lastSampleAt === null ? 'never' : `${Date.now() - st.lastSampleAt} ms ago`}, error ${st.error}`;
+  return lastRendered;
+}
+
+function readReady(file: string): Ready | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Ready;
+  } catch {
+    return undefined; // half-written
+  }
+}
+
+function flatten(nodes: RenderedNode[]): RenderedNode[] {
+  return nodes.flatMap((n) => [n, ...flatten(n.children)]);
+}
+
+function group(tree: RenderedNode[], id: string): RenderedNode | undefined {
+  return tree.find((n) => n.id === id);
+}
+
+function rowIn(tree: RenderedNode[], groupId: string, label: string): RenderedNode | undefined {
+  return group(tree, groupId)?.children.find((r) => r.label === label);
+}
+
+function connect(port: number, allowHalfOpen = false): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen }, () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+describe('Connections tree', function () {
+  this.timeout(120_000);
+  let api: ExtensionApi;
+  let folder: string;
+  let work: string;
+  const cleanups: (() => void)[] = [];
+
+  before(async () => {
+    const ext = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID);
+    assert.ok(ext, `${EXTENSION_ID} is not loaded`);
+    api = await ext.activate();
+    const f = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(f, 'the test run opens a workspace folder');
+    folder = f.uri.fsPath;
+    work = join(folder, '.tcpsv-tree-test');
+    mkdirSync(work, { recursive: true });
+    writeFileSync(join(work, 'srv.cjs'), SERVER_JS);
+    await api.model.setScope('workspace');
+    api.connectionsTree.setGroupBy('state');
+    api.connectionsTree.setFilter('');
+    // A visible tree asks the model for full-rate samples.
+    await vscode.commands.executeCommand('tcpStateViewer.connections.focus');
+    await waitFor('the tree to be visible', () => api.connectionsTree.treeView.visible);
+  });
+
+  after(() => {
+    for (const c of cleanups.splice(0).reverse()) c();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  describe('a server started in an integrated terminal', () => {
+    let ready: Ready;
+    let terminal: vscode.Terminal;
+
+    before(async () => {
+      const readyFile = join(work, 'terminal-ready.json');
+      terminal = vscode.window.createTerminal({ name: 'tcpsv test server', shellPath: process.execPath, shellArgs: [join(work, 'srv.cjs'), readyFile], cwd: folder });
+      cleanups.push(() => terminal.dispose());
+      ready = await waitFor('the server to listen', () => readReady(readyFile));
+    });
+
+    it('appears under LISTEN with the pid of the terminal\'s process', async () => {
+      assert.equal(await terminal.processId, ready.pid, 'the terminal runs the server itself');
+      const { value: tree } = await untilSampled(api, 'LISTEN rows for both ports', async () => {
+        const t = await render(api);
+        return rowIn(t, 'state/LISTEN', `127.0.0.1:${ready.closing}`) && rowIn(t, 'state/LISTEN', `127.0.0.1:${ready.holding}`) ? t : undefined;
+      });
+      const listen = group(tree, 'state/LISTEN');
+      assert.ok(listen);
+      assert.equal(listen.label, 'LISTEN');
+      assert.equal(listen.description, String(listen.children.length), 'the group\'s description is its count');
+      const row = rowIn(tree, 'state/LISTEN', `127.0.0.1:${ready.closing}`);
+      assert.ok(row);
+      assert.match(row.description, new RegExp(`\\b${ready.pid}\\b`), `owner pid in "${row.description}"`);
+      assert.match(row.contextValue, /^connection\b.*\blive\b.*\bowned\b/);
+    });
+
+    it('shows accepted connections under ESTABLISHED, then TIME-WAIT and CLOSE-WAIT within two samples of closing', async () => {
+      const a = await connect(ready.closing);
+      const b = await connect(ready.holding);
+      cleanups.push(() => a.destroy(), () => b.destroy());
+      const serverA = `127.0.0.1:${ready.closing} → 127.0.0.1:${a.localPort}`;
+      const serverB = `127.0.0.1:${ready.holding} → 127.0.0.1:${b.localPort}`;
+      const clientA = `127.0.0.1:${a.localPort} → 127.0.0.1:${ready.closing}`;
+      const { value: est } = await untilSampled(api, 'both accepted connections under ESTABLISHED', async () => {
+        const t = await render(api);
+        return rowIn(t, 'state/ESTABLISHED', serverA) && rowIn(t, 'state/ESTABLISHED', serverB) ? t : undefined;
+      });
+      assert.match(rowIn(est, 'state/ESTABLISHED', serverA)?.description ?? '', new RegExp(`\\b${ready.pid}\\b`));
+      assert.ok(rowIn(est, 'state/ESTABLISHED', clientA), 'the client end (this extension host) is in scope as the loopback peer');
+
+      // The server closes A first (its end goes to TIME-WAIT); B's client closes and the server never does
+      // (CLOSE-WAIT). Samples are counted, not wall time: both must show by the second sample after the close.
+      a.write('close');
+      b.end();
+      const { samples } = await untilSampled(
+        api,
+        'TIME-WAIT and CLOSE-WAIT rows',
+        async () => {
+          const t = await render(api);
+          return rowIn(t, 'state/TIME-WAIT', serverA) && rowIn(t, 'state/CLOSE-WAIT', serverB) ? t : undefined;
+        },
+        2,
+      );
+      reportFact('treeSamplesUntilClosedStatesShown', samples);
+      const t = await render(api);
+      assert.match(rowIn(t, 'state/TIME-WAIT', serverA)?.description ?? '', new RegExp(`\\b${ready.pid}\\b`), 'TIME-WAIT keeps the owner last seen');
+      assert.match(rowIn(t, 'state/CLOSE-WAIT', serverB)?.description ?? '', new RegExp(`\\b${ready.pid}\\b`), 'CLOSE-WAIT is held by the server');
+    });
+
+    it('groups by process and by local port', async () => {
+      try {
+        api.connectionsTree.setGroupBy('process');
+        const byProcess = await render(api);
+        const mine = group(byProcess, `pid/${ready.pid}`);
+        assert.ok(mine, `a group for pid ${ready.pid}: ${byProcess.map((g) => g.id).join(', ')}`);
+        assert.match(mine.label, new RegExp(`${ready.pid}$`));
+        const listeners = mine.children.filter((r) => r.label === `127.0.0.1:${ready.closing}` || r.label === `127.0.0.1:${ready.holding}`);
+        assert.equal(listeners.length, 2);
+        assert.ok(listeners.every((r) => r.description.includes('LISTEN')), 'rows name their state when not grouped by it');
+        assert.ok(byProcess.every((g) => !g.id.startsWith('state/')));
+
+        api.connectionsTree.setGroupBy('localPort');
+        const byPort = await render(api);
+        const port = group(byPort, `port/${ready.holding}`);
+        assert.ok(port);
+        assert.equal(port.label, `:${ready.holding}`);
+        assert.ok(port.children.some((r) => r.label === `127.0.0.1:${ready.holding}`), 'the listener');
+        assert.ok(port.children.some((r) => r.label.startsWith(`127.0.0.1:${ready.holding} → `)), 'and its accepted connection');
+      } finally {
+        api.connectionsTree.setGroupBy('state');
+      }
+    });
+
+    it('narrows to the filter (set through the command, as hover links do) and clears it', async () => {
+      try {
+        await vscode.commands.executeCommand('tcpStateViewer.filter', `port:${ready.holding}`);
+        assert.equal(api.connectionsTree.filter, `port:${ready.holding}`);
+        const filtered = await render(api);
+        const rows = flatten(filtered).filter((n) => n.contextValue.startsWith('connection'));
+        assert.ok(rows.length >= 2, 'the listener and the CLOSE-WAIT connection');
+        assert.ok(rows.every((r) => r.label.includes(`:${ready.holding}`)), rows.map((r) => r.label).join('\n'));
+        assert.ok(filtered.every((g) => / of |\//.test(g.description)), 'groups say how many of how many');
+
+        await vscode.commands.executeCommand('tcpStateViewer.filter', 'state:close-wait');
+        const closeWait = await render(api);
+        assert.deepEqual(closeWait.map((g) => g.id), ['state/CLOSE-WAIT']);
+      } finally {
+        await vscode.commands.executeCommand('tcpStateViewer.clearFilter');
+      }
+      assert.equal(api.connectionsTree.filter, '');
+      const all = await render(api);
+      assert.ok(group(all, 'state/LISTEN'));
+    });
+
+    it('shows a process outside the workspace only in the "all sockets" scope', async () => {
+      const readyFile = join(tmpdir(), `tcpsv-outsider-${process.pid}.json`);
+      rmSync(readyFile, { force: true });
+      const outsider: ChildProcess = spawn(process.execPath, ['-e', SERVER_JS, readyFile], { cwd: tmpdir(), stdio: 'ignore' });
+      cleanups.push(() => outsider.kill());
+      const o = await waitFor('the outsider to listen', () => readReady(readyFile));
+      rmSync(readyFile, { force: true });
+      const label = `127.0.0.1:${o.closing}`;
+      try {
+        // Samples after it listens, the workspace scope still does not show it.
+        await api.model.sampleNow();
+        await api.model.sampleNow();
+        assert.equal(rowIn(await render(api), 'state/LISTEN', label), undefined, 'not a workspace process');
+
+        await vscode.commands.executeCommand('tcpStateViewer.showAllSockets');
+        assert.equal(api.model.status().scope, 'all');
+        const { value: inAll } = await untilSampled(api, 'the outsider in the all-sockets scope', async () => rowIn(await render(api), 'state/LISTEN', label));
+        assert.match(inAll.description, new RegExp(`\\b${o.pid}\\b`));
+        assert.equal(api.connectionsTree.treeView.description, 'all sockets');
+      } finally {
+        await vscode.commands.executeCommand('tcpStateViewer.showWorkspaceSockets');
+      }
+      await untilSampled(api, 'the outsider to leave with the workspace scope', async () => rowIn(await render(api), 'state/LISTEN', label) === undefined);
+      assert.equal(api.connectionsTree.treeView.description, 'workspace');
+    });
+  });
+
+  describe('following a debug session', () => {
+    it('reveals the view and shows the debuggee\'s sockets; after it ends, its closing sockets linger', async () => {
+      // Hide the view first: the session start has to bring it back.
+      await vscode.commands.executeCommand('workbench.view.explorer');
+      await waitFor('the tree to be hidden', () => !api.connectionsTree.treeView.visible);
+
+      const readyFile = join(work, 'debug-ready.json');
+      const started = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders?.[0], {
+        type: 'node',
+        request: 'launch',
+        name: 'tcpsv debuggee',
+        program: join(work, 'srv.cjs'),
+        args: [readyFile],
+        cwd: folder,
+        console: 'internalConsole',
+      });
+      assert.equal(started, true, 'the JavaScript debugger started');
+      const sessionEnded = new Promise<void>((resolve) => {
+        const d = vscode.debug.onDidTerminateDebugSession((s) => {
+          if (s.name === 'tcpsv debuggee') {
+            d.dispose();
+            resolve();
+          }
+        });
+      });
+      await waitFor('the view to be revealed', () => api.connectionsTree.treeView.visible);
+      const ready = await waitFor('the debuggee to listen', () => readReady(readyFile));
+      const { value: listener } = await untilSampled(api, `the debuggee's listener (pid ${ready.pid}) in the workspace scope`, async () => rowIn(await render(api), 'state/LISTEN', `127.0.0.1:${ready.holding}`));
+      assert.match(listener.description, new RegExp(`\\b${ready.pid}\\b`));
+
+      // A connection the debuggee still holds when it exits: its end becomes an orphan in FIN-WAIT-2 (the kernel
+      // finishes it), ours goes to CLOSE-WAIT; both stay visible after the session ends.
+      // allowHalfOpen: our end does not answer the debuggee's FIN with its own, so the debuggee's end stays an orphan.
+      const client = await connect(ready.holding, true);
+      cleanups.push(() => client.destroy());
+      const orphan = `127.0.0.1:${ready.holding} → 127.0.0.1:${client.localPort}`;
+      await untilSampled(api, 'the debuggee\'s accepted connection', async () => rowIn(await render(api), 'state/ESTABLISHED', orphan));
+
+      await vscode.debug.stopDebugging();
+      await sessionEnded;
+      const { value: lingering } = await untilSampled(api, 'the exited debuggee\'s socket in FIN-WAIT-2', async () => rowIn(await render(api), 'state/FIN-WAIT-2', orphan));
+      assert.match(lingering.description, new RegExp(`\\b${ready.pid}\\b`), 'it keeps the owner last seen');
+      await untilSampled(api, 'the debuggee\'s listener to go', async () => rowIn(await render(api), 'state/LISTEN', `127.0.0.1:${ready.holding}`) === undefined);
+    });
+  });
+});
