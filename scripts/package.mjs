@@ -1,34 +1,64 @@
 // `npm run package`: a production build (minified, no sourcemaps) and a VSIX of it with @vscode/vsce.
 //   node scripts/package.mjs [--out FILE.vsix]
 // Prints the VSIX's path and size and fails when it is over 1 MB (the extension ships bundles only, so a
-// bigger one means something that should not be there got in: check `npx vsce ls`).
+// bigger one means something that should not be there got in: check `npx vsce ls --no-dependencies`).
+// It builds in a staging copy of the sources, so the development build in dist/ (with sourcemaps, possibly
+// loaded by a running VS Code or test) is left alone.
 import { spawnSync } from 'node:child_process';
-import { statSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const LIMIT_BYTES = 1024 * 1024;
+// What the build reads and what the VSIX holds (the rest of the project plays no part in either).
+const STAGED = [
+  'src',
+  'webview',
+  'media',
+  'l10n',
+  'scripts/build.mjs',
+  'tsconfig.json',
+  'package.json',
+  'README.md',
+  'CHANGELOG.md',
+  'LICENSE',
+  '.vscodeignore',
+];
+
 const args = process.argv.slice(2);
 const outIndex = args.indexOf('--out');
 const { name, version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const out = outIndex >= 0 ? resolve(args[outIndex + 1]) : join(ROOT, `${name}-${version}.vsix`);
 
-function run(cmd, cmdArgs) {
-  const r = spawnSync(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status !== 0) {
-    console.error(`${[cmd, ...cmdArgs].join(' ')} failed (${r.status ?? r.signal})`);
-    process.exit(1);
-  }
+function run(cwd, cmd, cmdArgs) {
+  const r = spawnSync(cmd, cmdArgs, { cwd, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`${[cmd, ...cmdArgs].join(' ')} failed (${r.status ?? r.signal})`);
 }
 
 const t0 = Date.now();
-run(process.execPath, ['scripts/build.mjs', '--production']);
-// --no-dependencies: esbuild bundled every runtime dependency into dist/, node_modules stays out.
-// --allow-missing-repository: the project has no public repository URL to name yet.
-run(join(ROOT, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--out', out]);
-const bytes = statSync(out).size;
-console.log(`VSIX ${out}: ${(bytes / 1024).toFixed(1)} KB (${Date.now() - t0} ms)`);
-if (bytes > LIMIT_BYTES) {
-  console.error(`the VSIX is over ${LIMIT_BYTES / 1024} KB: see what it holds with \`npx vsce ls --no-dependencies\``);
-  process.exit(1);
+const stage = mkdtempSync(join(tmpdir(), 'tcpsv-package-stage-'));
+try {
+  const nls = readdirSync(ROOT).filter((f) => /^package\.nls(\.[\w-]+)?\.json$/.test(f));
+  for (const p of [...STAGED, ...nls]) {
+    if (existsSync(join(ROOT, p))) cpSync(join(ROOT, p), join(stage, p), { recursive: true });
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(stage, 'node_modules'), 'dir');
+  run(stage, process.execPath, ['scripts/build.mjs', '--production']);
+  // --no-dependencies: esbuild bundled every runtime dependency into dist/, node_modules stays out.
+  // --allow-missing-repository: the project names no public repository yet.
+  run(stage, join(ROOT, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--out', out]);
+} catch (e) {
+  console.error(e instanceof Error ? e.message : e);
+  process.exitCode = 1;
+} finally {
+  rmSync(stage, { recursive: true, force: true });
+}
+if (!process.exitCode) {
+  const bytes = statSync(out).size;
+  console.log(`VSIX ${out}: ${(bytes / 1024).toFixed(1)} KB (built and packaged in ${Date.now() - t0} ms)`);
+  if (bytes > LIMIT_BYTES) {
+    console.error(`the VSIX is over ${LIMIT_BYTES / 1024} KB: see what it holds with \`npx vsce ls --no-dependencies\``);
+    process.exitCode = 1;
+  }
 }

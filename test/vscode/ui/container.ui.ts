@@ -40,8 +40,6 @@ export const uiChecks: UiCheck[] = [
         await withWorkbench({ extensionDevelopmentPath: false, extensionsDir }, (wb) => assertContainerShowsBothViews(wb, 'container-vsix'));
       } finally {
         rmSync(out, { recursive: true, force: true });
-        // package.mjs left a production build in dist/; put the development build (with sourcemaps) back.
-        spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'ignore', timeout: 120_000 });
       }
     },
   },
