@@ -21,9 +21,22 @@ export const CONTEXT_KEYS = {
 /** What createTcpModel needs from the extension context (tests build a second model from the installed extension). */
 export type ModelContext = Pick<vscode.ExtensionContext, 'extensionUri' | 'extension'>;
 
+/** What the last sample cost, for the log and the tests. */
+export interface SamplerDiagnostics {
+  /** Kernel thread id of the worker thread that answered (gone after dispose). */
+  workerTid: number | null;
+  /** CPU the sample cost off the main thread (SampleStats.costMs). */
+  costMs: number | null;
+  /** Main-thread time to apply the delta to the mirror and notify every onDidUpdate listener, ms. */
+  hostMs: number | null;
+  /** Connections the delta carried. */
+  changed: number;
+}
+
 export interface TcpModel extends TcpModelApi, vscode.Disposable {
   /** Stops sampling and ends the worker thread; resolves once the thread has exited. */
   dispose(): Promise<void>;
+  diagnostics(): SamplerDiagnostics;
 }
 
 export function createTcpModel(context: ModelContext, log: vscode.LogOutputChannel): TcpModel {
@@ -83,6 +96,7 @@ class Model implements TcpModel {
   private current: ModelStatus;
   private readonly host: SamplerHost;
   private disposed: Promise<void> | null = null;
+  private lastDiagnostics: SamplerDiagnostics = { workerTid: null, costMs: null, hostMs: null, changed: 0 };
 
   constructor(
     private readonly context: ModelContext,
@@ -143,6 +157,7 @@ class Model implements TcpModel {
   }
 
   private onSampled(message: SampledMessage): void {
+    const started = performance.now();
     const backendBefore = this.current.backend;
     if (message.stats.backend !== backendBefore) this.log.info(backendDescription(message, this.settings));
     const update = this.mirror.apply(message.update, message.processes);
@@ -152,6 +167,11 @@ class Model implements TcpModel {
     );
     this.updateStatus({ backend: message.stats.backend, lastSampleAt: message.stats.takenAt, error: null });
     if (update !== null) this.updateEmitter.fire(update);
+    this.lastDiagnostics = { workerTid: message.stats.workerTid, costMs: message.stats.costMs, hostMs: performance.now() - started, changed: update?.changed.length ?? 0 };
+  }
+
+  diagnostics(): SamplerDiagnostics {
+    return { ...this.lastDiagnostics };
   }
 
   private onFailed(error: SampleError): void {

@@ -1,0 +1,242 @@
+// The model (src/model.ts) in the real extension host: workspace roots from an integrated terminal, the scope
+// switch, pause, the deltas it fires, and a second model disposed without leaving its worker thread behind.
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { ModelMirror } from '../../../src/core/modelDelta';
+import { emptyCounts } from '../../../src/core/types';
+import type { Connection, ModelUpdate } from '../../../src/core/types';
+import type { ExtensionApi } from '../../../src/extension';
+import { createTcpModel } from '../../../src/model';
+import type { TcpModel } from '../../../src/model';
+import type { TcpModelApi } from '../../../src/modelApi';
+import { reportFact } from '../facts';
+
+const EXTENSION_ID = 'tcp-state-viewer.tcp-state-viewer';
+
+// Written as .cjs in a folder outside the workspace, and started by a shell (`&` + `wait`, so the shell forks it):
+// only the terminal-root rule can bring it into scope, as a descendant of the terminal's process.
+const SERVER_JS = `
+const net = require('net');
+const fs = require('fs');
+const s = net.createServer(() => {}).listen(0, '127.0.0.1', () => {
+  fs.writeFileSync(process.argv[2], JSON.stringify({ pid: process.pid, ppid: process.ppid, port: s.address().port }));
+});
+setInterval(() => {}, 1 << 30);
+`;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 45_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Waits until `probe` holds for the model, taking samples with sampleNow() when the loop is slower than `pauseMs`
+ * (the CPU back-off stretches the interval on a busy machine); fails after `maxSamples` samples.
+ */
+async function untilModel<T>(model: TcpModelApi, what: string, probe: () => T | undefined | false, maxSamples = 20, pauseMs = 500): Promise<T> {
+  const start = Date.now();
+  const seen = new Set<number>();
+  for (;;) {
+    const at = model.status().lastSampleAt;
+    if (at !== null && at >= start) seen.add(at);
+    const v = probe();
+    if (v !== undefined && v !== false) return v;
+    if (seen.size >= maxSamples) throw new Error(`${what}: not seen after ${seen.size} samples (status ${JSON.stringify(model.status())})`);
+    await sleep(pauseMs);
+    if ((model.status().lastSampleAt ?? 0) < Date.now() - pauseMs) seen.add((await model.sampleNow()).takenAt);
+  }
+}
+
+function readJson<T>(file: string): T | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined; // half-written
+  }
+}
+
+function listener(model: TcpModelApi, port: number): Connection | undefined {
+  return model.connections().find((c) => c.state === 'LISTEN' && c.local.port === port && c.closedAt === null);
+}
+
+describe('Model', function () {
+  this.timeout(180_000);
+  let api: ExtensionApi;
+  let outside: string;
+  const cleanups: (() => void)[] = [];
+
+  before(async () => {
+    const ext = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID);
+    assert.ok(ext, `${EXTENSION_ID} is not loaded`);
+    api = await ext.activate();
+    outside = mkdtempSync(join(tmpdir(), 'tcpsv-model-'));
+    writeFileSync(join(outside, 'srv.cjs'), SERVER_JS);
+    await api.model.setScope('workspace');
+  });
+
+  after(async () => {
+    for (const c of cleanups.splice(0).reverse()) c();
+    await api.model.setScope('workspace');
+    api.model.resume();
+    rmSync(outside, { recursive: true, force: true });
+  });
+
+  it('has picked a backend and says so in its status', async () => {
+    const demand = api.model.demand('full');
+    cleanups.push(() => demand.dispose());
+    const status = await untilModel(api.model, 'a first sample', () => (api.model.status().lastSampleAt !== null ? api.model.status() : undefined));
+    assert.ok(status.backend === 'proc' || status.backend === 'ss', `backend ${status.backend}`);
+    assert.equal(status.error, null);
+    assert.equal(status.scope, 'workspace');
+    assert.ok(status.intervalMs >= 200);
+  });
+
+  it('puts a server started by a terminal\'s shell in scope, owned by the terminal\'s descendant', async () => {
+    const readyFile = join(outside, 'terminal-ready.json');
+    const terminal = vscode.window.createTerminal({ name: 'tcpsv model test', shellPath: '/bin/sh', shellArgs: ['-c', `"${process.execPath}" srv.cjs "${readyFile}" & wait`], cwd: outside });
+    cleanups.push(() => terminal.dispose());
+    const ready = await waitFor('the server to listen', () => readJson<{ pid: number; ppid: number; port: number }>(readyFile));
+    cleanups.push(() => {
+      try {
+        process.kill(ready.pid, 'SIGKILL');
+      } catch {
+        // gone with its terminal
+      }
+    });
+    const shellPid = await terminal.processId;
+    assert.equal(ready.ppid, shellPid, 'the server is the shell\'s child, not the terminal\'s own process');
+
+    const listen = await untilModel(api.model, `the LISTEN socket on ${ready.port}`, () => listener(api.model, ready.port));
+    assert.equal(listen.owner?.pid, ready.pid);
+    assert.equal(listen.role, 'listener');
+    assert.equal(api.model.connection(listen.id)?.id, listen.id);
+    const proc = api.model.process(ready.pid);
+    assert.ok(proc, 'the owner\'s process record came with the delta');
+    assert.equal(proc.ppid, shellPid);
+    assert.equal(proc.cwd === null || proc.cwd === outside, true, `cwd ${proc.cwd}`);
+    assert.ok(proc.commandLine.some((a) => a.endsWith('srv.cjs')), proc.commandLine.join(' '));
+    assert.ok(api.model.counts().LISTEN >= 1);
+
+    // The terminal closes: the shell and the server go, and so does the listener.
+    terminal.dispose();
+    await untilModel(api.model, 'the listener to leave', () => listener(api.model, ready.port) === undefined);
+  });
+
+  it('setScope("all") widens to a process outside the workspace, saves the setting, and "workspace" narrows again', async () => {
+    const readyFile = join(outside, 'outsider-ready.json');
+    // A child of the extension host, in a folder outside the workspace: in no root's tree.
+    const outsider: ChildProcess = spawn(process.execPath, [join(outside, 'srv.cjs'), readyFile], { cwd: outside, stdio: 'ignore' });
+    cleanups.push(() => outsider.kill('SIGKILL'));
+    const ready = await waitFor('the outsider to listen', () => readJson<{ pid: number; port: number }>(readyFile));
+
+    await api.model.sampleNow();
+    await api.model.sampleNow();
+    assert.equal(listener(api.model, ready.port), undefined, 'not in the workspace scope');
+
+    const statuses: string[] = [];
+    const sub = api.model.onDidChangeStatus((s) => statuses.push(s.scope));
+    try {
+      await api.model.setScope('all');
+      assert.equal(api.model.status().scope, 'all');
+      assert.ok(statuses.includes('all'), 'onDidChangeStatus fired for the scope');
+      assert.equal(vscode.workspace.getConfiguration('tcpStateViewer').get('scope'), 'all', 'the setting was saved');
+      const seen = await untilModel(api.model, 'the outsider in the all-sockets scope', () => listener(api.model, ready.port));
+      assert.equal(seen.owner?.pid, ready.pid);
+
+      await api.model.setScope('workspace');
+      await untilModel(api.model, 'the outsider to leave the workspace scope', () => listener(api.model, ready.port) === undefined);
+      assert.equal(vscode.workspace.getConfiguration('tcpStateViewer').get('scope'), 'workspace');
+    } finally {
+      sub.dispose();
+    }
+  });
+
+  it('fires deltas that, applied in order, give exactly connections()', async () => {
+    // A mirror of our own, fed only from onDidUpdate from the first reset on, must end equal to the model.
+    const mirror = new ModelMirror(emptyCounts());
+    let synced = false;
+    const updates: ModelUpdate[] = [];
+    const sub = api.model.onDidUpdate((u) => {
+      if (u.reset) synced = true;
+      if (synced) {
+        mirror.apply(u, { upserted: [], removed: [] });
+        updates.push(u);
+      }
+    });
+    try {
+      await api.model.setScope('all');
+      // The scope switch rebuilt the model: its first update is a reset.
+      await untilModel(api.model, 'a reset update after the scope switch', () => synced);
+      await api.model.sampleNow();
+      await api.model.sampleNow();
+      const byId = (cs: readonly Connection[]) => [...cs].map((c) => c.id).sort();
+      assert.deepEqual(byId(mirror.connections()), byId(api.model.connections()));
+      assert.deepEqual(mirror.counts(), api.model.counts());
+      assert.ok(updates.slice(1).every((u) => !u.reset), 'only the first is a reset');
+    } finally {
+      sub.dispose();
+      await api.model.setScope('workspace');
+    }
+  });
+
+  it('pause stops the samples and resume brings them back', async () => {
+    const demand = api.model.demand('full');
+    try {
+      await untilModel(api.model, 'a sample', () => api.model.status().lastSampleAt !== null);
+      api.model.pause();
+      assert.equal(api.model.status().paused, true);
+      await sleep(300); // a sample already asked for may still land
+      const at = api.model.status().lastSampleAt;
+      await sleep(Math.max(1500, api.model.status().intervalMs * 2));
+      assert.equal(api.model.status().lastSampleAt, at, 'no sample while paused');
+      api.model.resume();
+      assert.equal(api.model.status().paused, false);
+      await waitFor('a sample after resume', () => (api.model.status().lastSampleAt ?? 0) > (at ?? 0), 60_000);
+    } finally {
+      api.model.resume();
+      demand.dispose();
+    }
+  });
+
+  it('a second model, disposed, leaves no worker thread behind', async () => {
+    const ext = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID);
+    assert.ok(ext);
+    const log = vscode.window.createOutputChannel('TCP State Viewer (model test)', { log: true });
+    cleanups.push(() => log.dispose());
+    const model: TcpModel = createTcpModel({ extensionUri: ext.extensionUri, extension: ext }, log);
+    let tid: number | null = null;
+    try {
+      model.demand('full');
+      const first = await model.sampleNow();
+      assert.ok(first.totalSockets >= first.sockets.length);
+      await untilModel(model, 'a sample from the loop', () => model.diagnostics().workerTid !== null);
+      const d = model.diagnostics();
+      tid = d.workerTid;
+      assert.ok(tid !== null && existsSync(`/proc/self/task/${tid}`), 'the worker is a thread of this extension host');
+      assert.notEqual(tid, process.pid, 'not the main thread');
+      if (d.hostMs !== null) reportFact('modelMainThreadMsPerSample', Number(d.hostMs.toFixed(3)));
+    } finally {
+      await model.dispose();
+    }
+    assert.equal(existsSync(`/proc/self/task/${tid}`), false, 'the worker thread has exited');
+    const at = model.status().lastSampleAt;
+    await sleep(1500);
+    assert.equal(model.status().lastSampleAt, at, 'no sample after dispose');
+    await assert.rejects(model.sampleNow());
+  });
+});
