@@ -50,3 +50,13 @@ export function installExtension(
 ): Promise<string>;
 
 export function launchChromium(options?: LaunchOptions): Promise<Browser>;
+
+export interface ProcessRef {
+  pid: number;
+  /** start time in clock ticks (proc(5) stat field 22): tells a reused pid apart */
+  start: string;
+}
+/** Every live descendant of pid (read from /proc), including those in other sessions or groups. */
+export function descendants(pid: number): ProcessRef[];
+/** Signals each recorded process that is still the same process. */
+export function signalProcesses(processes: ProcessRef[], signal: NodeJS.Signals): void;

@@ -5,7 +5,7 @@
 //
 //   node scripts/code-server.mjs install     install (if missing) and print the entry script's path
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync, rmSync, copyFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, writeFileSync, rmSync, copyFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -124,6 +124,58 @@ function runChecked(cmd, args, opts, log) {
       }
     });
   });
+}
+
+/** pid -> { ppid, start } for every process, from /proc/<pid>/stat (fields 4 and 22, proc(5)). */
+function processTable() {
+  const table = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // comm (field 2) may hold spaces and parentheses: the fields after it follow the last ')'.
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      table.set(Number(name), { ppid: Number(rest[1]), start: rest[19] });
+    } catch {
+      // exited while we read
+    }
+  }
+  return table;
+}
+
+/**
+ * Every live descendant of pid, with its start time (so a reused pid is not mistaken for it later).
+ * Killing the process group is not enough: terminals' shells run in their own sessions (node-pty calls
+ * setsid), and so do some debuggees.
+ */
+export function descendants(pid) {
+  const table = processTable();
+  const children = new Map();
+  for (const [p, { ppid }] of table) {
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid).push(p);
+  }
+  const out = [];
+  const queue = [...(children.get(pid) ?? [])];
+  while (queue.length) {
+    const p = queue.shift();
+    out.push({ pid: p, start: table.get(p).start });
+    queue.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/** Sends signal to each recorded process that is still the same process (same start time). */
+export function signalProcesses(procs, signal) {
+  const table = processTable();
+  for (const { pid, start } of procs) {
+    if (table.get(pid)?.start !== start) continue;
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
 
 /** True when the pinned code-server is installed and its native modules were verified. */
@@ -306,16 +358,23 @@ export async function startCodeServer({
     }
   };
   // A last resort if the caller dies without stop(): 'exit' handlers must be synchronous.
-  const onExit = () => killGroup('SIGKILL');
+  const onExit = () => {
+    const tree = descendants(pid);
+    killGroup('SIGKILL');
+    signalProcesses(tree, 'SIGKILL');
+  };
   process.on('exit', onExit);
 
   let stopped = false;
   const stop = async () => {
     if (stopped) return exited;
     stopped = true;
+    const tree = descendants(pid);
     killGroup('SIGTERM');
     const result = await Promise.race([exited, sleep(5000).then(() => null)]);
-    killGroup('SIGKILL'); // children (extension host, pty hosts) that outlived the server
+    // Whatever outlived the server: its group (extension host, pty host) and descendants in other sessions.
+    killGroup('SIGKILL');
+    signalProcesses(tree, 'SIGKILL');
     process.removeListener('exit', onExit);
     if (result === null) await exited;
     rmSync(base, { recursive: true, force: true });
