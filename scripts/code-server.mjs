@@ -254,6 +254,8 @@ export async function ensureCodeServer({ log = (m) => console.error(`[code-serve
       return ENTRY;
     } catch (e) {
       rmSync(INSTALL_DIR, { recursive: true, force: true });
+      log('installing code-server failed; its native modules build with these Debian packages:');
+      log('  apt-get install build-essential python3 pkg-config libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev ripgrep');
       throw e;
     } finally {
       rmSync(scratch, { recursive: true, force: true });
