@@ -11,7 +11,7 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 // code-server 4.100.x is the last line that runs on Node 20 (later ones need Node 22): VS Code 1.100.3.
 export const CODE_SERVER_VERSION = '4.100.3';
 // The @vscode/ripgrep version VS Code 1.100.3 pins, and the asset its postinstall would fetch from GitHub.
