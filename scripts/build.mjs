@@ -61,6 +61,7 @@ if (withTests) {
     ...find('test/unit', '.test.ts'),
     ...find('test/kernel', '.test.ts'),
     ...find('test/webview', '.test.ts'),
+    ...find('test/webview', 'Bench.ts'),
     ...find('test/vscode', '.ts'),
     ...find('test/common', '.ts'),
     ...find('bench', '.ts'),

@@ -13,8 +13,8 @@ import { loadState, post, saveState } from './vscodeApi';
 
 /** Rows the list renders at most; the rest are counted ("and 1,234 more"). Search narrows them. */
 const MAX_ROWS = 200;
-/** The list and ladder are redrawn at most this often while updates stream in. */
-const LIST_REFRESH_MS = 400;
+/** The list and ladder are redrawn at most this often while updates stream in (ages tick once a second anyway). */
+const LIST_REFRESH_MS = 1000;
 /** Below this width the diagram takes the portrait layout and the list goes under it. */
 const NARROW_PX = 640;
 
@@ -38,9 +38,11 @@ function clock(t: number): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
 }
 
-function prefersReducedMotion(): boolean {
-  return window.matchMedia('(prefers-reduced-motion: reduce)').matches;
-}
+const reducedMotionQuery = window.matchMedia('(prefers-reduced-motion: reduce)');
+let prefersReducedMotion = reducedMotionQuery.matches;
+reducedMotionQuery.addEventListener('change', (e) => {
+  prefersReducedMotion = e.matches;
+});
 
 export class App {
   private state: FullState | null = null;
@@ -109,12 +111,19 @@ export class App {
     if (!this.diagram) {
       this.diagram = new DiagramView(content, { activateNode: (s) => this.toggleFilter(s) });
       this.root.querySelector('.diagram-pane')?.prepend(this.diagram.element);
-      this.animator = new Animator(this.diagram.tokenLayer, {
-        edgeActive: (id, active, inferred) => this.diagram?.edgeActive(id, active, inferred),
+      const diagram = this.diagram;
+      this.animator = new Animator(diagram.tokenCanvas, {
         reducedMotion: () => this.reducedMotion(),
         highContrast: () => document.body.classList.contains('vscode-high-contrast') || document.body.classList.contains('vscode-high-contrast-light'),
       });
-      this.diagram.onRelayout = () => this.animator?.clear();
+      const animator = this.animator;
+      animator.setViewBox(diagram.geometry.width, diagram.geometry.height);
+      diagram.onRelayout = (layout) => animator.setViewBox(layout.width, layout.height);
+      new ResizeObserver(() => animator.resize()).observe(diagram.svg);
+      // VS Code switches theme by changing the body's class and the variables on <html>.
+      const themeWatch = new MutationObserver(() => animator.readPalette());
+      themeWatch.observe(document.body, { attributes: true, attributeFilter: ['class'] });
+      themeWatch.observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });
       this.applyWidth();
     } else {
       this.animator?.clear();
@@ -129,7 +138,7 @@ export class App {
   }
 
   private reducedMotion(): boolean {
-    return (this.state?.reducedMotion ?? false) || prefersReducedMotion();
+    return (this.state?.reducedMotion ?? false) || prefersReducedMotion;
   }
 
   /** The fixed frame of the page: toolbar, diagram pane, list pane with search, ladder. */

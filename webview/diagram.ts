@@ -41,9 +41,6 @@ interface NodeView {
 
 interface EdgeView {
   g: SVGGElement;
-  /** How many tokens are on this edge right now (solid and inferred). */
-  carrying: number;
-  carryingInferred: number;
 }
 
 /** The states in tab order for the keyboard: down the client side, then the server side. */
@@ -52,8 +49,8 @@ const KEY_ORDER: TcpState[] = ['CLOSED', 'SYN-SENT', 'LISTEN', 'SYN-RECEIVED', '
 export class DiagramView {
   readonly element: HTMLElement;
   readonly svg: SVGSVGElement;
-  /** Where the Animator puts its tokens (above edges, below nothing). */
-  readonly tokenLayer: SVGGElement;
+  /** Where the Animator paints tokens: a canvas over the SVG, the same size. */
+  readonly tokenCanvas: HTMLCanvasElement;
   private readonly tooltip: HTMLDivElement;
   private layout!: DiagramLayout;
   private readonly nodes = new Map<TcpState, NodeView>();
@@ -67,8 +64,8 @@ export class DiagramView {
   private tipTarget: Element | null = null;
   private pathStates = new Set<TcpState>();
   private pathEdges = new Set<string>();
-  /** Called after a relayout so the animator can drop tokens holding old geometry. */
-  onRelayout: (() => void) | null = null;
+  /** Called after a relayout so the animator can take the new viewBox and drop tokens holding old geometry. */
+  onRelayout: ((layout: DiagramLayout) => void) | null = null;
 
   constructor(
     private content: DiagramContent,
@@ -76,12 +73,13 @@ export class DiagramView {
   ) {
     this.element = html('div', 'diagram');
     this.svg = svg('svg', { role: 'group', focusable: 'false' });
-    this.tokenLayer = svg('g', { 'aria-hidden': 'true' }, 'tokens');
+    this.tokenCanvas = html('canvas', 'tokens');
+    this.tokenCanvas.setAttribute('aria-hidden', 'true');
     this.tooltip = html('div', 'tooltip');
     this.tooltip.id = 'diagram-tooltip';
     this.tooltip.setAttribute('role', 'tooltip');
     this.tooltip.hidden = true;
-    this.element.append(this.svg, this.tooltip);
+    this.element.append(this.svg, this.tokenCanvas, this.tooltip);
     this.element.addEventListener('pointerleave', () => this.hideTip());
     this.render('wide');
   }
@@ -115,7 +113,7 @@ export class DiagramView {
     this.svg.setAttribute('class', `diagram-svg mode-${mode}`);
 
     const defs = svg('defs');
-    for (const k of ['client', 'server', 'both', 'linux', 'abort', 'active', 'path']) {
+    for (const k of ['client', 'server', 'both', 'linux', 'abort']) {
       const m = svg('marker', { id: `arrow-${k}`, viewBox: '0 0 10 10', refX: 8, refY: 5, markerUnits: 'userSpaceOnUse', markerWidth: mode === 'wide' ? 10 : 9, markerHeight: mode === 'wide' ? 10 : 9, orient: 'auto-start-reverse' }, `marker marker-${k}`);
       m.append(svg('path', { d: 'M0,0 L10,5 L0,10 z' }));
       defs.append(m);
@@ -162,7 +160,7 @@ export class DiagramView {
       g.addEventListener('keydown', (ev) => this.onEdgeKey(ev, i));
       text.addEventListener('pointerenter', () => this.showEdgeTip(e, g));
       edgeGroup.append(g);
-      this.edgeViews.set(e.id, { g, carrying: 0, carryingInferred: 0 });
+      this.edgeViews.set(e.id, { g });
     });
 
     const nodeGroup = svg('g', { role: 'group', 'aria-label': strings.statesGroupLabel }, 'nodes');
@@ -190,13 +188,13 @@ export class DiagramView {
     }
     // Document order is the tab order: the states first, then the transitions. Edges end at the node borders,
     // so drawing them after the nodes hides nothing; tokens go on top of both.
-    this.svg.append(nodeGroup, edgeGroup, labelGroup, this.tokenLayer);
+    this.svg.append(nodeGroup, edgeGroup, labelGroup);
     // Re-apply the live state on the fresh elements.
     if (this.counts) this.setCounts(this.counts);
     this.setFilter(this.filter);
     this.setWarnings(this.warnings);
     this.setPath(this.pathStates, this.pathEdges);
-    this.onRelayout?.();
+    this.onRelayout?.(this.layout);
   }
 
   private edgeAria(e: DiagramEdge): string {
@@ -254,17 +252,6 @@ export class DiagramView {
       v.g.classList.toggle('on-path', on);
     }
     this.svg.classList.toggle('has-path', edgeIds.size > 0 || states.size > 0);
-  }
-
-  /** Animator hook: an edge carries a token (solid or inferred) or stops carrying one. */
-  edgeActive(id: string, active: boolean, inferred: boolean): void {
-    const v = this.edgeViews.get(id);
-    if (!v) return;
-    const d = active ? 1 : -1;
-    if (inferred) v.carryingInferred = Math.max(0, v.carryingInferred + d);
-    else v.carrying = Math.max(0, v.carrying + d);
-    v.g.classList.toggle('active', v.carrying > 0);
-    v.g.classList.toggle('active-inferred', v.carryingInferred > 0 && v.carrying === 0);
   }
 
   nodeElement(state: TcpState): SVGGElement | undefined {

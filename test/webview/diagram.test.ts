@@ -40,7 +40,34 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 50
 
 const rowsAre = (w: WebviewPage, n: number): Promise<void> => until(`${n} list rows`, async () => (await w.page.locator('.conn-row').count()) === n);
 const hasClass = async (w: WebviewPage, selector: string, cls: string): Promise<boolean> => ((await w.page.locator(selector).first().getAttribute('class')) ?? '').split(/\s+/).includes(cls);
-const visibleTokens = (w: WebviewPage): Promise<string[]> => w.page.locator('.token:visible').allTextContents();
+/** The animation canvas' own summary of what it painted (data-* attributes it keeps current). */
+const canvasData = async (w: WebviewPage, key: 'tokens' | 'activeEdges' | 'pulses' | 'tokenCounts'): Promise<string> =>
+  (await w.page.locator('canvas.tokens').getAttribute(`data-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)) ?? '';
+
+interface CanvasLike {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+}
+
+/** How many pixels of the animation canvas are painted, and their centre (device pixels). */
+const painted = (w: WebviewPage): Promise<{ n: number; x: number; y: number }> =>
+  w.page.locator('canvas.tokens').evaluate((el) => {
+    const c = el as unknown as CanvasLike;
+    const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? [];
+    let n = 0;
+    let sx = 0;
+    let sy = 0;
+    for (let i = 3; i < data.length; i += 4) {
+      if (data[i] > 0) {
+        const p = (i - 3) / 4;
+        n++;
+        sx += p % c.width;
+        sy += Math.floor(p / c.width);
+      }
+    }
+    return { n, x: n ? sx / n : 0, y: n ? sy / n : 0 };
+  });
 
 const countOf = (w: WebviewPage, s: TcpState): Promise<string | null> => w.page.locator(`.node[data-state="${s}"] .count`).textContent();
 
@@ -332,23 +359,32 @@ function changed(id: string, from: TcpState, to: TcpState, inferred = false): Mo
   return { kind: 'changed', at: Date.now(), id, from, to, path: [{ from, to, inferred }], msInFrom: 10 };
 }
 
-test('a transition moves a token along its edge; a burst on one edge is one token with a "+N" pulse', async () => {
+test('a transition moves a token along its edge; a burst on one edge is one token with a "+N" pulse; inferred hops dashed', async () => {
   await withPage(async (w) => {
     await init(w);
+    assert.equal((await painted(w)).n, 0, 'nothing painted while nothing moves');
     await w.send({ type: 'update', update: update({ events: [changed('a', 'ESTABLISHED', 'CLOSE-WAIT')], counts: countsOf(scene()) }) });
-    await until('the edge carries the token', () => hasClass(w, '.edge[data-edge="ESTABLISHED>CLOSE-WAIT"]', 'active'));
-    assert.equal((await visibleTokens(w)).length, 1);
-    // It arrives and is put away (≤ 600 ms per transition; wait generously, no timing asserted).
-    await until('the token is put away', async () => (await w.page.locator('.edge.active').count()) === 0 && (await visibleTokens(w)).length === 0);
+    await until('the edge carries the token', async () => (await canvasData(w, 'activeEdges')) === 'ESTABLISHED>CLOSE-WAIT');
+    assert.equal(await canvasData(w, 'tokens'), '1');
+    const first = await painted(w);
+    assert.ok(first.n > 0, 'the token and its edge are painted');
+    await until('the token moves', async () => {
+      const now = await painted(w);
+      return now.n > 0 && Math.hypot(now.x - first.x, now.y - first.y) > 3;
+    });
+    // It arrives and is put away (≤ 600 ms per transition; waited for generously, no timing asserted).
+    await until('the token is put away', async () => (await canvasData(w, 'tokens')) === '0' && (await painted(w)).n === 0);
 
     const burst = Array.from({ length: 37 }, (_, i) => changed(`b${i}`, 'FIN-WAIT-2', 'TIME-WAIT'));
     await w.send({ type: 'update', update: update({ events: burst, counts: countsOf(scene()) }) });
-    await until('a +37 pulse', async () => (await w.page.locator('.pulse').allTextContents()).includes('+37'));
-    assert.deepEqual(await visibleTokens(w), ['+37'], 'one token carries the count');
+    await until('a +37 pulse', async () => (await canvasData(w, 'pulses')) === '+37');
+    assert.equal(await canvasData(w, 'tokenCounts'), '+37', 'one token carries the count');
+    await until('the burst is over', async () => (await canvasData(w, 'tokens')) === '0' && (await canvasData(w, 'pulses')) === '');
 
-    // An inferred hop is drawn dashed.
+    // An inferred hop is drawn dashed (marked ~), the observed one after it solid.
     await w.send({ type: 'update', update: update({ events: [{ kind: 'changed', at: Date.now(), id: 'c', from: 'ESTABLISHED', to: 'FIN-WAIT-2', path: [{ from: 'ESTABLISHED', to: 'FIN-WAIT-1', inferred: true }, { from: 'FIN-WAIT-1', to: 'FIN-WAIT-2', inferred: false }], msInFrom: 5 }], counts: countsOf(scene()) }) });
-    await until('a dashed token on the inferred hop', async () => (await w.page.locator('.token.inferred:visible').count()) > 0 && (await hasClass(w, '.edge[data-edge="ESTABLISHED>FIN-WAIT-1"]', 'active-inferred')));
+    await until('the inferred hop', async () => (await canvasData(w, 'activeEdges')) === 'ESTABLISHED>FIN-WAIT-1~');
+    await until('then the observed hop', async () => (await canvasData(w, 'activeEdges')) === 'FIN-WAIT-1>FIN-WAIT-2');
   });
 });
 
@@ -358,9 +394,10 @@ test('reduced motion: no token moves; the edges light up in place with the count
       await init(w);
       const burst = Array.from({ length: 5 }, (_, i) => changed(`r${i}`, 'ESTABLISHED', 'FIN-WAIT-1'));
       await w.send({ type: 'update', update: update({ events: burst, counts: countsOf(scene()) }) });
-      await until('the edge lights up', () => hasClass(w, '.edge[data-edge="ESTABLISHED>FIN-WAIT-1"]', 'active'));
-      assert.deepEqual(await visibleTokens(w), []);
-      assert.equal(await w.page.locator('.pulse').textContent(), '+5');
+      await until('the edge lights up', async () => (await canvasData(w, 'activeEdges')) === 'ESTABLISHED>FIN-WAIT-1');
+      assert.equal(await canvasData(w, 'tokens'), '0', 'no token');
+      assert.equal(await canvasData(w, 'pulses'), '+5');
+      assert.ok((await painted(w)).n > 0);
     },
     { reducedMotion: true },
   );

@@ -189,11 +189,20 @@ export interface WebviewPage {
   close(): Promise<void>;
 }
 
+/** The bundle, read once per process: a rebuild running meanwhile (the tree is shared) cannot pull it away mid-run. */
+let bundle: Record<string, [Buffer, string]> | null = null;
+function loadBundle(): Record<string, [Buffer, string]> {
+  if (!bundle) {
+    const js = join(root, 'dist', 'webview.js');
+    const css = join(root, 'dist', 'webview.css');
+    if (!existsSync(js) || !existsSync(css)) throw new Error('dist/webview.js or dist/webview.css is missing: run node scripts/build.mjs first');
+    bundle = { '/dist/webview.js': [readFileSync(js), 'text/javascript'], '/dist/webview.css': [readFileSync(css), 'text/css'] };
+  }
+  return bundle;
+}
+
 function serve(): Promise<{ server: Server; origin: string }> {
-  const files: Record<string, [string, string]> = {
-    '/dist/webview.js': [join(root, 'dist', 'webview.js'), 'text/javascript'],
-    '/dist/webview.css': [join(root, 'dist', 'webview.css'), 'text/css'],
-  };
+  const files = loadBundle();
   let origin = '';
   const server = createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
@@ -209,9 +218,9 @@ function serve(): Promise<{ server: Server; origin: string }> {
       return;
     }
     const f = files[url];
-    if (f && existsSync(f[0])) {
+    if (f) {
       res.writeHead(200, { 'content-type': f[1] });
-      res.end(readFileSync(f[0]));
+      res.end(f[0]);
       return;
     }
     res.writeHead(404);
@@ -284,7 +293,6 @@ export async function closeBrowser(): Promise<void> {
 }
 
 export async function openWebview(o: OpenOptions = {}): Promise<WebviewPage> {
-  if (!existsSync(join(root, 'dist', 'webview.js'))) throw new Error('dist/webview.js is missing: run node scripts/build.mjs first');
   const { server, origin } = await serve();
   const b = await browser();
   const context = await b.newContext({ viewport: { width: o.width ?? 1100, height: o.height ?? 800 }, reducedMotion: o.reducedMotion ? 'reduce' : 'no-preference', deviceScaleFactor: o.scale ?? 1 });
