@@ -3,13 +3,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { SnapshotJson } from '../../src/core/snapshot';
 import { TCP_STATES } from '../../src/core/types';
 
-const cli = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
+const built = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
+/** A private copy of the bundle: another build of the shared tree (which empties dist/ first) cannot pull it away mid-test. */
+let cli = '';
 
 /** Listens on 127.0.0.1, connects to itself once and keeps both ends; on each "cycle" line, opens and closes one more. */
 const HOLDER = String.raw`
@@ -39,7 +42,10 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 }
 
 before(async () => {
-  assert.ok(existsSync(cli), `${cli} is built`);
+  for (let i = 0; i < 100 && !existsSync(built); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(existsSync(built), `${built} is built`);
+  cli = join(mkdtempSync(join(tmpdir(), 'tsv-cli-')), 'cli.js');
+  copyFileSync(built, cli);
   holder = spawn(process.execPath, ['-e', HOLDER], { stdio: ['pipe', 'pipe', 'inherit'] });
   const first = await new Promise<string>((resolve) => createInterface({ input: holder.stdout! }).once('line', resolve));
   ({ port, client: clientPort } = JSON.parse(first) as { port: number; client: number });
@@ -47,6 +53,7 @@ before(async () => {
 
 after(() => {
   holder?.kill('SIGKILL');
+  if (cli) rmSync(join(cli, '..'), { recursive: true, force: true });
 });
 
 test('snapshot --format json: the documented shape, the held sockets, their owner', async () => {
