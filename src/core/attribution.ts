@@ -31,6 +31,8 @@ export interface SearchOptions {
   stopEarly: boolean;
   /** Visit at most this many processes. */
   maxPids?: number;
+  /** Stop visiting once this many fd entries were listed (the cost of a visit is per fd). */
+  maxFds?: number;
   /**
    * Visit at least this many processes even when nothing is unknown: a slice that rotates through the candidates
    * from one search to the next, so every cached table is listed again within a bounded number of samples (an fd
@@ -151,10 +153,12 @@ export class SocketAttributor {
     }
     const minVisits = options.minVisits ?? 0;
     const maxPids = options.maxPids ?? Infinity;
+    const maxFds = options.maxFds ?? Infinity;
+    const fdsBefore = this.stats.fdsListed;
     let visited = 0;
     let rotated = 0;
     for (const pid of order) {
-      if (visited >= maxPids) break;
+      if (visited >= maxPids || this.stats.fdsListed - fdsBefore >= maxFds) break;
       // Processes never listed are always listed (within maxPids): a new root may hold sockets opened long ago.
       if (options.stopEarly && unknown.size === 0 && visited >= minVisits && !firstSeen.has(pid)) break;
       this.visit(pid, false, found);

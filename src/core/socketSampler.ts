@@ -63,8 +63,11 @@ export const SS_ARGS: readonly string[] = ['-tanoeH'];
 /** ss arguments to list listeners only, with their inodes: the backlog (Send-Q) that /proc does not show. */
 export const SS_LISTEN_ARGS: readonly string[] = ['-ltneH'];
 
-/** Peer owners are searched for among at most this many non-scope processes per sample; the rest wait their turn. */
-const PEER_SEARCH_BUDGET = 64;
+/**
+ * Peer owners are searched for in the other processes, stopping once found, and after listing this many fd entries
+ * in one sample (~1.6 µs each); the rest wait for the next sample. A whole desktop session usually fits.
+ */
+const PEER_SEARCH_FDS = 20_000;
 /** In 'all' mode at least 1/ROTATION_SLICES of the processes are listed every sample, so ownership heals in ~16 samples. */
 const ROTATION_SLICES = 16;
 
@@ -314,7 +317,7 @@ export class SocketSampler {
       if (unowned.length > 0) {
         // Newest processes first (pids grow until they wrap): a peer that just connected is most often a new process.
         const others = [...procs.keys()].filter((pid) => !scopePids.has(pid)).sort((a, b) => b - a);
-        this.attributor.search({ wanted: unowned, candidates: others, stopEarly: true, maxPids: PEER_SEARCH_BUDGET, rotation: 'peers' });
+        this.attributor.search({ wanted: unowned, candidates: others, stopEarly: true, maxFds: PEER_SEARCH_FDS, rotation: 'peers', coversAllProcesses: true });
         for (const p of selection.peers) if (p.inode !== 0) attach(p);
       }
       const peerSet = new Set<number>();

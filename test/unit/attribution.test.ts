@@ -171,6 +171,24 @@ test('onlyFresh: among a few candidates, only sockets new since the last sample 
   assert.equal(attr.stats.readlinks, 0, 'pid 100 has no fd cached as not-a-socket, so the deep pass reads nothing');
 });
 
+test('a search bounded by fd entries listed picks up where it stopped on the next sample', () => {
+  addProcess(100, { fds: { '3': 'socket:[1001]', '4': 'socket:[1002]' } });
+  addProcess(200, { fds: { '3': 'socket:[2001]', '4': 'socket:[2002]' } });
+  addProcess(300, { fds: { '3': 'socket:[3001]', '4': 'socket:[3002]' } });
+  const table = new ProcessTable(root);
+  const attr = new SocketAttributor(root);
+  const live = [1001, 1002, 2001, 2002, 3001, 3002];
+  sample(attr, table, live);
+  attr.search({ wanted: [3001], candidates: [100, 200, 300], stopEarly: true, maxFds: 2, rotation: 'p' });
+  assert.equal(attr.stats.pidsVisited, 1, 'each process has 2 fds: one visit spends the budget');
+  sample(attr, table, live);
+  attr.search({ wanted: [3001], candidates: [100, 200, 300], stopEarly: true, maxFds: 2, rotation: 'p' });
+  assert.deepEqual(attr.ownersOf(3001), [], 'the next sample goes on with pid 200');
+  sample(attr, table, live);
+  attr.search({ wanted: [3001], candidates: [100, 200, 300], stopEarly: true, maxFds: 2, rotation: 'p' });
+  assert.deepEqual(attr.ownersOf(3001), [300]);
+});
+
 test('a new socket behind a reused fd number (was a file) is found by the deep pass', () => {
   addProcess(100, { fds: { '3': 'socket:[1001]', '5': '/var/log/app.log' } });
   const table = new ProcessTable(root);
