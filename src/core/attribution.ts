@@ -62,6 +62,8 @@ export interface AttributionStats {
 }
 
 const SOCKET_PREFIX = 'socket:[';
+/** At most this many readlinks (~3-5 µs each) per deep pass. */
+const DEEP_PASS_READLINKS = 2000;
 
 function socketInode(target: string): number {
   if (!target.startsWith(SOCKET_PREFIX) || !target.endsWith(']')) return 0;
@@ -177,8 +179,11 @@ export class SocketAttributor {
         unknown.delete(inode);
         fresh.delete(inode);
       };
+      const readlinksBefore = this.stats.readlinks;
       for (const pid of order) {
-        if (fresh.size === 0) break;
+        // Bounded: a socket of a process that exited before it was listed is never found, and such short-lived
+        // clients are common; the deep pass is a safety net, not a full rescan on every sample.
+        if (fresh.size === 0 || this.stats.readlinks - readlinksBefore >= DEEP_PASS_READLINKS) break;
         if (firstSeen.has(pid)) continue; // every fd of a first-seen process was just read
         this.visit(pid, true, foundDeep);
         this.stats.deepVisits++;
