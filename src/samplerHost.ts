@@ -116,6 +116,8 @@ export class SamplerHost {
     if (paused === this.paused) return;
     this.paused = paused;
     this.reschedule();
+    // Resuming is a request to see what happened meanwhile: sample now rather than after a whole interval.
+    if (!paused) this.poke();
   }
 
   setIntervalMs(intervalMs: number): void {

@@ -18,8 +18,12 @@ export interface RootSink {
 /** Debug types of VS Code's built-in JavaScript debugger (js-debug): they name child sessions `<name> [<pid>]`. */
 const JS_DEBUG_TYPES: ReadonlySet<string> = new Set(['pwa-node', 'node', 'node-terminal', 'pwa-extensionHost', 'extensionHost']);
 
-/** js-debug's child session name ends in the debuggee's pid: `srv.js [15861]`. */
-const SESSION_PID = /\[(\d+)\]\s*$/;
+/**
+ * js-debug names a child session after the debuggee and its pid, then (VS Code 1.100, checked here) the parent
+ * session's name after a `«`: `srv.js [15861]` or `debuggee.cjs [16899] « Launch Program`. Processes the debuggee
+ * forks get child sessions of their own (`srv.cjs [16956] « ...`).
+ */
+const SESSION_PID = /\[(\d+)\](?=\s*(?:«|$))/;
 
 /** How long a session may run without naming its process before its adapter's processes stand in for it. */
 const ADAPTER_FALLBACK_MS = 3000;
