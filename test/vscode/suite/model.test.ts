@@ -292,6 +292,30 @@ setInterval(() => {}, 1 << 30);
     }
   });
 
+  it('a backend that cannot work shows a localized error in the status, and settles once the setting is fixed', async () => {
+    const config = () => vscode.workspace.getConfiguration('tcpStateViewer');
+    const missing = join(outside, 'no-such-ss');
+    const errors: (string | null)[] = [];
+    const sub = api.model.onDidChangeStatus((s) => errors.push(s.error));
+    try {
+      // ssPath is a machine setting: user level only.
+      await config().update('ssPath', missing, vscode.ConfigurationTarget.Global);
+      await config().update('backend', 'ss', vscode.ConfigurationTarget.Workspace);
+      await assert.rejects(api.model.sampleNow(), (e: Error) => e.message.includes(missing));
+      const error = api.model.status().error;
+      assert.ok(error?.includes(missing), `status error: ${error}`);
+      await assert.rejects(api.model.sampleNow());
+      assert.equal(errors.filter((e) => e !== null).length, 1, 'the same error changes the status once, not per sample');
+    } finally {
+      await config().update('backend', undefined, vscode.ConfigurationTarget.Workspace);
+      await config().update('ssPath', undefined, vscode.ConfigurationTarget.Global);
+      sub.dispose();
+    }
+    const sample = await api.model.sampleNow();
+    assert.ok(sample.backend === 'proc' || sample.backend === 'ss');
+    assert.equal(api.model.status().error, null);
+  });
+
   it('a second model, disposed, leaves no worker thread behind', async () => {
     const ext = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID);
     assert.ok(ext);
