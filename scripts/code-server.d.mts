@@ -60,3 +60,5 @@ export interface ProcessRef {
 export function descendants(pid: number): ProcessRef[];
 /** Signals each recorded process that is still the same process. */
 export function signalProcesses(processes: ProcessRef[], signal: NodeJS.Signals): void;
+/** A symlink outside the project leading to extensionPath, for extensionDevelopmentPath (see the .mjs). */
+export function extensionDevelopmentAlias(extensionPath: string): string;

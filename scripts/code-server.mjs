@@ -5,9 +5,10 @@
 //
 //   node scripts/code-server.mjs install     install (if missing) and print the entry script's path
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, writeFileSync, rmSync, copyFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync, rmSync, copyFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
+import { basename, join, dirname, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -411,6 +412,32 @@ export async function startCodeServer({
     await stop();
     throw e;
   }
+}
+
+/**
+ * A path outside the project that leads to the extension folder (a symlink in the temp folder), to pass as
+ * extensionDevelopmentPath when the workbench's look matters. code-server lives in .vscode-test/ inside the
+ * project, so its built-in themes sit inside the extension under development, and VS Code 1.100 then applies
+ * the first of those themes (Light+) in place of the user's colour, file icon and product icon themes (it
+ * treats themes found under the development path as the ones being developed).
+ */
+export function extensionDevelopmentAlias(extensionPath) {
+  const target = resolve(extensionPath);
+  const dir = join(tmpdir(), `tcpsv-dev-${createHash('sha256').update(target).digest('hex').slice(0, 12)}`);
+  const link = join(dir, basename(target));
+  mkdirSync(dir, { recursive: true });
+  try {
+    if (realpathSync(link) === realpathSync(target)) return link;
+    rmSync(link, { force: true });
+  } catch {
+    // no link yet
+  }
+  try {
+    symlinkSync(target, link, 'dir');
+  } catch (e) {
+    if (e.code !== 'EEXIST') throw e; // a concurrent caller made the same link
+  }
+  return link;
 }
 
 /**

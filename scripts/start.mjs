@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ROOT, startCodeServer, workbenchUrl } from './code-server.mjs';
+import { ROOT, extensionDevelopmentAlias, startCodeServer, workbenchUrl } from './code-server.mjs';
 
 const DEMO = join(ROOT, 'demo');
 const groups = []; // { name, child, exited }
@@ -109,7 +109,8 @@ async function main() {
       stopAll(1);
     }
   });
-  const url = workbenchUrl(server.url, { folder: DEMO, extensionDevelopmentPath: ROOT });
+  // Through a symlink outside the project, so the user's colour theme applies (see extensionDevelopmentAlias).
+  const url = workbenchUrl(server.url, { folder: DEMO, extensionDevelopmentPath: extensionDevelopmentAlias(ROOT) });
   console.log(`\nVS Code (code-server) with the extension under development on demo/; open this URL in a browser:\n\n  ${url}\n`);
   console.log(`The demo server listens on 127.0.0.1:${demoPort}; its client keeps opening and closing connections.`);
   console.log('Press Ctrl+C to stop code-server and the demo.');

@@ -128,7 +128,9 @@ export async function openWorkbench(options: WorkbenchOptions = {}): Promise<Wor
     workspace = join(scratch, 'demo');
     cpSync(join(root, 'demo'), workspace, { recursive: true });
   }
-  const devPath = options.extensionDevelopmentPath === undefined ? root : options.extensionDevelopmentPath;
+  const requested = options.extensionDevelopmentPath === undefined ? root : options.extensionDevelopmentPath;
+  // Through a symlink outside the project, or VS Code would force the Light+ theme (see extensionDevelopmentAlias).
+  const devPath = requested === false ? false : (Array.isArray(requested) ? requested : [requested]).map((p) => cs.extensionDevelopmentAlias(p));
 
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
