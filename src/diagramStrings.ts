@@ -14,6 +14,7 @@ export function webviewStrings(l10n: Translator): WebviewStrings {
     statesGroupLabel: l10n.t('States'),
     edgesGroupLabel: l10n.t('Transitions'),
     connectionsInState: l10n.t('{0} connections'),
+    oneConnection: l10n.t('1 connection'),
     nextActor: l10n.t('Who acts next'),
     longStay: l10n.t('If it stays long'),
     liveCount: l10n.t('Live count'),

@@ -1,7 +1,7 @@
 // The webview's state and its three parts: the diagram, the connections list, and the selected connection's
 // ladder. Host messages arrive already validated (main.ts); this applies them.
 import { insightText } from '../src/core/insights';
-import type { DiagramEdge } from '../src/core/states';
+import { inferPath, type DiagramEdge } from '../src/core/states';
 import type { Connection, ConnectionId, Insight, ModelUpdate, TcpState, TrackerEvent } from '../src/core/types';
 import { TCP_STATES, formatEndpoint } from '../src/core/types';
 import { format, type FullState, type HostMessage, type Selection, type WebviewStrings } from '../src/shared/protocol';
@@ -335,10 +335,12 @@ export class App {
         for (let i = 1; i < h.length; i++) path.push({ from: h[i - 1].state, to: h[i].state, inferred: h[i].inferred });
         add(path.filter((p) => p.from !== p.to), false);
       } else {
-        // Closed ones leave to CLOSED and fade.
-        const direct = this.edgeFor(ev.from, 'CLOSED');
-        const c = this.connections.get(ev.id);
-        add(direct ? [{ from: ev.from, to: 'CLOSED', inferred: ev.inferred }] : this.inferredPath(ev.from, 'CLOSED', c?.role ?? 'client'), true);
+        // Closed ones leave to CLOSED and fade, along the diagram's most likely way out (core/states inferPath:
+        // a normal close before an abort; TIME-WAIT avoided, as a sample would have seen its 60 s).
+        const states = inferPath(ev.from, 'CLOSED', { avoid: ['TIME-WAIT'] });
+        const path: { from: TcpState; to: TcpState; inferred: boolean }[] = [];
+        for (let i = 1; i < states.length; i++) path.push({ from: states[i - 1], to: states[i], inferred: ev.inferred || i < states.length - 1 });
+        add(path, true);
       }
     }
     for (const { route, count } of routes.values()) this.animator.enqueue(route, count);

@@ -206,7 +206,12 @@ export class DiagramView {
   private nodeAria(state: TcpState): string {
     const n = this.counts ? this.counts[state] : 0;
     const info = this.content.states[state];
-    return `${state}, ${format(this.content.strings.connectionsInState, n)}. ${info.summary}`;
+    return `${state}, ${this.countText(n)}. ${info.summary}`;
+  }
+
+  private countText(n: number): string {
+    const s = this.content.strings;
+    return n === 1 ? s.oneConnection : format(s.connectionsInState, n);
   }
 
   setCounts(counts: StateCounts): void {
@@ -304,7 +309,7 @@ export class DiagramView {
     const n = this.counts ? this.counts[state] : 0;
     const box = html('div');
     const head = html('div', 'tip-title');
-    head.append(html('strong', undefined, state), html('span', 'tip-count', format(s.connectionsInState, n)));
+    head.append(html('strong', undefined, state), html('span', 'tip-count', this.countText(n)));
     box.append(head, html('p', 'tip-summary', info.summary), html('p', 'tip-detail', info.detail));
     const dl = html('dl');
     dl.append(html('dt', undefined, s.nextActor), html('dd', 'tip-next', info.nextActor), html('dt', undefined, s.longStay), html('dd', 'tip-long', info.longStay), html('dt', undefined, s.liveCount), html('dd', 'tip-live', String(n)));
@@ -329,17 +334,25 @@ export class DiagramView {
     this.tipTarget = anchor;
     this.tooltip.replaceChildren(...content.childNodes);
     this.tooltip.hidden = false;
+    // Placed in the viewport (the sidebar may show only part of the diagram), then expressed relative to the
+    // diagram, which is the tooltip's containing block: below the target if it fits, else above, else on the
+    // side with more room, clamped to the viewport.
     const host = this.element.getBoundingClientRect();
     const r = anchor.getBoundingClientRect();
-    const tipW = Math.min(320, host.width - 8);
-    this.tooltip.style.maxWidth = `${tipW}px`;
+    const vw = document.documentElement.clientWidth;
+    const vh = document.documentElement.clientHeight;
+    this.tooltip.style.maxWidth = `${Math.min(340, vw - 8)}px`;
+    this.tooltip.style.maxHeight = `${vh - 8}px`;
     const tr = this.tooltip.getBoundingClientRect();
-    let left = r.left - host.left + r.width / 2 - tr.width / 2;
-    left = Math.max(4, Math.min(left, host.width - tr.width - 4));
-    let top = r.bottom - host.top + 6;
-    if (top + tr.height > host.height && r.top - host.top - tr.height - 6 > 0) top = r.top - host.top - tr.height - 6;
-    this.tooltip.style.left = `${left}px`;
-    this.tooltip.style.top = `${top}px`;
+    const left = Math.max(4, Math.min(r.left + r.width / 2 - tr.width / 2, vw - tr.width - 4));
+    const below = vh - r.bottom - 6;
+    const above = r.top - 6;
+    let top: number;
+    if (tr.height <= below) top = r.bottom + 6;
+    else if (tr.height <= above) top = r.top - 6 - tr.height;
+    else top = below >= above ? Math.max(4, vh - tr.height - 4) : 4;
+    this.tooltip.style.left = `${left - host.left}px`;
+    this.tooltip.style.top = `${top - host.top}px`;
   }
 
   hideTip(): void {

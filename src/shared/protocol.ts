@@ -24,8 +24,10 @@ export interface WebviewStrings {
   diagramLabel: string;
   statesGroupLabel: string;
   edgesGroupLabel: string;
-  /** `{0}` = count. */
+  /** `{0}` = count (not 1). */
   connectionsInState: string;
+  /** The same for exactly one. */
+  oneConnection: string;
   nextActor: string;
   longStay: string;
   liveCount: string;

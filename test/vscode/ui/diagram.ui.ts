@@ -1,0 +1,153 @@
+// The State Diagram as a developer sees it in VS Code, in a dark and a light theme: a server in the workspace,
+// clients that stay, one the server never closes (CLOSE-WAIT on its side), and a client that connects and
+// hangs up every 400 ms (tokens move, TIME-WAIT piles up). Checks the sidebar view's iframe shows the 11 states
+// with live counts, the editor panel's ladder for a selected connection, and no CSP violation; screenshots go to
+// test-artifacts/diagram-{sidebar,tooltip,panel}-{dark,light,hc}.png (looked at by hand).
+import * as assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Frame } from 'playwright-core';
+import { withWorkbench, type UiCheck, type Workbench } from '../workbench';
+
+const STATES = ['CLOSED', 'LISTEN', 'SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT'];
+
+// One process, run with the workspace as its cwd (so it is in the workspace scope): `keep` answers and stays
+// open; `hold` never closes its end (allowHalfOpen), so a client's FIN leaves it in CLOSE-WAIT.
+const SCRIPT = `
+const net = require('net');
+const keep = net.createServer((s) => s.resume());
+const hold = net.createServer({ allowHalfOpen: true }, (s) => s.resume());
+keep.listen(0, '127.0.0.1', () => hold.listen(0, '127.0.0.1', () => {
+  const k = keep.address().port, h = hold.address().port;
+  const clients = [];
+  for (let i = 0; i < 3; i++) clients.push(net.connect(k, '127.0.0.1'));
+  const half = net.connect({ port: h, host: '127.0.0.1', allowHalfOpen: true }, () => half.end());
+  setInterval(() => { const c = net.connect(k, '127.0.0.1', () => setTimeout(() => c.end(), 150)); c.on('error', () => {}); }, 400);
+  console.log('ready');
+}));
+`;
+
+function startSockets(cwd: string): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', SCRIPT], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+    child.once('error', reject);
+    child.stdout?.once('data', () => resolve(child));
+  });
+}
+
+/** The document inside a webview: VS Code nests it as iframe.webview > #active-frame. */
+async function webviewDocuments(wb: Workbench): Promise<{ frame: Frame; width: number }[]> {
+  const out: { frame: Frame; width: number }[] = [];
+  for (const host of await wb.page.locator('iframe.webview.ready').elementHandles()) {
+    const box = await host.boundingBox();
+    const outer = await host.contentFrame();
+    const inner = outer ? await (await outer.$('#active-frame'))?.contentFrame() : null;
+    if (inner && box && box.width > 0) out.push({ frame: inner, width: box.width });
+  }
+  return out;
+}
+
+async function until<T>(what: string, get: () => Promise<T | undefined | null | false>, timeoutMs = 90_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await get().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * Picks a colour theme with the theme picker (Ctrl+K Ctrl+T), as a user does. The `workbench.colorTheme` user
+ * setting alone did not take effect in this web workbench (it came up in Light+ whatever the setting said).
+ */
+async function selectColorTheme(wb: Workbench, theme: string): Promise<void> {
+  await wb.page.locator('.part.statusbar').waitFor({ timeout: 60_000 });
+  const input = wb.page.locator('.quick-input-widget input[type="text"]');
+  const row = wb.page.locator('.quick-input-list .monaco-list-row', { hasText: theme }).first();
+  // Opened too early (themes still registering), the picker shows an empty list and keeps it: close, retry.
+  await until('the theme picker with its list', async () => {
+    await wb.page.keyboard.press('Control+K');
+    await wb.page.keyboard.press('Control+T');
+    const shown = await row.waitFor({ state: 'visible', timeout: 4000 }).then(
+      () => true,
+      () => false,
+    );
+    if (!shown) await wb.page.keyboard.press('Escape');
+    return shown;
+  });
+  await input.fill(theme);
+  await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: theme }).first().waitFor({ timeout: 15_000 });
+  await wb.page.waitForTimeout(200);
+  await input.press('Enter');
+  await wb.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 15_000 });
+}
+
+async function count(frame: Frame, state: string): Promise<number> {
+  return Number((await frame.locator(`.node[data-state="${state}"] .count`).textContent()) ?? 'NaN');
+}
+
+const THEMES = { dark: 'Default Dark Modern', light: 'Default Light Modern', hc: 'Default High Contrast' } as const;
+
+async function diagramInTheme(theme: keyof typeof THEMES): Promise<void> {
+  const colorTheme = THEMES[theme];
+  await withWorkbench({ settings: { 'workbench.colorTheme': colorTheme }, viewport: { width: 1500, height: 950 } }, async (wb) => {
+    const cspViolations: string[] = [];
+    wb.page.on('console', (m) => {
+      if (/Content Security Policy|Refused to (load|apply|execute)/i.test(m.text())) cspViolations.push(m.text());
+    });
+    const sockets = await startSockets(wb.workspace);
+    try {
+      await selectColorTheme(wb, colorTheme);
+      const themeClass = { dark: 'vs-dark', light: 'vs', hc: 'hc-black' }[theme];
+      assert.ok(((await wb.page.locator('.monaco-workbench').getAttribute('class')) ?? '').split(' ').includes(themeClass), `the workbench is in ${colorTheme}`);
+      await wb.openTcpContainer();
+      await wb.waitForViews(['Connections', 'State Diagram']);
+      // The tree and the diagram share the sidebar; give the diagram the room (collapse the tree by its title).
+      const connectionsHeader = wb.page.locator('.part.sidebar .pane-header', { hasText: 'Connections' }).first();
+      if ((await connectionsHeader.getAttribute('aria-expanded')) === 'true') await connectionsHeader.locator('h3.title').click();
+
+      const sidebar = await until('the diagram view', async () => (await webviewDocuments(wb))[0]?.frame);
+      if (theme === 'hc') assert.ok((await sidebar.locator('body').getAttribute('class'))?.includes('vscode-high-contrast'), 'VS Code tells the webview it is High Contrast');
+      await sidebar.locator('.node').nth(10).waitFor({ timeout: 60_000 });
+      const names = await sidebar.locator('.nodes .node .node-name').allTextContents();
+      assert.deepEqual([...names].sort(), [...STATES].sort(), 'the 11 states of RFC 9293');
+      assert.ok((await sidebar.locator('#app').getAttribute('class'))?.includes('narrow'), 'the sidebar gets the portrait layout');
+      // Live counts from the real socket table: the two listeners and the connections to them.
+      await until('live counts', async () => (await count(sidebar, 'LISTEN')) >= 2 && (await count(sidebar, 'ESTABLISHED')) >= 6 && (await count(sidebar, 'CLOSE-WAIT')) >= 1);
+      await until('a TIME-WAIT from the client that hangs up', async () => (await count(sidebar, 'TIME-WAIT')) >= 1);
+      await wb.screenshot(`diagram-sidebar-${theme}`);
+
+      await sidebar.locator('.node[data-state="CLOSE-WAIT"]').hover();
+      await sidebar.locator('#diagram-tooltip').waitFor({ state: 'visible' });
+      assert.match((await sidebar.locator('#diagram-tooltip .tip-summary').textContent()) ?? '', /\S/);
+      await wb.screenshot(`diagram-tooltip-${theme}`);
+
+      await wb.runCommand('TCP: Open State Diagram');
+      const panel = await until('the diagram panel', async () => {
+        const docs = await webviewDocuments(wb);
+        const wide = docs.sort((a, b) => b.width - a.width)[0];
+        return wide && wide.width > 700 && (await wide.frame.locator('.node').count()) === 11 ? wide.frame : undefined;
+      });
+      assert.ok((await panel.locator('#app').getAttribute('class'))?.includes('wide'), 'the panel gets the landscape layout');
+      // Select the connection the server never closed: its ladder shows the handshake (reconstructed) and the FIN.
+      const row = panel.locator('.conn-row', { hasText: 'CLOSE-WAIT' }).first();
+      await row.waitFor({ timeout: 30_000 });
+      await row.click();
+      await panel.locator('.ladder').waitFor({ state: 'visible' });
+      const ladder = await panel.locator('.ladder-row .pill, .ladder-row .seg-label').allTextContents();
+      assert.ok(ladder.includes('CLOSE-WAIT') && ladder.includes('FIN'), `ladder rows: ${ladder.join(' ')}`);
+      await wb.page.mouse.move(5, 5);
+      await wb.page.waitForTimeout(300);
+      await wb.screenshot(`diagram-panel-${theme}`);
+      assert.deepEqual(cspViolations, [], 'no Content-Security-Policy violations');
+    } finally {
+      sockets.kill();
+    }
+  });
+}
+
+export const uiChecks: UiCheck[] = [
+  { name: 'the State Diagram shows the 11 states with live counts, tooltips and a ladder (dark theme)', run: () => diagramInTheme('dark') },
+  { name: 'the State Diagram in the light theme', run: () => diagramInTheme('light') },
+  { name: 'the State Diagram in High Contrast', run: () => diagramInTheme('hc') },
+];
