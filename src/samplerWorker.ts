@@ -33,6 +33,18 @@ function childCpuMs(): number {
   }
 }
 
+/** Field 22 of /proc/<pid>/stat (start time, clock ticks after boot), or null when the process is gone. */
+function startTimeOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state): a zombie has exited.
+    return fields[0] === 'Z' || fields[0] === 'X' ? null : Number(fields[19]);
+  } catch {
+    return null;
+  }
+}
+
 /** This thread's kernel thread id: /proc/thread-self links to `<pid>/task/<tid>`. */
 function kernelThreadId(): number | null {
   try {
@@ -80,6 +92,8 @@ export class SamplerPipeline {
    */
   private readonly lineage = new Map<number, { ppid: number; startTime: number; seenAt: number }>();
   private readonly tid = kernelThreadId();
+  /** Start time of each host root when first seen, by pid. */
+  private readonly rootStarts = new Map<number, number>();
 
   configure(settings: WorkerSettings): void {
     const before = this.settings;
@@ -136,26 +150,46 @@ export class SamplerPipeline {
     return this.sampler;
   }
 
-  /** The scope asked for, widened by the processes carried from earlier samples. */
+  /**
+   * The host's roots that are still the processes they were when first asked for. A root can outlive its process
+   * (a terminal stays open after its shell exits; a debug session hangs): once the pid is reused, the new process
+   * must not join the scope.
+   */
+  private liveRoots(pids: readonly number[]): number[] {
+    const out: number[] = [];
+    const asked = new Set(pids);
+    for (const pid of this.rootStarts.keys()) if (!asked.has(pid)) this.rootStarts.delete(pid);
+    for (const pid of asked) {
+      const start = startTimeOf(pid);
+      if (start === null) continue;
+      const first = this.rootStarts.get(pid);
+      if (first === undefined) this.rootStarts.set(pid, start);
+      else if (first !== start) continue;
+      out.push(pid);
+    }
+    return out;
+  }
+
+  /**
+   * The scope asked for, narrowed to live roots and widened by the processes carried from earlier samples (those
+   * still running as the same process: same start time).
+   */
   private effectiveScope(scope: WorkerScope): WorkerScope {
     if (scope.mode === 'all') return scope;
-    const roots = new Set(scope.rootPids);
-    for (const pid of this.carried.keys()) roots.add(pid);
+    const roots = new Set(this.liveRoots(scope.rootPids));
+    for (const [pid, start] of this.carried) if (!roots.has(pid) && startTimeOf(pid) === start) roots.add(pid);
     return { mode: 'workspace', rootPids: [...roots], folders: scope.folders };
   }
 
   /**
    * Remembers the scope's process trees for the next sample (not its loopback peers: those are in scope only while
-   * connected). A carried pid whose start time changed was reused by another process and is dropped.
+   * connected), by pid and start time.
    */
-  private carry(requested: WorkerScope, sample: ScopedSample): void {
-    const before = new Map(this.carried);
+  private carry(scope: WorkerScope, sample: ScopedSample): void {
     this.carried.clear();
-    if (requested.mode === 'all') return;
+    if (scope.mode === 'all') return;
     const alive = new Map(sample.processes.map((p) => [p.pid, p] as const));
-    const roots = [...requested.rootPids];
-    for (const [pid, startTime] of before) if (alive.get(pid)?.startTime === startTime) roots.push(pid);
-    for (const pid of computeScopePids(roots, sample.processes, requested.folders)) {
+    for (const pid of computeScopePids(scope.rootPids, sample.processes, scope.folders)) {
       const p = alive.get(pid);
       if (p !== undefined) this.carried.set(pid, p.startTime);
     }
@@ -171,9 +205,9 @@ export class SamplerPipeline {
       this.mode = requested.mode;
       this.carried.clear();
     }
-    const scope = this.effectiveScope(requested);
     const elu0 = performance.eventLoopUtilization();
     const child0 = childCpuMs();
+    const scope = this.effectiveScope(requested);
     let sample: ScopedSample;
     try {
       sample = await this.samplerFor(settings).sample({ scope });
@@ -182,7 +216,7 @@ export class SamplerPipeline {
     }
 
     const started = performance.now();
-    this.carry(requested, sample);
+    this.carry(scope, sample);
     const now = Date.now();
     this.remember(sample.processes, now);
     for (const [pid, at] of this.exited) if (now - at > EXITED_MEMORY_MS) this.exited.delete(pid);

@@ -257,10 +257,12 @@ setInterval(() => {}, 1 << 30);
       ready = await waitFor('the debuggee\'s server to listen', () => readJson<{ pid: number; ppid: number; port: number }>(readyFile));
       const server = ready;
       cleanups.push(() => {
-        try {
-          process.kill(server.pid, 'SIGKILL');
-        } catch {
-          // already gone
+        for (const pid of [server.pid, server.ppid]) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
         }
       });
       const helperPid = server.ppid;
@@ -271,9 +273,11 @@ setInterval(() => {}, 1 << 30);
       process.kill(helperPid, 'SIGKILL');
       await waitFor('the server to be orphaned', () => ppidOf(server.pid) !== helperPid);
 
-      const ended = new Promise<void>((resolve) => {
+      const ended = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the debug session did not end within 30 s of stopDebugging')), 30_000);
         const d = vscode.debug.onDidTerminateDebugSession((s) => {
           if (s.name === 'tcpsv model debuggee') {
+            clearTimeout(timer);
             d.dispose();
             resolve();
           }
@@ -289,6 +293,8 @@ setInterval(() => {}, 1 << 30);
       assert.ok(listener(api.model, server.port), 'the orphaned server is still in scope');
     } finally {
       sub.dispose();
+      // A failed step must not leave the session running into the next test.
+      if (vscode.debug.activeDebugSession) await vscode.debug.stopDebugging();
     }
   });
 
