@@ -29,6 +29,7 @@
 //
 // UI checks: a file test/vscode/ui/<name>.ui.ts exporting `uiChecks: UiCheck[]` is run by runTest.ts after the
 // extension-host tests, one check at a time; each passing or failing check counts in the vscode tier.
+// openWorkbench resolves once the workbench shows and its colour theme (settings) is applied.
 // Selectors are those of VS Code 1.100 (see shared/REAL-VSCODE.md).
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -158,6 +159,9 @@ export async function openWorkbench(options: WorkbenchOptions = {}): Promise<Wor
     const page = await context.newPage();
     await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    // The workbench first paints with a cached default and applies the configured colour theme a few seconds
+    // later, once the theme extensions are scanned; VS Code then adds the theme's class (vscode-theme-...).
+    await page.waitForSelector('.monaco-workbench[class*="vscode-theme-"]', { timeout: 60_000 });
 
     const sidebar = page.locator('.part.sidebar');
     const wb: Workbench = {
