@@ -6,13 +6,13 @@ import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import { computeInsights } from './core/insights';
 import { DeltaEncoder } from './core/modelDelta';
-import { computeScopePids } from './core/scope';
+import { isPathInside } from './core/scope';
 import { SocketSampler } from './core/socketSampler';
 import { ConnectionTracker } from './core/tracker';
 import type { TrackerOptions } from './core/tracker';
 import type { ProcessInfo, ScopeMode, ScopedSample } from './core/types';
 import { isHostToWorker } from './workerProtocol';
-import type { HostToWorker, SampleError, SampleErrorCode, WorkerScope, WorkerSettings, WorkerToHost } from './workerProtocol';
+import type { HostToWorker, SampleError, SampleErrorCode, WorkerChunk, WorkerScope, WorkerSettings, WorkerToHost } from './workerProtocol';
 
 const SAMPLER_CODES: ReadonlySet<string> = new Set<SampleErrorCode>(['unsupported-platform', 'no-proc', 'permission', 'ss-missing', 'ss-failed', 'timeout']);
 
@@ -66,6 +66,13 @@ function trackerOptionsEqual(a: WorkerSettings, b: WorkerSettings): boolean {
   return a.tracker.closedRetentionMs === b.tracker.closedRetentionMs && a.tracker.maxClosedConnections === b.tracker.maxClosedConnections;
 }
 
+/** A process carried into the next sample's scope, and the root it came from (pid and start time, for reuse). */
+interface Carried {
+  start: number;
+  origin: number;
+  originStart: number;
+}
+
 function trackerOptions(s: WorkerSettings): Partial<TrackerOptions> {
   return { closedRetentionMs: s.tracker.closedRetentionMs, maxClosed: s.tracker.maxClosedConnections };
 }
@@ -79,11 +86,12 @@ export class SamplerPipeline {
   private readonly removedBetweenSamples: string[] = [];
   private mode: ScopeMode | null = null;
   /**
-   * Processes that joined the workspace scope as a root's descendant (or by their cwd), by pid -> start time.
-   * They stay in scope while they live, even when their root goes: a server started from a terminal or a debuggee's
-   * child outlives its parent, is reparented, and would otherwise drop out of the scope the moment it is orphaned.
+   * Processes of the workspace scope's trees, by pid, with the root each came from. A process stays in scope while
+   * its root is asked for, and after its root has exited: a server started from a terminal, or a debuggee's child,
+   * outlives its parent, is reparented, and would otherwise drop out of the scope the moment it is orphaned. A root
+   * that is dropped while it still runs (a disposed addRoot, a detached debuggee) takes its tree out with it.
    */
-  private readonly carried = new Map<number, number>();
+  private readonly carried = new Map<number, Carried>();
   /** Exited debuggees and the processes of their trees, with when the debuggee exited (ms since the epoch). */
   private readonly exited = new Map<number, number>();
   /**
@@ -171,27 +179,56 @@ export class SamplerPipeline {
   }
 
   /**
-   * The scope asked for, narrowed to live roots and widened by the processes carried from earlier samples (those
-   * still running as the same process: same start time).
+   * The scope asked for, narrowed to live roots and widened by the processes carried from earlier samples: those
+   * still running as the same process whose root is still asked for or has exited.
    */
   private effectiveScope(scope: WorkerScope): WorkerScope {
     if (scope.mode === 'all') return scope;
     const roots = new Set(this.liveRoots(scope.rootPids));
-    for (const [pid, start] of this.carried) if (!roots.has(pid) && startTimeOf(pid) === start) roots.add(pid);
+    const originLive = new Map<number, boolean>();
+    for (const [pid, c] of this.carried) {
+      if (roots.has(pid) || startTimeOf(pid) !== c.start) continue;
+      let live = originLive.get(c.origin);
+      if (live === undefined) originLive.set(c.origin, (live = startTimeOf(c.origin) === c.originStart));
+      // Origin still running: keep only while it is still asked for. Origin gone: keep the orphans.
+      if (!live || roots.has(c.origin)) roots.add(pid);
+    }
     return { mode: 'workspace', rootPids: [...roots], folders: scope.folders };
   }
 
-  /**
-   * Remembers the scope's process trees for the next sample (not its loopback peers: those are in scope only while
-   * connected), by pid and start time.
-   */
+  /** Remembers the scope's process trees for the next sample (not its loopback peers: those are in scope only while connected). */
   private carry(scope: WorkerScope, sample: ScopedSample): void {
+    const before = new Map(this.carried);
     this.carried.clear();
     if (scope.mode === 'all') return;
-    const alive = new Map(sample.processes.map((p) => [p.pid, p] as const));
-    for (const pid of computeScopePids(scope.rootPids, sample.processes, scope.folders)) {
-      const p = alive.get(pid);
-      if (p !== undefined) this.carried.set(pid, p.startTime);
+    const byPid = new Map(sample.processes.map((p) => [p.pid, p] as const));
+    const children = new Map<number, number[]>();
+    for (const p of sample.processes) {
+      const list = children.get(p.ppid);
+      if (list === undefined) children.set(p.ppid, [p.pid]);
+      else list.push(p.pid);
+    }
+    const visit = (pid: number, origin: number, originStart: number): void => {
+      const stack = [pid];
+      while (stack.length > 0) {
+        const q = stack.pop() as number;
+        const p = byPid.get(q);
+        if (p === undefined || this.carried.has(q)) continue;
+        this.carried.set(q, { start: p.startTime, origin, originStart });
+        for (const c of children.get(q) ?? []) stack.push(c);
+      }
+    };
+    // Host roots first (they are their own origin), then processes in scope by their cwd, then the carried ones.
+    for (const pid of scope.rootPids) {
+      const start = this.rootStarts.get(pid);
+      if (start !== undefined) visit(pid, pid, start);
+    }
+    for (const p of sample.processes) {
+      if (p.cwd && scope.folders.some((f) => isPathInside(p.cwd as string, f))) visit(p.pid, p.pid, p.startTime);
+    }
+    for (const pid of scope.rootPids) {
+      const c = before.get(pid);
+      if (c !== undefined) visit(pid, c.origin, c.originStart);
     }
   }
 
@@ -286,9 +323,21 @@ async function handle(pipeline: SamplerPipeline, message: HostToWorker, port: No
     case 'markExited':
       pipeline.markExited(message.pid);
       return;
-    case 'sample':
-      port.postMessage(await pipeline.sample(message.seq, message.scope, message.wantSample) satisfies WorkerToHost);
+    case 'sample': {
+      const answer = await pipeline.sample(message.seq, message.scope, message.wantSample);
+      const size = message.chunkSize;
+      const changed = answer.kind === 'sampled' ? answer.update?.changed : undefined;
+      if (changed !== undefined && size !== undefined && size > 0 && changed.length > size) {
+        // The head goes ahead in chunks; the sampled message keeps the tail, so the host sees the same order.
+        const tail = changed.length - size;
+        for (let i = 0; i < tail; i += size) {
+          port.postMessage({ kind: 'chunk', seq: message.seq, changed: changed.slice(i, Math.min(i + size, tail)) } satisfies WorkerChunk);
+        }
+        changed.splice(0, tail);
+      }
+      port.postMessage(answer satisfies WorkerToHost);
       return;
+    }
   }
 }
 

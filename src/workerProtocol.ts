@@ -3,7 +3,7 @@
 // so two samples never overlap and a stuck worker is noticed from outside it. The worker answers with deltas only:
 // the full table never crosses the thread boundary in the loop (only `sampleNow` asks for the whole sample).
 import type { ProcessDelta } from './core/modelDelta';
-import type { BackendName, ModelUpdate, ScopeMode, ScopedSample } from './core/types';
+import type { BackendName, Connection, ModelUpdate, ScopeMode, ScopedSample } from './core/types';
 
 export type { ProcessDelta } from './core/modelDelta';
 
@@ -56,8 +56,12 @@ export type WorkerScope = { mode: 'all' } | { mode: 'workspace'; rootPids: numbe
 export type HostToWorker =
   /** New settings. A backend or tracker change rebuilds the pipeline (the next update is a reset). */
   | { kind: 'configure'; settings: WorkerSettings }
-  /** Take one sample. `wantSample`: also send the whole scoped sample back (snapshot commands). */
-  | { kind: 'sample'; seq: number; scope: WorkerScope; wantSample: boolean }
+  /**
+   * Take one sample. `wantSample`: also send the whole scoped sample back (snapshot commands). `chunkSize`: send
+   * changed connections beyond this many ahead in `chunk` messages, so no single message costs the host's main
+   * thread more than a few ms to receive (a reset at 10k connections is ~4 MB of structured clone).
+   */
+  | { kind: 'sample'; seq: number; scope: WorkerScope; wantSample: boolean; chunkSize?: number }
   /** A debuggee's process exited: its descendants still alive stay in scope, and open sockets of theirs are an insight. */
   | { kind: 'markExited'; pid: number };
 
@@ -87,6 +91,17 @@ export interface SampleStats {
 
 export type SampledMessage = Extract<WorkerToHost, { kind: 'sampled' }>;
 
+/**
+ * Changed connections of sample `seq`, sent ahead of its answer when the host asked for chunks; they come before the
+ * answer's `update.changed`. Not part of WorkerToHost (the answers), so code that never asks for chunks never sees one.
+ */
+export interface WorkerChunk {
+  kind: 'chunk';
+  seq: number;
+  changed: Connection[];
+}
+
+/** The answer to a `sample` request. */
 export type WorkerToHost =
   | {
       kind: 'sampled';
@@ -117,4 +132,8 @@ export function isHostToWorker(message: unknown): message is HostToWorker {
 export function isWorkerToHost(message: unknown): message is WorkerToHost {
   const kind = kindOf(message);
   return kind !== null && WORKER_KINDS.has(kind);
+}
+
+export function isWorkerChunk(message: unknown): message is WorkerChunk {
+  return kindOf(message) === 'chunk';
 }

@@ -53,7 +53,7 @@ class Harness {
   readonly host: SamplerHost;
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
 
-  constructor(scope: () => WorkerScope, options: { backend?: WorkerSettings['backend']; sampleTimeoutMs?: number; intervalMs?: number; cpuBudget?: number } = {}) {
+  constructor(scope: () => WorkerScope, options: { backend?: WorkerSettings['backend']; sampleTimeoutMs?: number; intervalMs?: number; cpuBudget?: number; chunkSize?: number } = {}) {
     this.host = new SamplerHost({
       workerPath,
       settings: settings(options.backend),
@@ -63,6 +63,7 @@ class Harness {
       // Tests watch sockets change from sample to sample: a whole core, so the 1 % back-off (tested on its own
       // below) does not stretch the interval on a busy test machine.
       cpuBudget: options.cpuBudget ?? 1,
+      chunkSize: options.chunkSize,
       onSampled: (m) => {
         this.messages.push(m);
         const u = this.mirror.apply(m.update, m.processes);
@@ -320,5 +321,51 @@ test('with only summary demand the interval is at least 5 s', async () => {
     assert.equal(h.host.intervalMs, 200);
   } finally {
     await h.host.dispose();
+  }
+});
+
+test('a large update crosses in chunks and arrives whole', async () => {
+  // Twenty connections to a server in scope: 41 sockets with the listener and the peers, in chunks of 4.
+  const server = await startServer();
+  const pid = server.child.pid as number;
+  const clients = await Promise.all(Array.from({ length: 20 }, () => connectTo(server.port)));
+  const scope = (): WorkerScope => ({ mode: 'workspace', rootPids: [pid], folders: [] });
+  const chunked = new Harness(scope, { chunkSize: 4 });
+  const whole = new Harness(scope, { chunkSize: 1_000_000 });
+  try {
+    const first = (h: Harness) => h.until('the full state', () => h.updates.length > 0 && h.mirror.size >= 41);
+    chunked.host.setDemand('full');
+    whole.host.setDemand('full');
+    await Promise.all([first(chunked), first(whole)]);
+    assert.ok(chunked.host.chunksReceived >= 10, `${chunked.host.chunksReceived} chunks`);
+    assert.equal(whole.host.chunksReceived, 0);
+    assert.equal(chunked.updates[0].reset, true);
+    const ids = (h: Harness) => h.updates[0].changed.map((c) => c.id);
+    assert.equal(new Set(ids(chunked)).size, ids(chunked).length, 'no connection twice');
+    assert.deepEqual([...ids(chunked)].sort(), [...ids(whole)].sort(), 'the same connections as one message');
+  } finally {
+    for (const c of clients) c.destroy();
+    await Promise.all([chunked.host.dispose(), whole.host.dispose()]);
+    await stop(server.child);
+  }
+});
+
+test('a root dropped while its process still runs takes its tree out of the scope', async () => {
+  // Like a disposed addRoot, or a debuggee that lives on after its session detached: unlike an exited root's orphans,
+  // its processes are not the workspace's any more.
+  const server = await startServer();
+  const pid = server.child.pid as number;
+  let rooted = true;
+  const h = new Harness(() => ({ mode: 'workspace', rootPids: rooted ? [pid] : [], folders: [] }));
+  try {
+    h.host.setDemand('full');
+    await h.until('the listener while rooted', () => h.find((c) => c.state === 'LISTEN' && c.local.port === server.port && c.closedAt === null) !== undefined);
+    rooted = false;
+    h.host.poke();
+    await h.until('the listener to leave the scope', () => h.find((c) => c.state === 'LISTEN' && c.local.port === server.port && c.closedAt === null) === undefined);
+    assert.equal(server.child.exitCode, null, 'the server still runs');
+  } finally {
+    await h.host.dispose();
+    await stop(server.child);
   }
 });
