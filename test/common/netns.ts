@@ -12,7 +12,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { TCP_STATES, type AddressFamily, type Endpoint, type TcpState } from '../../src/core/types';
+import { TCP_STATES, type AddressFamily, type Endpoint, type SocketRecord, type TcpState } from '../../src/core/types';
 
 /** Diagram order of the states, re-exported for scripts/capture-fixtures.mjs (which loads only this bundle). */
 export const DIAGRAM_ORDER = TCP_STATES;
@@ -223,7 +223,7 @@ export function parseSsForHarness(text: string): SsRow[] {
 // in FIN-WAIT-*, CLOSING or LAST-ACK still has an owner pid (a closed one would be an orphan with inode 0).
 // The process exits when its stdin closes.
 const HOLDER_PY = String.raw`
-import json, os, select, socket, sys
+import json, os, select, socket, sys, threading, time
 socks = {}
 def out(o):
     sys.stdout.write(json.dumps(o) + "\n")
@@ -271,6 +271,26 @@ for line in sys.stdin:
         elif op == "close":
             socks.pop(req["name"]).close()
             out({"id": rid, "ok": True})
+        elif op == "churn":
+            # Opens and closes connections to a listener of its own for a while, in the background: each close
+            # leaves a TIME-WAIT row, so the table keeps changing while a sampler reads it.
+            l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            l.bind((req["host"], req["port"]))
+            l.listen(128)
+            socks[req["name"]] = l
+            def run(l=l, until=time.time() + req["seconds"], host=req["host"], port=req["port"]):
+                while time.time() < until:
+                    try:
+                        c = socket.create_connection((host, port))
+                        a, _ = l.accept()
+                        c.close()
+                        a.close()
+                    except OSError:
+                        time.sleep(0.01)
+            for _ in range(req.get("threads", 1)):
+                threading.Thread(target=run, daemon=True).start()
+            out({"id": rid, "ok": True})
         else:
             raise ValueError("unknown op " + op)
     except Exception as e:
@@ -291,7 +311,8 @@ export type HolderRequest =
   | { op: 'connect'; name: string; family: 4 | 6; host: string; port: number; wait?: boolean }
   | { op: 'accept'; name: string; listener: string }
   | { op: 'shutdown'; name: string }
-  | { op: 'close'; name: string };
+  | { op: 'close'; name: string }
+  | { op: 'churn'; name: string; host: string; port: number; seconds: number; threads?: number };
 
 /** A process inside the namespace that opens and closes sockets on request. */
 export class SocketHolder {
@@ -337,6 +358,20 @@ export class SocketHolder {
     if (!reply.ok) throw new Error(`${this.label}: ${req.op} ${req.name}: ${reply.error}`);
     return reply;
   }
+}
+
+/** A row's whole identity: two rows of one sample alike in all of it are the same socket listed twice. */
+export function rowKey(s: Pick<SocketRecord, 'family' | 'local' | 'remote' | 'state' | 'inode'>): string {
+  return `${s.family} ${s.local.address}:${s.local.port} ${s.remote.address}:${s.remote.port} ${s.state} ${s.inode}`;
+}
+
+/** What netnsSampleMain.js prints when asked for several samples. */
+export interface DuplicateReport {
+  samples: number;
+  withDuplicates: number;
+  rows: number;
+  /** rowKey of one row that was listed twice. */
+  example: string | null;
 }
 
 /** One socket the scenario drove into a known state, as any sampler must report it. */
