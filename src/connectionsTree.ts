@@ -12,6 +12,7 @@ import {
   diffTrees,
   formatDuration,
   parseFilter,
+  processName,
   stateColorId,
 } from './core/treeModel';
 import type { ConnectionNode, DurationUnits, GroupBy, GroupNode, TreeModel, TreeNode, TreeOptions, TreeStrings } from './core/treeModel';
@@ -109,6 +110,8 @@ export interface RenderedNode {
   label: string;
   description: string;
   contextValue: string;
+  /** The hover text (resolveTreeItem), when render() was asked for tooltips. */
+  tooltip?: string;
   children: RenderedNode[];
 }
 
@@ -119,8 +122,8 @@ export interface ConnectionsTreeApi {
   readonly filter: string;
   setGroupBy(groupBy: GroupBy): void;
   setFilter(text: string): void;
-  /** Rebuilds from the model now and walks getChildren/getTreeItem from the root, as the view would. */
-  render(): Promise<RenderedNode[]>;
+  /** Rebuilds from the model now and walks getChildren/getTreeItem (and resolveTreeItem) from the root, as the view would. */
+  render(options?: { tooltips?: boolean }): Promise<RenderedNode[]>;
   /** The model record behind a row. */
   connectionOf(node: TreeNode): Connection | undefined;
 }
@@ -300,7 +303,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
       now: Date.now(),
       options: this.options(),
       strings: this.strings,
-      commandLine: (pid) => this.model.process(pid)?.commandLine.join(' '),
+      commandLine: (pid) => this.model.process(pid)?.commandLine,
     });
     // Keep one object per id: update the old element in place so handles VS Code holds stay valid.
     const seen = new Set<string>();
@@ -462,18 +465,21 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
     return this.rootElements;
   }
 
-  async render(): Promise<RenderedNode[]> {
+  async render(options: { tooltips?: boolean } = {}): Promise<RenderedNode[]> {
     this.rebuild();
     const walk = async (parent?: TreeNode): Promise<RenderedNode[]> => {
       const out: RenderedNode[] = [];
       for (const child of this.getChildren(parent)) {
-        const item = this.getTreeItem(child);
+        let item = this.getTreeItem(child);
+        if (options.tooltips) item = this.resolveTreeItem(item, child);
         const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+        const tooltip = typeof item.tooltip === 'string' ? item.tooltip : item.tooltip?.value;
         out.push({
           id: item.id ?? child.id,
           label,
           description: typeof item.description === 'string' ? item.description : '',
           contextValue: item.contextValue ?? '',
+          ...(options.tooltips && tooltip !== undefined ? { tooltip } : {}),
           children: child.kind === 'connection' || child.kind === 'insight' ? [] : await walk(child),
         });
       }
@@ -549,7 +555,7 @@ export function connectionTooltip(c: Connection, model: TcpModelApi, locale: Loc
 
   if (c.owner) {
     const info = model.process(c.owner.pid);
-    md.appendMarkdown(`${escapeMarkdown(vscode.l10n.t('Process {0} (pid {1})', c.owner.command, c.owner.pid))}\n`);
+    md.appendMarkdown(`${escapeMarkdown(vscode.l10n.t('Process {0} (pid {1})', processName(c.owner.command, info?.commandLine), c.owner.pid))}\n`);
     if (info && info.commandLine.length > 0) md.appendCodeblock(info.commandLine.join(' '), 'sh');
     if (info?.cwd) md.appendMarkdown(`${escapeMarkdown(vscode.l10n.t('Working folder: {0}', info.cwd))}\n`);
   } else {

@@ -66,7 +66,7 @@ export class TcpStatusBar implements vscode.Disposable {
       this.setShown(false);
       return;
     }
-    const summary = statusBarCounts(counts);
+    const summary = statusBarCounts(counts, 3, (n) => vscode.l10n.t('+{0} more', n));
     const icon = status.error !== null ? '$(error)' : status.paused ? '$(debug-pause)' : '$(plug)';
     this.item.text = `${icon} ${summary || vscode.l10n.t('no sockets')}`;
     this.item.backgroundColor = insights.length > 0 || status.error !== null ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;

@@ -45,8 +45,9 @@ function connectionFrom(arg: unknown, tree: ConnectionsTree, model: TcpModelApi)
 }
 
 function connectionText(c: Connection, model: TcpModelApi): string {
-  const owner = c.owner ? processLabel(c.owner, { noProcess: '' }) : '';
-  const line = c.owner ? model.process(c.owner.pid)?.commandLine.join(' ') : undefined;
+  const argv = c.owner ? model.process(c.owner.pid)?.commandLine : undefined;
+  const owner = c.owner ? processLabel(c.owner, { noProcess: '' }, argv) : '';
+  const line = argv?.join(' ');
   return [connectionLabel(c), c.state, owner, line ? `(${line})` : ''].filter((s) => s !== '').join('  ');
 }
 

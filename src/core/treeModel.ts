@@ -59,8 +59,8 @@ export interface TreeInput {
   now: number;
   options: TreeOptions;
   strings: TreeStrings;
-  /** The owner's full command line, matched by the filter (`srv.js` finds `node srv.js`); undefined when unknown. */
-  commandLine?(pid: number): string | undefined;
+  /** The owner's command line (argv): named in labels (`node srv.js`) and matched by the filter; undefined when unknown. */
+  commandLine?(pid: number): readonly string[] | undefined;
 }
 
 export interface InsightsNode {
@@ -295,12 +295,13 @@ export function connectionMark(c: Connection, now: number, options: Pick<TreeOpt
     const closedAt = c.closedAt ?? currentStateSince(c);
     return { mark: 'closed', until: closedAt + options.closedLingerMs };
   }
+  // A state change seen after the connection's first sample outranks "new": it is the newer event.
+  const since = currentStateSince(c);
+  if (c.history.length >= 2 && since > c.openedAt && since > options.baseline && now - since < options.highlightMs) {
+    return { mark: 'changed', until: since + options.highlightMs };
+  }
   if (c.openedAt > options.baseline && now - c.openedAt < options.highlightMs) {
     return { mark: 'new', until: c.openedAt + options.highlightMs };
-  }
-  const since = currentStateSince(c);
-  if (c.history.length >= 2 && since > options.baseline && now - since < options.highlightMs) {
-    return { mark: 'changed', until: since + options.highlightMs };
   }
   return { mark: null, until: null };
 }
@@ -318,18 +319,33 @@ export function connectionLabel(c: Pick<Connection, 'local' | 'remote'>): string
   return `${formatEndpoint(c.local)} → ${formatEndpoint(c.remote)}`;
 }
 
-export function processLabel(owner: { pid: number; command: string } | null, strings: Pick<TreeStrings, 'noProcess'>): string {
-  return owner ? `${owner.command} ${owner.pid}` : strings.noProcess;
+const SCRIPT_FILE = /\.(?:[cm]?js|ts|py|rb|pl|php|jar|sh|lua)$/i;
+
+/**
+ * The name a developer knows a process by: the command (`/proc/<pid>/comm`), and for an interpreter the script it
+ * runs (`node srv.js`, `python3 -m http.server`): otherwise every Node or Python process reads the same.
+ */
+export function processName(command: string, argv?: readonly string[]): string {
+  if (!argv || argv.length < 2) return command;
+  const script = argv.slice(1).find((a) => !a.startsWith('-') && SCRIPT_FILE.test(a) && !/\s/.test(a));
+  if (script !== undefined) return `${command} ${script.slice(script.lastIndexOf('/') + 1)}`;
+  const m = argv.indexOf('-m');
+  if (m > 0 && m + 1 < argv.length && /^[\w.]+$/.test(argv[m + 1])) return `${command} -m ${argv[m + 1]}`;
+  return command;
 }
 
-function rowDescription(c: Connection, mark: ConnectionMark | null, groupBy: GroupBy, now: number, strings: TreeStrings): string {
+export function processLabel(owner: { pid: number; command: string } | null, strings: Pick<TreeStrings, 'noProcess'>, argv?: readonly string[]): string {
+  return owner ? `${processName(owner.command, argv)} ${owner.pid}` : strings.noProcess;
+}
+
+function rowDescription(c: Connection, mark: ConnectionMark | null, groupBy: GroupBy, now: number, strings: TreeStrings, argv: readonly string[] | undefined): string {
   const parts: string[] = [];
   if (mark === 'new') parts.push(`● ${strings.markNew}`);
   else if (mark === 'changed') {
     const from = previousState(c);
     if (from !== null) parts.push(`● ${strings.markChangedFrom(from)}`);
   } else if (mark === 'closed') parts.push(strings.markClosed);
-  if (groupBy !== 'process') parts.push(processLabel(c.owner, strings));
+  if (groupBy !== 'process') parts.push(processLabel(c.owner, strings, argv));
   if (mark === 'closed') {
     parts.push(strings.wasState(lastOpenState(c)));
   } else {
@@ -383,6 +399,7 @@ export function buildTree(input: TreeInput): TreeModel {
   let total = 0;
   let shown = 0;
 
+  const argvOf = (c: Connection): readonly string[] | undefined => (c.owner && input.commandLine ? input.commandLine(c.owner.pid) : undefined);
   const draftFor = (c: Connection): GroupDraft => {
     const key = groupKey(c, options.groupBy);
     let g = groups.get(key.id);
@@ -393,7 +410,7 @@ export function buildTree(input: TreeInput): TreeModel {
         label = c.state;
         sortKey = STATE_ORDER.get(c.state) ?? 0;
       } else if (options.groupBy === 'process') {
-        label = processLabel(c.owner, strings);
+        label = processLabel(c.owner, strings, argvOf(c));
         // Unowned rows last; processes by name, then pid.
         sortKey = c.owner ? `0${c.owner.command}\u0000${String(c.owner.pid).padStart(10, '0')}` : '1';
       } else {
@@ -418,7 +435,7 @@ export function buildTree(input: TreeInput): TreeModel {
     total++;
     const g = draftFor(c);
     g.total++;
-    if (filtering && !matchesFilter(c, options.filter, c.owner && input.commandLine ? input.commandLine(c.owner.pid) : undefined)) continue;
+    if (filtering && !matchesFilter(c, options.filter, argvOf(c)?.join(' '))) continue;
     g.rows.push(c);
     shown++;
   }
@@ -449,7 +466,7 @@ export function buildTree(input: TreeInput): TreeModel {
         parentId: g.node.id,
         connectionId: c.id,
         label: connectionLabel(c),
-        description: rowDescription(c, mark, options.groupBy, now, strings),
+        description: rowDescription(c, mark, options.groupBy, now, strings, argvOf(c)),
         state: c.state,
         lastOpenState: lastOpenState(c),
         mark,
@@ -523,12 +540,15 @@ export function diffTrees(before: TreeModel | null, after: TreeModel): TreeDiff 
 /** The order the status bar lists states in: the ones a developer acts on first. */
 export const STATUS_BAR_ORDER: readonly TcpState[] = ['ESTABLISHED', 'CLOSE-WAIT', 'SYN-SENT', 'SYN-RECEIVED', 'TIME-WAIT', 'LISTEN', 'FIN-WAIT-1', 'FIN-WAIT-2', 'LAST-ACK', 'CLOSING'];
 
-/** `12 ESTAB · 3 TIME-WAIT` (at most `max` states, then `+N`); empty string when nothing is open. CLOSED is not counted. */
-export function statusBarCounts(counts: StateCounts, max = 3): string {
+/**
+ * `12 ESTAB · 3 TIME-WAIT` (at most `max` states, then `more(N)` for the sockets in the others); empty string when
+ * nothing is open. CLOSED is not counted.
+ */
+export function statusBarCounts(counts: StateCounts, max = 3, more: (n: number) => string = (n) => `+${n} more`): string {
   const nonzero = STATUS_BAR_ORDER.filter((s) => counts[s] > 0);
   const parts = nonzero.slice(0, max).map((s) => `${counts[s]} ${SHORT_STATE_NAMES[s]}`);
   const rest = nonzero.slice(max).reduce((sum, s) => sum + counts[s], 0);
-  if (rest > 0) parts.push(`+${rest}`);
+  if (rest > 0) parts.push(more(rest));
   return parts.join(' · ');
 }
 

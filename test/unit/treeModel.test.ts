@@ -14,6 +14,7 @@ import {
   nextMarkChange,
   openSocketCount,
   parseFilter,
+  processName,
   ssCommandLine,
   ssFilterArgs,
   stateColorId,
@@ -208,6 +209,28 @@ test('new and changed rows are marked for highlightMs, but not what the first sa
   assert.equal(nextMarkChange([...all, fresh, changed], T0 + 2500, baseOptions), T0 + 4000);
 });
 
+test('a state change after the first sample outranks "new"', () => {
+  const spec: ConnSpec = { id: 'Y', local: ['127.0.0.1', 8080], remote: ['127.0.0.1', 54200], states: [['ESTABLISHED', T0 + 1000]] };
+  assert.deepEqual(connectionMark(conn(spec), T0 + 1500, baseOptions), { mark: 'new', until: T0 + 4000 });
+  const later = conn({ ...spec, states: [['ESTABLISHED', T0 + 1000], ['TIME-WAIT', T0 + 2500]] });
+  assert.deepEqual(connectionMark(later, T0 + 2600, baseOptions), { mark: 'changed', until: T0 + 5500 });
+});
+
+test('processes are named by their script: every Node or Python process has the same comm', () => {
+  assert.equal(processName('node', ['/usr/bin/node', '/work/app/srv.js', '--port', '8080']), 'node srv.js');
+  assert.equal(processName('node', ['node', '--inspect-brk=9229', 'dist/server.mjs']), 'node server.mjs');
+  assert.equal(processName('python3', ['python3', '-m', 'http.server', '8000']), 'python3 -m http.server');
+  assert.equal(processName('node', ['node', '-e', 'require("net").createServer().listen(0)']), 'node', 'inline code is not a script name');
+  assert.equal(processName('nginx', ['nginx: worker process']), 'nginx');
+  assert.equal(processName('curl', undefined), 'curl');
+  const tree = buildTree(input({ commandLine: (pid) => (pid === 4242 ? ['node', '/work/srv.js'] : undefined), options: { groupBy: 'process' } }));
+  assert.equal((tree.nodes.get('pid/4242') as GroupNode).label, 'node srv.js 4242');
+  const byState = buildTree(input({ commandLine: (pid) => (pid === 4242 ? ['node', '/work/srv.js'] : undefined) }));
+  assert.equal(rows(byState, 'state/LISTEN')[0].description, 'node srv.js 4242 · 1 h');
+  const filtered = buildTree(input({ commandLine: (pid) => (pid === 4242 ? ['node', '/work/srv.js'] : undefined), options: { filter: parseFilter('srv.js') } }));
+  assert.equal(filtered.shown, 3, 'the filter matches the command line');
+});
+
 test('a closed connection stays greyed under CLOSED for closedLingerMs, then leaves', () => {
   const closed = conn({ id: 'G', local: ['127.0.0.1', 54014], remote: ['127.0.0.1', 8080], states: [['ESTABLISHED', T0 - 9000], ['TIME-WAIT', T0 - 4000], ['CLOSED', T0 + 1000]], closedAt: T0 + 1000 });
   const during = buildTree(input({ connections: [...all, closed], now: T0 + 3000 }));
@@ -259,7 +282,7 @@ test('diff: nothing changed, one group changed, or the group list changed', () =
   assert.deepEqual(diffTrees(null, a), { rootsChanged: true, changedRoots: a.roots.map((r) => r.id) });
 });
 
-test('status bar: most important states first, ss short names, at most three then +N', () => {
+test('status bar: most important states first, ss short names, at most three then how many more', () => {
   const counts = emptyCounts();
   assert.equal(statusBarCounts(counts), '');
   counts.ESTABLISHED = 12;
@@ -269,7 +292,8 @@ test('status bar: most important states first, ss short names, at most three the
   counts['CLOSE-WAIT'] = 2;
   counts['SYN-RECEIVED'] = 4;
   counts.CLOSED = 7;
-  assert.equal(statusBarCounts(counts), '12 ESTAB · 2 CLOSE-WAIT · 4 SYN-RECV · +4');
+  assert.equal(statusBarCounts(counts), '12 ESTAB · 2 CLOSE-WAIT · 4 SYN-RECV · +4 more');
+  assert.equal(statusBarCounts(counts, 4, (n) => `另 ${n} 个`), '12 ESTAB · 2 CLOSE-WAIT · 4 SYN-RECV · 3 TIME-WAIT · 另 1 个');
   assert.equal(openSocketCount(counts), 22, 'CLOSED is not an open socket');
 });
 

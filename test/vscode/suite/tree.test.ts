@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RenderedNode } from '../../../src/connectionsTree';
 import type { ExtensionApi } from '../../../src/extension';
+import { STATE_INFO } from '../../../src/core/states';
 import { reportFact } from '../facts';
 
 const EXTENSION_ID = 'tcp-state-viewer.tcp-state-viewer';
@@ -201,9 +202,17 @@ describe('Connections tree', function () {
         2,
       );
       reportFact('treeSamplesUntilClosedStatesShown', samples);
-      const t = await render(api);
+      const t = await api.connectionsTree.render({ tooltips: true });
       assert.match(rowIn(t, 'state/TIME-WAIT', serverA)?.description ?? '', new RegExp(`\\b${ready.pid}\\b`), 'TIME-WAIT keeps the owner last seen');
-      assert.match(rowIn(t, 'state/CLOSE-WAIT', serverB)?.description ?? '', new RegExp(`\\b${ready.pid}\\b`), 'CLOSE-WAIT is held by the server');
+      const leak = rowIn(t, 'state/CLOSE-WAIT', serverB);
+      assert.ok(leak);
+      assert.match(leak.description, new RegExp(`node srv\\.cjs ${ready.pid}`), 'CLOSE-WAIT is held by the server, named by its script');
+      // The hover: the state explained in the UI language, the history with durations, the owner's command line.
+      const tip = leak.tooltip ?? '';
+      const plain = tip.replace(/&nbsp;/g, ' ').replace(/\\(.)/g, '$1'); // Markdown escapes out
+      assert.ok(plain.includes(STATE_INFO['CLOSE-WAIT'].summary.en), tip);
+      assert.match(tip, /\| ESTABLISHED \|[^\n]*\|\n\| CLOSE-WAIT \|[^\n]*\(now\) \|/, 'history rows, oldest first, the current one marked');
+      assert.ok(plain.includes(join(work, 'srv.cjs')), 'the owner\'s command line');
     });
 
     it('groups by process and by local port', async () => {
