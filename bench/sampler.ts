@@ -479,6 +479,36 @@ async function inner(where: string): Promise<void> {
   }
   console.log('');
   printTable(rows);
+  printTargets(rows);
+}
+
+/** Issue 3's targets, checked against this run (printed, never asserted: the machine may be shared). */
+function printTargets(rows: Row[]): void {
+  const cpu = (n: number, what: string, note: string): number | undefined => rows.find((r) => r.sockets === n && r.what === what && (r.note ?? '').startsWith(note))?.cpuMs;
+  const out: string[] = ['', 'targets (CPU per sample):'];
+  for (const [n, limit] of [
+    [10_000, 0.5],
+    [50_000, 0.3],
+  ] as const) {
+    const base = cpu(n, '`ss -tanp`', '');
+    if (base === undefined) continue;
+    for (const backend of ['proc', 'ss']) {
+      for (const [label, note] of [
+        ['steady', 'steady'],
+        ['churn', `${Math.max(5, Math.round(n / 200)) * 2} sockets closed`],
+      ]) {
+        const ours = cpu(n, `pipeline, ${backend}`, note);
+        if (ours === undefined) continue;
+        const ratio = ours / base;
+        out.push(`  ${n} sockets, pipeline ${backend} (${label}): ${ratio.toFixed(2)}x \`ss -tanp\` (target <= ${limit}x) ${ratio <= limit ? 'met' : 'MISSED'}`);
+      }
+    }
+  }
+  for (const label of ['steady', 'churn']) {
+    const ms = cpu(10_000, 'host main thread', label);
+    if (ms !== undefined) out.push(`  10000 sockets, extension host main thread (${label}): ${fmt(ms)} ms (target <= 5 ms) ${ms <= 5 ? 'met' : 'MISSED'}`);
+  }
+  console.log(out.join('\n'));
 }
 
 async function main(): Promise<void> {
