@@ -294,6 +294,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
     }
   }
 
+  /** Builds the tree from the model and updates the elements in place: callers fire the matching change event. */
   private rebuild(): void {
     this.strings = treeStrings();
     this.locale = uiLocale();
@@ -360,7 +361,9 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
   // --- TreeDataProvider -------------------------------------------------------------------------------------
 
   getChildren(element?: TreeNode): TreeNode[] {
-    if (this.current === null || this.dirty) this.rebuild();
+    // Built here only the first time: after that the elements change only together with an onDidChangeTreeData
+    // event, or VS Code's copy of the tree and ours drift apart ("Data tree node not found").
+    if (this.current === null) this.rebuild();
     if (element === undefined) return this.rootElements;
     return this.childElements.get(element.id) ?? [];
   }
@@ -466,7 +469,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
   }
 
   async render(options: { tooltips?: boolean } = {}): Promise<RenderedNode[]> {
-    this.rebuild();
+    this.update();
     const walk = async (parent?: TreeNode): Promise<RenderedNode[]> => {
       const out: RenderedNode[] = [];
       for (const child of this.getChildren(parent)) {

@@ -12,6 +12,7 @@ import { ConnectionsTree, groupByLabel } from './connectionsTree';
 import type { ConnectionsTreeApi } from './connectionsTree';
 import { registerDebugFollow } from './debugFollow';
 import type { TcpModelApi } from './modelApi';
+import { pidFromSessionName } from './scopeRoots';
 import { SsError, readTcpInfo } from './tcpInfo';
 import type { TcpInfo } from './tcpInfo';
 
@@ -223,10 +224,11 @@ async function procStat(pid: number): Promise<ProcStat | null> {
 }
 
 /**
- * Whether a pid belongs to the workspace, by the rule the scope uses: it, or an ancestor, is an integrated
- * terminal's shell, a child of this extension host (debuggees js-debug launches), or runs in a workspace folder.
- * Never this extension host or one of its ancestors (that would end the editor), never pid 1, never another
- * user's process. Read fresh from /proc: the model's copy may be a sample old, and pids get reused.
+ * Whether a pid belongs to the workspace, by the rules the scope uses: it, or an ancestor, is an integrated
+ * terminal's process, the active debug session's debuggee (js-debug names it in the session: `srv.js [15861]`), or
+ * runs in a workspace folder. Never this extension host or one of its ancestors (that would end the editor), never
+ * pid 1, never another user's process. Read fresh from /proc: the model's copy may be a sample old, and pids get
+ * reused.
  */
 export async function workspaceProcessCheck(pid: number): Promise<{ ok: true } | { ok: false; reason: string }> {
   if (!Number.isSafeInteger(pid) || pid <= 1) return { ok: false, reason: vscode.l10n.t('pid {0} is not a process that can be stopped here.', pid) };
@@ -243,17 +245,19 @@ export async function workspaceProcessCheck(pid: number): Promise<{ ok: true } |
   const myUid = process.getuid?.() ?? null;
   if (myUid !== null && self.uid !== null && self.uid !== myUid) return { ok: false, reason: vscode.l10n.t('Process {0} belongs to another user.', pid) };
 
-  const terminalPids = new Set<number>();
+  const rootPids = new Set<number>();
   for (const t of vscode.window.terminals) {
     const p = await t.processId;
-    if (typeof p === 'number') terminalPids.add(p);
+    if (typeof p === 'number') rootPids.add(p);
   }
+  const session = vscode.debug.activeDebugSession;
+  const debuggee = session ? pidFromSessionName(session.name) : null;
+  if (debuggee !== null) rootPids.add(debuggee);
   const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
   let current: number = pid;
   let stat: ProcStat | null = self;
   for (let depth = 0; stat !== null && current > 1 && depth < 64; depth++) {
-    if (terminalPids.has(current)) return { ok: true };
-    if (stat.ppid === process.pid) return { ok: true };
+    if (rootPids.has(current)) return { ok: true };
     if (stat.cwd !== null && folders.some((f) => isPathInside(stat?.cwd ?? '', f))) return { ok: true };
     current = stat.ppid;
     if (protectedPids.has(current)) break;

@@ -12,6 +12,7 @@ import * as vscode from 'vscode';
 import type { RenderedNode } from '../../../src/connectionsTree';
 import type { ExtensionApi } from '../../../src/extension';
 import { STATE_INFO } from '../../../src/core/states';
+import { workspaceProcessCheck } from '../../../src/treeCommands';
 import { reportFact } from '../facts';
 
 const EXTENSION_ID = 'tcp-state-viewer.tcp-state-viewer';
@@ -215,6 +216,40 @@ describe('Connections tree', function () {
       assert.ok(plain.includes(join(work, 'srv.cjs')), 'the owner\'s command line');
     });
 
+    it('reads tcp_info for one connection with ss and shows it as a page', async () => {
+      const c = await connect(ready.closing);
+      cleanups.push(() => c.destroy());
+      await new Promise<void>((resolve) => c.write('x'.repeat(1000), () => resolve()));
+      const label = `127.0.0.1:${ready.closing} → 127.0.0.1:${c.localPort}`;
+      await untilSampled(api, 'the new connection', async () => rowIn(await render(api), 'state/ESTABLISHED', label));
+      const conn = api.model.connections().find((x) => x.state === 'ESTABLISHED' && x.local.port === ready.closing && x.remote.port === c.localPort);
+      assert.ok(conn);
+      await vscode.commands.executeCommand('tcpStateViewer.showTcpInfo', conn.id);
+      const doc = await waitFor('the tcp_info page', () => vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'tcpstateviewer-tcpinfo' && d.getText().includes(`:${c.localPort}`)));
+      const text = doc.getText();
+      assert.match(text, /\| Round-trip time \(smoothed \/ variation \/ minimum\) \| [\d.]+ ms/);
+      assert.match(text, /\| Bytes received \| 1000 B \|/, 'the server end received our 1000 bytes');
+      assert.ok(text.includes(`ss -tani state established '( sport = :${ready.closing} and dport = :${c.localPort} and src 127.0.0.1 and dst 127.0.0.1 )'`), text);
+    });
+
+    it('lets only a workspace process be stopped', async () => {
+      assert.deepEqual(await workspaceProcessCheck(ready.pid), { ok: true }, 'the terminal\'s server');
+      const editor = await workspaceProcessCheck(process.pid);
+      assert.equal(editor.ok, false, 'not the extension host');
+      assert.equal((await workspaceProcessCheck(1)).ok, false);
+    });
+
+    it('says in the view when sampling is paused', async () => {
+      await vscode.commands.executeCommand('tcpStateViewer.pause');
+      try {
+        assert.equal(api.model.status().paused, true);
+        await waitFor('the paused message', () => /Paused/.test(api.connectionsTree.treeView.message ?? ''));
+      } finally {
+        await vscode.commands.executeCommand('tcpStateViewer.resume');
+      }
+      await waitFor('the message to go', () => api.connectionsTree.treeView.message === undefined);
+    });
+
     it('groups by process and by local port', async () => {
       try {
         api.connectionsTree.setGroupBy('process');
@@ -267,6 +302,7 @@ describe('Connections tree', function () {
       cleanups.push(() => outsider.kill());
       const o = await waitFor('the outsider to listen', () => readReady(readyFile));
       rmSync(readyFile, { force: true });
+      assert.equal((await workspaceProcessCheck(o.pid)).ok, false, 'it may not be stopped from the view either');
       const label = `127.0.0.1:${o.closing}`;
       try {
         // Samples after it listens, the workspace scope still does not show it.
