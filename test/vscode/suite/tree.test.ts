@@ -216,7 +216,7 @@ describe('Connections tree', function () {
       assert.ok(plain.includes(join(work, 'srv.cjs')), 'the owner\'s command line');
     });
 
-    it('reads tcp_info for one connection with ss and shows it as a page', async () => {
+    it('reads tcp_info for one connection with ss and shows it as a page; copies it and its ss command', async () => {
       const c = await connect(ready.closing);
       cleanups.push(() => c.destroy());
       await new Promise<void>((resolve) => c.write('x'.repeat(1000), () => resolve()));
@@ -230,6 +230,11 @@ describe('Connections tree', function () {
       assert.match(text, /\| Round-trip time \(smoothed \/ variation \/ minimum\) \| [\d.]+ ms/);
       assert.match(text, /\| Bytes received \| 1000 B \|/, 'the server end received our 1000 bytes');
       assert.ok(text.includes(`ss -tani state established '( sport = :${ready.closing} and dport = :${c.localPort} and src 127.0.0.1 and dst 127.0.0.1 )'`), text);
+
+      await vscode.commands.executeCommand('tcpStateViewer.copySsFilter', conn.id);
+      assert.equal(await vscode.env.clipboard.readText(), `ss -tan state established '( sport = :${ready.closing} and dport = :${c.localPort} and src 127.0.0.1 and dst 127.0.0.1 )'`);
+      await vscode.commands.executeCommand('tcpStateViewer.copyConnection', conn.id);
+      assert.match(await vscode.env.clipboard.readText(), new RegExp(`^127\\.0\\.0\\.1:${ready.closing} → 127\\.0\\.0\\.1:${c.localPort}  ESTABLISHED  node srv\\.cjs ${ready.pid}`));
     });
 
     it('lets only a workspace process be stopped', async () => {
