@@ -144,6 +144,27 @@ export function selectScope(
       own.push(i);
     }
   }
+  // A fileless socket (TIME-WAIT, a request socket in SYN-RECEIVED) on the port of an in-scope listener is that
+  // listener's server side, even when it was accepted and closed between two samples, so no owner was ever seen.
+  const listeners = new Map<number, SocketRecord[]>();
+  for (const i of own) {
+    const s = sockets[i];
+    if (s.state !== 'LISTEN') continue;
+    const list = listeners.get(s.local.port);
+    if (list) list.push(s);
+    else listeners.set(s.local.port, [s]);
+  }
+  if (listeners.size > 0) {
+    for (let i = 0; i < sockets.length; i++) {
+      const s = sockets[i];
+      if (mark[i] !== 0 || s.inode !== 0 || s.state === 'LISTEN') continue;
+      const list = listeners.get(s.local.port);
+      if (list && list.some((l) => listenerAccepts(l, s))) {
+        mark[i] = 1;
+        own.push(i);
+      }
+    }
+  }
   const markPeer = (j: number) => {
     if (mark[j] === 0) mark[j] = 2;
   };
@@ -156,4 +177,13 @@ export function selectScope(
     if (mark[i] === 2) peers.push(sockets[i]);
   }
   return { sockets: selected, peers };
+}
+
+const WILDCARDS = new Set(['0.0.0.0', '::']);
+
+/** Whether a connection's local endpoint is one the listener accepts on (same address, or a wildcard listener; a `::` listener also takes IPv4 as IPv4-mapped). */
+function listenerAccepts(listener: SocketRecord, s: SocketRecord): boolean {
+  if (listener.local.port !== s.local.port) return false;
+  if (WILDCARDS.has(listener.local.address)) return listener.family === s.family || listener.family === 'ipv6';
+  return listener.family === s.family && listener.local.address === s.local.address;
 }

@@ -79,7 +79,8 @@ test('scope sockets: owned by scope pids, plus the other end of their loopback c
   // Each connection's client end joins as a peer; the client's unrelated sockets do not.
   for (const p of peers) {
     assert.equal(p.remote.port, serverPort);
-    assert.ok(serverSide.some((s) => connectionKey(s) === peerConnectionKey(p)));
+    // The server side may be fileless (TIME-WAIT): it is in scope through the listener's port.
+    assert.ok(inScope.some((s) => s.local.port === serverPort && connectionKey(s) === peerConnectionKey(p)));
   }
   assert.ok(peers.length >= 2);
   assert.ok(!inScope.some((s) => s.owners[0]?.pid === 600 && s.remote.port !== serverPort));
@@ -94,4 +95,24 @@ test('a socket without a file is in scope when its remembered owner was', () => 
   const picked = selectScope(sockets, new Set([1]), (s) => s === timeWait[0]).sockets;
   assert.ok(picked.includes(timeWait[0]));
   assert.ok(!picked.includes(timeWait[1]));
+});
+
+test('a fileless socket on the port of an in-scope listener is in scope even with no owner ever seen', () => {
+  const rec = (state: SocketRecord['state'], family: SocketRecord['family'], local: string, lport: number, remote: string, rport: number, inode: number, pid?: number): SocketRecord => ({
+    state, family, local: { address: local, port: lport }, remote: { address: remote, port: rport }, inode, uid: 0, recvQ: 0, sendQ: 0, timer: null,
+    owners: pid ? [{ pid, command: 'srv' }] : [],
+  });
+  const listener = rec('LISTEN', 'ipv6', '::', 8080, '::', 0, 11, 500);
+  const accepted = rec('TIME-WAIT', 'ipv6', '::ffff:10.0.0.5', 8080, '::ffff:10.0.0.9', 40000, 0); // closed between samples
+  const synRecv = rec('SYN-RECEIVED', 'ipv6', '::ffff:10.0.0.5', 8080, '::ffff:10.0.0.9', 40002, 0);
+  const otherPort = rec('TIME-WAIT', 'ipv4', '10.0.0.5', 9090, '10.0.0.9', 40001, 0);
+  const otherListener = rec('LISTEN', 'ipv4', '127.0.0.2', 7070, '0.0.0.0', 0, 12, 500);
+  const wrongAddress = rec('TIME-WAIT', 'ipv4', '127.0.0.3', 7070, '127.0.0.9', 40003, 0);
+  const picked = selectScope([listener, accepted, synRecv, otherPort, otherListener, wrongAddress], new Set([500])).sockets;
+  assert.ok(picked.includes(accepted));
+  assert.ok(picked.includes(synRecv));
+  assert.ok(!picked.includes(otherPort));
+  assert.ok(!picked.includes(wrongAddress));
+  // Without the listener in scope, the same fileless sockets stay out.
+  assert.deepEqual(selectScope([listener, accepted, synRecv], new Set([4242])).sockets, []);
 });
