@@ -91,6 +91,7 @@ class DiagramSession implements vscode.Disposable {
     switch (msg.type) {
       case 'ready':
         this.ready = true;
+        this.log.info(`${this.name}: webview ready${this.isVisible() ? '' : ' (hidden: the full state waits until it is shown)'}`);
         this.sendFull();
         break;
       case 'setPaused':

@@ -3,7 +3,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import './main.css';
-import { parseHostMessage } from '../src/shared/protocol';
+import { HOST_MESSAGE_TYPES, parseHostMessage } from '../src/shared/protocol';
 import { App } from './app';
 import { post } from './vscodeApi';
 
@@ -12,7 +12,13 @@ if (root) {
   const app = new App(root);
   window.addEventListener('message', (ev: MessageEvent<unknown>) => {
     const msg = parseHostMessage(ev.data);
-    if (!msg) return;
+    if (!msg) {
+      // A message from the host that claims a known type but does not have its shape is a host bug worth a
+      // line in the extension's log; anything else (other frames, tools) is ignored quietly.
+      const type = typeof ev.data === 'object' && ev.data !== null ? (ev.data as { type?: unknown }).type : undefined;
+      if (typeof type === 'string' && (HOST_MESSAGE_TYPES as readonly string[]).includes(type)) post({ type: 'error', message: `ignored a malformed '${type}' message from the host` });
+      return;
+    }
     try {
       app.handle(msg);
     } catch (err) {

@@ -1,10 +1,14 @@
 // The State Diagram as a developer sees it in VS Code, in a dark and a light theme: a server in the workspace,
-// clients that stay, one the server never closes (CLOSE-WAIT on its side), and a client that connects and
-// hangs up every 400 ms (tokens move, TIME-WAIT piles up). Checks the sidebar view's iframe shows the 11 states
+// clients that stay, one the server never closes (CLOSE-WAIT on its side), and a client that connects every
+// two seconds and hangs up 5 s later (tokens move, TIME-WAIT piles up; a TIME-WAIT socket has no owner, so it is in
+// the workspace scope only if a sample saw the connection alive: they outlive a sample period even when the
+// sampler backs off on a busy machine). Checks the sidebar view's iframe shows the 11 states
 // with live counts, the editor panel's ladder for a selected connection, and no CSP violation; screenshots go to
 // test-artifacts/diagram-{sidebar,tooltip,panel}-{dark,light,hc}.png (looked at by hand).
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
 import { withWorkbench, type UiCheck, type Workbench } from '../workbench';
 
@@ -21,7 +25,7 @@ keep.listen(0, '127.0.0.1', () => hold.listen(0, '127.0.0.1', () => {
   const clients = [];
   for (let i = 0; i < 3; i++) clients.push(net.connect(k, '127.0.0.1'));
   const half = net.connect({ port: h, host: '127.0.0.1', allowHalfOpen: true }, () => half.end());
-  setInterval(() => { const c = net.connect(k, '127.0.0.1', () => setTimeout(() => c.end(), 150)); c.on('error', () => {}); }, 400);
+  setInterval(() => { const c = net.connect(k, '127.0.0.1', () => setTimeout(() => c.end(), 5000)); c.on('error', () => {}); }, 2000);
   console.log('ready');
 }));
 `;
@@ -82,6 +86,16 @@ async function selectColorTheme(wb: Workbench, theme: string): Promise<void> {
   await wb.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 15_000 });
 }
 
+/** The end of the extension's output channel ("TCP State Viewer"), as code-server writes it under the user data dir. */
+function extensionLogTail(wb: Workbench, lines = 40): string {
+  const logs = join(wb.server.userDataDir, 'logs');
+  if (!existsSync(logs)) return '(no logs folder)';
+  const files = readdirSync(logs, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('TCP State Viewer.log'));
+  return files.map((f) => `${f}:\n${readFileSync(join(logs, f), 'utf8').split('\n').slice(-lines).join('\n')}`).join('\n') || '(no TCP State Viewer log)';
+}
+
 async function count(frame: Frame, state: string): Promise<number> {
   return Number((await frame.locator(`.node[data-state="${state}"] .count`).textContent()) ?? 'NaN');
 }
@@ -99,7 +113,7 @@ async function diagramInTheme(theme: keyof typeof THEMES): Promise<void> {
     try {
       await selectColorTheme(wb, colorTheme);
       const themeClass = { dark: 'vs-dark', light: 'vs', hc: 'hc-black' }[theme];
-      assert.ok(((await wb.page.locator('.monaco-workbench').getAttribute('class')) ?? '').split(' ').includes(themeClass), `the workbench is in ${colorTheme}`);
+      await until(`the workbench in ${colorTheme}`, async () => ((await wb.page.locator('.monaco-workbench').getAttribute('class')) ?? '').split(' ').includes(themeClass), 20_000);
       await wb.openTcpContainer();
       await wb.waitForViews(['Connections', 'State Diagram']);
       // The tree and the diagram share the sidebar; give the diagram the room (collapse the tree by its title).
@@ -122,6 +136,18 @@ async function diagramInTheme(theme: keyof typeof THEMES): Promise<void> {
       assert.match((await sidebar.locator('#diagram-tooltip .tip-summary').textContent()) ?? '', /\S/);
       await wb.screenshot(`diagram-tooltip-${theme}`);
 
+      // Hidden, the view gets nothing; shown again, its (reloaded) page asks and gets the full state again.
+      const diagramHeader = wb.page.locator('.part.sidebar .pane-header', { hasText: 'State Diagram' }).first();
+      await diagramHeader.locator('h3.title').click();
+      await until('the diagram view hidden', async () => (await diagramHeader.getAttribute('aria-expanded')) === 'false', 10_000);
+      await wb.page.waitForTimeout(1500);
+      await diagramHeader.locator('h3.title').click();
+      const again = await until('the diagram view back', async () => {
+        const doc = (await webviewDocuments(wb))[0]?.frame;
+        return doc && (await doc.locator('.node').count()) === 11 && (await count(doc, 'LISTEN')) >= 2 ? doc : undefined;
+      }, 30_000);
+      assert.ok((await count(again, 'ESTABLISHED')) >= 6, 'counts are back after the view was hidden');
+
       await wb.runCommand('TCP: Open State Diagram');
       const panel = await until('the diagram panel', async () => {
         const docs = await webviewDocuments(wb);
@@ -140,6 +166,9 @@ async function diagramInTheme(theme: keyof typeof THEMES): Promise<void> {
       await wb.page.waitForTimeout(300);
       await wb.screenshot(`diagram-panel-${theme}`);
       assert.deepEqual(cspViolations, [], 'no Content-Security-Policy violations');
+    } catch (e) {
+      console.log(`  extension log:\n${extensionLogTail(wb)}`);
+      throw e;
     } finally {
       sockets.kill();
     }
