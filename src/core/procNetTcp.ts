@@ -272,3 +272,22 @@ function readRow(r: RowReader, address: () => string | null, family: AddressFami
     owners: [],
   };
 }
+
+/**
+ * Drops rows that repeat an earlier row of the same reading (same family, 4-tuple and inode).
+ * The kernel produces /proc/net/tcp one read() at a time and resumes each read at the Nth socket of its hash
+ * walk, so a socket added between two reads shifts the walk and the next read repeats a row (seen under churn
+ * in a third of the samples). The repeat is a copy, not a second socket: SO_REUSEPORT listeners sharing a
+ * 4-tuple differ by inode, so they stay.
+ */
+export function dropRepeatedRows(sockets: SocketRecord[]): { sockets: SocketRecord[]; repeated: number } {
+  const seen = new Set<string>();
+  const kept: SocketRecord[] = [];
+  for (const s of sockets) {
+    const key = `${s.family}|${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}|${s.inode}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    kept.push(s);
+  }
+  return { sockets: kept, repeated: sockets.length - kept.length };
+}

@@ -207,10 +207,10 @@ test('the tracker follows real connections through the close and the handshake, 
 // /proc/net/tcp is produced in pieces, one per read(2), and each piece starts again from a position counted in
 // rows (net/ipv4/tcp_ipv4.c tcp_seek_last_pos). A socket added in between shifts the rows, so the next piece
 // repeats one: measured here, 29 % of 3000 reads listed some TIME-WAIT socket twice while connections churned
-// (0 of 300 `ss` dumps did). Until SocketSampler drops repeated rows, this test is a known failure.
+// (0 of 300 `ss` dumps did). SocketSampler drops repeated rows (dropRepeatedRows); this test holds it to that.
 test(
   'a sample lists each socket once, even while connections open and close during the read',
-  { skip, todo: skip ? false : 'proc backend: rows repeated by racing /proc reads are not dropped yet', timeout: 120_000 },
+  { skip, timeout: 120_000 },
   async (t) => {
     const ns = NetNamespace.create();
     t.after(() => ns.dispose());

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { decodeProcAddress, formatIpv6, parseProcNetTcp } from '../../src/core/procNetTcp';
+import { decodeProcAddress, dropRepeatedRows, formatIpv6, parseProcNetTcp } from '../../src/core/procNetTcp';
 import type { SocketRecord, TcpState } from '../../src/core/types';
 
 const fixtures = join(__dirname, '..', '..', '..', 'test', 'unit', 'fixtures');
@@ -248,4 +248,16 @@ test('property: the reader accepts exactly the rows the grammar accepts, with th
     }),
     { numRuns: 2000 },
   );
+});
+
+test('a row repeated by a read() boundary under churn is dropped; SO_REUSEPORT listeners (same 4-tuple, other inode) stay', () => {
+  const text = read('netns-proc-net-tcp.txt');
+  const rows = parseProcNetTcp(text, 'ipv4').sockets;
+  assert.ok(rows.length > 3);
+  const repeated = [...rows.slice(0, 3), rows[2], ...rows.slice(3)]; // what a shifted hash walk produces
+  const reusePort: SocketRecord = { ...rows[0], inode: rows[0].inode + 1_000_000 };
+  const { sockets, repeated: dropped } = dropRepeatedRows([...repeated, reusePort]);
+  assert.equal(dropped, 1);
+  assert.deepEqual(sockets, [...rows, reusePort]);
+  assert.equal(dropRepeatedRows(rows).repeated, 0);
 });
