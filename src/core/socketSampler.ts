@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { OwnerMemory, SocketAttributor, type AttributionStats } from './attribution';
-import { parseProcNetTcp, type ParseResult } from './procNetTcp';
+import { dropRepeatedRows, parseProcNetTcp, type ParseResult } from './procNetTcp';
 import { ProcessTable } from './processes';
 import { computeScopePids, selectScope } from './scope';
 import { parseSsOutput } from './ssOutput';
@@ -172,7 +172,7 @@ export class SocketSampler {
     };
     const v4 = parseProcNetTcp(read('tcp', false), 'ipv4', { littleEndian });
     const v6 = parseProcNetTcp(read('tcp6', true), 'ipv6', { littleEndian });
-    return { sockets: v4.sockets.concat(v6.sockets), skipped: v4.skipped + v6.skipped };
+    return { sockets: dropRepeatedRows(v4.sockets.concat(v6.sockets)).sockets, skipped: v4.skipped + v6.skipped };
   }
 
   private readSs(args: readonly string[] = SS_ARGS): Promise<ParseResult> {
