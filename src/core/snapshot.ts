@@ -1,20 +1,10 @@
 // A snapshot of the socket table for people and programs: the JSON shape the CLI prints with --format json, and
 // plain-text and Markdown renderings (the CLI, and the "TCP: Take Snapshot" command, which passes localized labels).
 // Pure: no I/O.
-import { TCP_STATES, emptyCounts, formatEndpoint, type AddressFamily, type BackendName, type Endpoint, type ScopeMode, type ScopedSample, type SocketRecord, type SocketTimer, type StateCounts, type TcpState } from './types';
+import { TCP_STATES, emptyCounts, formatEndpoint, type BackendName, type Endpoint, type ScopeMode, type ScopedSample, type SocketRecord, type SocketTimer, type StateCounts, type TcpState } from './types';
 
-export interface SnapshotSocket {
-  state: TcpState;
-  family: AddressFamily;
-  local: Endpoint;
-  remote: Endpoint;
-  inode: number;
-  uid: number;
-  recvQ: number;
-  sendQ: number;
-  timer: SocketTimer | null;
-  owners: { pid: number; command: string }[];
-}
+/** One socket of the JSON snapshot: the record's fields that make the published shape (listed, so a field added to SocketRecord does not change the CLI's output). */
+export type SnapshotSocket = Pick<SocketRecord, 'state' | 'family' | 'local' | 'remote' | 'inode' | 'uid' | 'recvQ' | 'sendQ' | 'timer' | 'owners'>;
 
 export interface SnapshotJson {
   /** ISO 8601 time of the reading. */

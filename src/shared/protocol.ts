@@ -4,7 +4,7 @@
 // by the parse functions below before use: the host never trusts the webview, and the webview ignores
 // anything that is not a well-formed host message.
 // Type-only imports: this module carries no runtime dependency but its own validators.
-import type { Connection, ConnectionId, Insight, ModelUpdate, StateCounts, TcpState } from '../core/types';
+import { TCP_STATES, type Connection, type ConnectionId, type Insight, type ModelUpdate, type StateCounts, type TcpState } from '../core/types';
 import type { DiagramEdge, Locale } from '../core/states';
 
 /** A state's explanation, already in the UI language (the host picks the locale). */
@@ -120,20 +120,7 @@ export type WebviewMessage =
 export const WEBVIEW_MESSAGE_TYPES = ['ready', 'setPaused', 'error'] as const satisfies readonly WebviewMessage['type'][];
 export const HOST_MESSAGE_TYPES = ['init', 'update', 'status', 'select'] as const satisfies readonly HostMessage['type'][];
 
-/** The states under their RFC names; kept here so the validators need no runtime import. */
-const STATE_NAMES: ReadonlySet<string> = new Set<TcpState>([
-  'CLOSED',
-  'LISTEN',
-  'SYN-SENT',
-  'SYN-RECEIVED',
-  'ESTABLISHED',
-  'FIN-WAIT-1',
-  'FIN-WAIT-2',
-  'CLOSE-WAIT',
-  'CLOSING',
-  'LAST-ACK',
-  'TIME-WAIT',
-]);
+const STATE_NAMES: ReadonlySet<string> = new Set<string>(TCP_STATES);
 
 export function isTcpState(v: unknown): v is TcpState {
   return typeof v === 'string' && STATE_NAMES.has(v);
