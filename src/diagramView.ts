@@ -41,6 +41,26 @@ function reduceMotionSetting(): boolean {
   return vscode.workspace.getConfiguration('workbench').get<string>('reduceMotion') === 'on';
 }
 
+/** Everything a diagram webview needs to draw from scratch (the `init` message). */
+export function fullState(model: TcpModelApi, selection: Selection | null): FullState {
+  const locale = uiLocale();
+  const status = model.status();
+  return {
+    locale,
+    strings: webviewStrings(vscode.l10n),
+    states: localizedStates(locale),
+    edges: DIAGRAM_EDGES,
+    connections: model.connections(),
+    counts: model.counts(),
+    insights: model.insights(),
+    paused: status.paused,
+    error: status.error,
+    reducedMotion: reduceMotionSetting(),
+    now: Date.now(),
+    selection,
+  };
+}
+
 /** One webview (view or panel) attached to the model. */
 class DiagramSession implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
@@ -112,22 +132,7 @@ class DiagramSession implements vscode.Disposable {
 
   private sendFull(): void {
     if (!this.ready || !this.isVisible()) return;
-    const locale = uiLocale();
-    const status = this.model.status();
-    const state: FullState = {
-      locale,
-      strings: webviewStrings(vscode.l10n),
-      states: localizedStates(locale),
-      edges: DIAGRAM_EDGES,
-      connections: this.model.connections(),
-      counts: this.model.counts(),
-      insights: this.model.insights(),
-      paused: status.paused,
-      error: status.error,
-      reducedMotion: reduceMotionSetting(),
-      now: Date.now(),
-      selection: this.pendingSelection,
-    };
+    const state = fullState(this.model, this.pendingSelection);
     this.pendingSelection = null;
     void this.webview.postMessage({ type: 'init', state } satisfies HostMessage);
   }
