@@ -10,6 +10,11 @@
 // the lowest free number, so this is common in busy servers). A socket that is new in the table and still unowned
 // after a pass triggers a *deep* pass, which readlinks again the candidates' fds cached as anything but a live TCP
 // socket (few: most fds of a busy server are its TCP sockets) until it is found.
+// Before listing, a search with unknown inodes *probes* the processes that just lost a TCP socket: a new file gets
+// the lowest free descriptor (POSIX open(2); Linux alloc_fd), so a process that closed sockets and opened others
+// holds the new ones mostly on the freed numbers, else just past its highest fd. Readlinking those few numbers
+// finds them without listing a folder of thousands of fds; listing remains the fallback, and the rotation still
+// lists every cached table within a bounded number of samples (what forgets fds closed anywhere else).
 // Synchronous fs, like processes.ts: this runs in a worker thread; sync calls are several times cheaper.
 import { readdirSync, readlinkSync } from 'node:fs';
 import type { Owner, SocketRecord } from './types';
@@ -59,11 +64,17 @@ export interface AttributionStats {
   readlinks: number;
   /** Processes visited again by a deep pass. */
   deepVisits: number;
+  /** readlink calls made by probing (found or not). */
+  probes: number;
 }
 
 const SOCKET_PREFIX = 'socket:[';
 /** At most this many readlinks (~3-5 µs each) per deep pass. */
 const DEEP_PASS_READLINKS = 2000;
+/** Probing past a process's highest known fd stops after this many numbers in a row that are not open. */
+const PROBE_PAST_MAX_MISSES = 4;
+/** At most this many readlinks per probe pass (each ~3-5 µs; a failed one about the same). */
+const PROBE_READLINKS = 4000;
 
 function socketInode(target: string): number {
   if (!target.startsWith(SOCKET_PREFIX) || !target.endsWith(']')) return 0;
@@ -85,7 +96,7 @@ export class SocketAttributor {
   private readonly cursors = new Map<string, number>();
   private processes: ReadonlyMap<number, { startTime: number }> = new Map();
   /** Counters since the last beginSample(). */
-  stats: AttributionStats = { pidsVisited: 0, fdsListed: 0, readlinks: 0, deepVisits: 0 };
+  stats: AttributionStats = { pidsVisited: 0, fdsListed: 0, readlinks: 0, deepVisits: 0, probes: 0 };
 
   constructor(private readonly procRoot = '/proc') {}
 
@@ -94,7 +105,7 @@ export class SocketAttributor {
    * socket inodes are in the table now, and which of them are new since the last sample.
    */
   beginSample(liveInodes: ReadonlySet<number>, processes: ReadonlyMap<number, { startTime: number }>): void {
-    this.stats = { pidsVisited: 0, fdsListed: 0, readlinks: 0, deepVisits: 0 };
+    this.stats = { pidsVisited: 0, fdsListed: 0, readlinks: 0, deepVisits: 0, probes: 0 };
     this.processes = processes;
     for (const [pid, table] of this.tables) {
       const p = processes.get(pid);
@@ -153,6 +164,7 @@ export class SocketAttributor {
       const pid = candidates[(start + i) % candidates.length];
       if (!firstSeen.has(pid)) order.push(pid);
     }
+    if (options.stopEarly && unknown.size > 0) this.probe(candidates, firstSeen, found);
     const minVisits = options.minVisits ?? 0;
     const maxPids = options.maxPids ?? Infinity;
     const maxFds = options.maxFds ?? Infinity;
@@ -190,6 +202,83 @@ export class SocketAttributor {
       }
     }
     if (options.coversAllProcesses) for (const inode of unknown) this.givenUp.add(inode);
+  }
+
+  /**
+   * Readlinks, in cached candidates that held a TCP socket which just left the table, the fd numbers of those
+   * sockets (closed, or reused by a new file) and the numbers just past the highest known fd.
+   */
+  private probe(candidates: readonly number[], skip: ReadonlySet<number>, found: (inode: number) => void): void {
+    const departed = new Set<number>();
+    for (const inode of this.previousLive) if (!this.live.has(inode) && this.ownersByInode.has(inode)) departed.add(inode);
+    if (departed.size === 0) return;
+    const pids = new Set<number>();
+    for (const inode of departed) for (const pid of this.ownersByInode.get(inode) ?? []) pids.add(pid);
+    const budgetEnd = this.stats.probes + PROBE_READLINKS;
+    for (const pid of candidates) {
+      if (!pids.has(pid) || skip.has(pid)) continue;
+      const table = this.tables.get(pid);
+      if (table === undefined || table.unreadable) continue;
+      const fds = table.fds;
+      const freed: string[] = [];
+      let maxFd = -1;
+      for (const [name, inode] of fds) {
+        if (departed.has(inode)) freed.push(name);
+        const n = Number(name);
+        if (n > maxFd) maxFd = n;
+      }
+      const dir = `${this.procRoot}/${pid}/fd`;
+      const released: number[] = [];
+      /** Reads one fd number; false when it is not open. */
+      const read = (name: string): boolean => {
+        this.stats.probes++;
+        let inode: number;
+        try {
+          inode = socketInode(readlinkSync(`${dir}/${name}`));
+        } catch {
+          const cached = fds.get(name);
+          if (cached !== undefined) {
+            fds.delete(name);
+            if (cached !== 0) released.push(cached);
+          }
+          return false;
+        }
+        this.stats.readlinks++;
+        const cached = fds.get(name);
+        if (inode !== cached) {
+          fds.set(name, inode);
+          if (cached !== undefined && cached !== 0) released.push(cached);
+          if (inode !== 0) this.addOwner(inode, pid);
+        }
+        if (inode !== 0) found(inode);
+        return true;
+      };
+      for (const name of freed) {
+        if (this.stats.probes >= budgetEnd) break;
+        read(name);
+      }
+      const past: string[] = [];
+      for (let n = maxFd + 1, misses = 0; misses < PROBE_PAST_MAX_MISSES && this.stats.probes < budgetEnd; n++) {
+        const name = String(n);
+        if (read(name)) {
+          past.push(name);
+          misses = 0;
+        } else {
+          misses++;
+        }
+      }
+      if (released.length > 0) {
+        // Every fd that held a released inode is among `freed` (dup() included), so the freed and the new numbers
+        // tell which released inodes this process still holds.
+        const held = new Set<number>();
+        for (const name of [...freed, ...past]) {
+          const inode = fds.get(name);
+          if (inode !== undefined) held.add(inode);
+        }
+        for (const inode of released) if (!held.has(inode)) this.removeOwner(inode, pid);
+      }
+      if (this.stats.probes >= budgetEnd) break;
+    }
   }
 
   /**

@@ -217,6 +217,51 @@ test('a socket fd reused for another socket is read again (its old inode left th
   assert.equal(attr.stats.deepVisits, 0);
 });
 
+test('churn: new sockets on freed fd numbers and past the highest fd are found by probing, without a readdir', () => {
+  const fds: Record<string, string> = { '0': '/dev/null', '1': '/dev/null', '2': '/dev/null' };
+  for (let fd = 3; fd <= 12; fd++) fds[String(fd)] = `socket:[${1000 + fd}]`;
+  addProcess(100, { fds });
+  addProcess(200, { fds: { '3': 'socket:[2003]' } });
+  const table = new ProcessTable(root);
+  const attr = new SocketAttributor(root);
+  const live = new Set([...Array.from({ length: 10 }, (_, i) => 1003 + i), 2003]);
+  sample(attr, table, [...live]);
+  attr.search({ wanted: live, candidates: [100, 200], stopEarly: true, coversAllProcesses: true });
+  assert.equal(attr.stats.pidsVisited, 2);
+
+  // Sockets on fds 5, 7 and 9 close; two new ones take the lowest free numbers (5, 7), a third goes past the top.
+  // fd 9 stays closed. A new socket of pid 200 has no freed number to be found on.
+  for (const fd of ['5', '7', '9']) {
+    closeFd(100, fd);
+    live.delete(1000 + Number(fd));
+  }
+  setFd(100, '5', 'socket:[1105]');
+  setFd(100, '7', 'socket:[1107]');
+  setFd(100, '13', 'socket:[1113]');
+  for (const inode of [1105, 1107, 1113]) live.add(inode);
+  sample(attr, table, [...live]);
+  attr.search({ wanted: live, candidates: [100, 200], stopEarly: true, coversAllProcesses: true });
+  assert.equal(attr.stats.pidsVisited, 0, 'no fd folder was listed');
+  assert.equal(attr.stats.probes, 3 + 1 + 4, 'the 3 freed numbers, 13 (found), then 14-17 (not open)');
+  assert.deepEqual([attr.ownersOf(1105), attr.ownersOf(1107), attr.ownersOf(1113)], [[100], [100], [100]]);
+  assert.deepEqual([attr.ownersOf(1005), attr.ownersOf(1007), attr.ownersOf(1009)], [[], [], []]);
+
+  setFd(200, '4', 'socket:[2004]');
+  live.add(2004);
+  sample(attr, table, [...live]);
+  attr.search({ wanted: live, candidates: [100, 200], stopEarly: true, coversAllProcesses: true });
+  assert.equal(attr.stats.probes, 0, 'no socket left the table: nothing to probe');
+  assert.deepEqual(attr.ownersOf(2004), [200]);
+  assert.ok(attr.stats.pidsVisited >= 1, 'found by listing');
+
+  // The probed cache agrees with the folder: listing every table again reads no link.
+  sample(attr, table, [...live]);
+  attr.search({ wanted: live, candidates: [100, 200], stopEarly: true, minVisits: 2 });
+  assert.equal(attr.stats.pidsVisited, 2);
+  assert.equal(attr.stats.readlinks, 0);
+  assert.deepEqual([attr.ownersOf(1105), attr.ownersOf(1107), attr.ownersOf(1113), attr.ownersOf(1009)], [[100], [100], [100], []]);
+});
+
 test('dup and fork: one socket on two fds and in two processes', () => {
   addProcess(100, { fds: { '3': 'socket:[1001]', '4': 'socket:[1001]' } });
   addProcess(101, { ppid: 100, fds: { '3': 'socket:[1001]' } });
