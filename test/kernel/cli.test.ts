@@ -14,21 +14,30 @@ const built = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 /** A private copy of the bundle: another build of the shared tree (which empties dist/ first) cannot pull it away mid-test. */
 let cli = '';
 
-/** Listens on 127.0.0.1, connects to itself once and keeps both ends; on each "cycle" line, opens and closes one more. */
+/**
+ * Listens on 127.0.0.1, connects to itself once and keeps both ends. Commands on stdin: "open" connects once more
+ * and prints {"opened": localPort}; "close N" ends that client (the active close: FIN-WAIT-1, FIN-WAIT-2, then
+ * TIME-WAIT once the server, which ends its side on the peer's FIN, answers).
+ */
 const HOLDER = String.raw`
-const net = require('net'); const kept = [];
+const net = require('net'); const kept = []; const clients = new Map();
 const srv = net.createServer({ allowHalfOpen: true }, (s) => { kept.push(s); s.on('end', () => s.end()); s.resume(); });
 srv.listen({ host: '127.0.0.1', port: 0 }, () => {
   const port = srv.address().port;
   const c = net.connect(port, '127.0.0.1', () => { kept.push(c); process.stdout.write(JSON.stringify({ port, client: c.localPort }) + '\n'); });
 });
-require('readline').createInterface({ input: process.stdin }).on('line', () => {
-  const c = net.connect(srv.address().port, '127.0.0.1', () => setTimeout(() => c.end(), 150));
-  c.resume();
+require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
+  const [cmd, arg] = line.split(' ');
+  if (cmd === 'open') {
+    const c = net.connect(srv.address().port, '127.0.0.1', () => { clients.set(c.localPort, c); process.stdout.write(JSON.stringify({ opened: c.localPort }) + '\n'); });
+    c.resume();
+  } else if (cmd === 'close') clients.get(Number(arg)).end();
 });
 `;
 
 let holder: ChildProcess;
+/** The holder's stdout, line by line (readline's iterator buffers lines that arrive before they are asked for). */
+let holderLines: AsyncIterator<string>;
 let port = 0;
 let clientPort = 0;
 
@@ -47,8 +56,9 @@ before(async () => {
   cli = join(mkdtempSync(join(tmpdir(), 'tsv-cli-')), 'cli.js');
   copyFileSync(built, cli);
   holder = spawn(process.execPath, ['-e', HOLDER], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const first = await new Promise<string>((resolve) => createInterface({ input: holder.stdout! }).once('line', resolve));
-  ({ port, client: clientPort } = JSON.parse(first) as { port: number; client: number });
+  holderLines = createInterface({ input: holder.stdout! })[Symbol.asyncIterator]();
+  const first = await holderLines.next();
+  ({ port, client: clientPort } = JSON.parse(first.value as string) as { port: number; client: number });
 });
 
 after(() => {
@@ -111,21 +121,46 @@ test('bad arguments: usage on stderr, nothing on stdout, exit 2; --help exits 0'
 
 test('watch --json: one JSON line per transition of the connections it sees; SIGINT ends it with 0', async () => {
   const watch = spawn(process.execPath, [cli, 'watch', '--json', '--interval', '100', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: { from: string; to: string; pid: number | null; local: string; msInFrom: number | null }[] = [];
+  const lines: { from: string; to: string; pid: number | null; command: string | null; local: string; remote: string; msInFrom: number | null }[] = [];
   createInterface({ input: watch.stdout! }).on('line', (l) => lines.push(JSON.parse(l)));
   let stderr = '';
   watch.stderr!.on('data', (d) => (stderr += d));
-  // Open and close connections until the watcher has reported a full one (its first sample only sets the baseline).
-  const done = () => lines.some((l) => l.to === 'TIME-WAIT' && l.pid === holder.pid);
-  for (let i = 0; i < 60 && !done(); i++) {
-    holder.stdin!.write('cycle\n');
-    await new Promise((r) => setTimeout(r, 250));
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const running = () => watch.exitCode === null && watch.signalCode === null;
+  const of = (p: number) => lines.filter((l) => l.local === `127.0.0.1:${p}`);
+  const opened = (p: number) => of(p).some((l) => l.from === 'CLOSED' && l.to === 'ESTABLISHED');
+  // The watcher's first sample is only a baseline (no lines for what already exists), and when it is taken is not
+  // known here: a connection opened before it is never reported as opened. So connections stay open until the
+  // watcher has reported one, however slow its samples are; only that one is closed.
+  const held: number[] = [];
+  let client: number | undefined;
+  for (let i = 0; i < 20 && client === undefined && running(); i++) {
+    holder.stdin!.write('open\n');
+    const next = await holderLines.next();
+    held.push((JSON.parse(next.value as string) as { opened: number }).opened);
+    for (let j = 0; j < 20 && (client = held.find(opened)) === undefined && running(); j++) await pause(100);
   }
-  const exit = new Promise<number | null>((resolve) => watch.once('exit', (code) => resolve(code)));
+  assert.ok(client !== undefined, `watch reported one of the connections ${held.join(', ')} as opened: ${stderr} ${JSON.stringify(lines)}`);
+  holder.stdin!.write(`close ${client}\n`);
+  const closed = () => of(client!).some((l) => l.to === 'TIME-WAIT');
+  for (let i = 0; i < 300 && !closed() && running(); i++) await pause(100);
+  const exit = new Promise<number | null>((resolve) => (running() ? watch.once('exit', (code) => resolve(code)) : resolve(watch.exitCode)));
   watch.kill('SIGINT');
   assert.equal(await exit, 0, stderr);
-  // The active closer's socket has no file in TIME-WAIT: its owner is the one remembered for the 4-tuple.
-  assert.ok(done(), `a close reached TIME-WAIT with its owner: ${JSON.stringify(lines)}`);
-  assert.ok(lines.some((l) => l.from === 'CLOSED' && l.to === 'ESTABLISHED'));
+  // The active closer's whole life, one hop per line (states no sample caught are inferred along RFC 9293 Figure 5).
+  const mine = of(client);
+  assert.deepEqual(
+    mine.map((l) => `${l.from} -> ${l.to}`),
+    ['CLOSED -> ESTABLISHED', 'ESTABLISHED -> FIN-WAIT-1', 'FIN-WAIT-1 -> FIN-WAIT-2', 'FIN-WAIT-2 -> TIME-WAIT'],
+    JSON.stringify(lines),
+  );
+  // In TIME-WAIT the socket has no file: its owner is the one remembered for the 4-tuple.
+  for (const l of mine) {
+    assert.equal(l.remote, `127.0.0.1:${port}`);
+    assert.deepEqual([l.pid, l.command], [holder.pid, 'node'], JSON.stringify(l));
+  }
+  // The server's end of the same connection was reported too, with the same owner.
+  const server = lines.find((l) => l.local === `127.0.0.1:${port}` && l.remote === `127.0.0.1:${client}` && l.to === 'ESTABLISHED');
+  assert.deepEqual([server?.from, server?.pid], ['CLOSED', holder.pid], JSON.stringify(lines));
   for (const l of lines) assert.ok(TCP_STATES.includes(l.from as never) && TCP_STATES.includes(l.to as never));
 });
