@@ -3,7 +3,7 @@
 // reuse it. It runs in the sampler worker thread (src/samplerWorker.ts) and in the CLI, never on the extension
 // host's main thread: its /proc reads are synchronous (see processes.ts for why).
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { OwnerMemory, SocketAttributor, type AttributionStats } from './attribution';
@@ -70,6 +70,8 @@ export const SS_LISTEN_ARGS: readonly string[] = ['-ltneH'];
 const PEER_SEARCH_FDS = 20_000;
 /** In 'all' mode at least 1/ROTATION_SLICES of the processes are listed every sample, so ownership heals in ~16 samples. */
 const ROTATION_SLICES = 16;
+/** Bytes per read(2) of /proc/net/tcp{,6}: 16-64 KiB measured fastest (BENCHMARKS.md). */
+const PROC_READ_BYTES = 64 * 1024;
 
 function errnoOf(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
@@ -97,6 +99,8 @@ export class SocketSampler {
   private readonly backlogs = new Map<number, number>();
   private listenBacklogUnavailable = false;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Holds a whole /proc/net/tcp{,6} file while it is read; grows to the largest table seen. */
+  private readBuffer = Buffer.allocUnsafe(4 * PROC_READ_BYTES);
   /** Costs of the last sample. */
   lastStats: SamplerStats | null = null;
 
@@ -155,12 +159,37 @@ export class SocketSampler {
     return backend === 'proc' ? Promise.resolve().then(() => this.readProc()) : this.readSs();
   }
 
+  /**
+   * Reads a procfs file whole into `readBuffer` (kept between samples), PROC_READ_BYTES per read(2). procfs files
+   * report size 0, so readFileSync reads them in 8 KiB pieces, each into a new Buffer; 64 KiB reads into a reused
+   * buffer cost less kernel and GC time at 10k rows, while reads of 1 MiB or more were slower (BENCHMARKS.md).
+   */
+  private readWhole(path: string): string {
+    const fd = openSync(path, 'r');
+    try {
+      let length = 0;
+      for (;;) {
+        if (this.readBuffer.length - length < PROC_READ_BYTES) {
+          const grown = Buffer.allocUnsafe(this.readBuffer.length * 2);
+          this.readBuffer.copy(grown, 0, 0, length);
+          this.readBuffer = grown;
+        }
+        const n = readSync(fd, this.readBuffer, length, PROC_READ_BYTES, null);
+        if (n === 0) break;
+        length += n;
+      }
+      return this.readBuffer.toString('latin1', 0, length);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   private readProc(): ParseResult {
     const littleEndian = endianness() === 'LE';
     const read = (file: string, optional: boolean): string => {
       const path = `${this.procRoot}/net/${file}`;
       try {
-        return readFileSync(path, 'latin1');
+        return this.readWhole(path);
       } catch (e) {
         const code = errnoOf(e);
         if (code === 'ENOENT' && optional) return ''; // IPv6 disabled: no tcp6 file

@@ -394,3 +394,35 @@ test('SocketSampler end to end on a procfs-shaped folder: owners, scope, peers, 
   assert.equal(tw.inode, 0);
   assert.deepEqual(tw.owners, [{ pid: 600, command: 'client' }], 'the owner last seen for the 4-tuple');
 });
+
+test('SocketSampler reads a /proc/net/tcp larger than its read buffer whole, and a smaller one after it', async () => {
+  // The captured rows again and again, each with its own local port: ~3000 rows, ~450 KB, several 64 KiB reads
+  // and a buffer that has to grow past its first 256 KiB.
+  const captured = readFileSync(join(fixtures, 'loopback-proc-net-tcp.txt'), 'latin1').split('\n');
+  const header = captured[0];
+  const rows = captured.slice(1).filter((l) => l.trim() !== '');
+  const big: string[] = [header];
+  for (let i = 0; i < 3000; i++) {
+    const port = (10_000 + i).toString(16).toUpperCase().padStart(4, '0');
+    big.push(rows[i % rows.length].replace(/^( *)\d+: ([0-9A-F]{8}):[0-9A-F]{4} /, (_m, pad: string, addr: string) => `${pad}${i}: ${addr}:${port} `));
+  }
+  const bigText = `${big.join('\n')}\n`;
+  assert.ok(bigText.length > 400_000);
+  mkdirSync(join(root, 'net'));
+  writeFileSync(join(root, 'net', 'tcp'), bigText);
+  const sampler = new SocketSampler({ backend: 'proc', procRoot: root, ssPath: join(root, 'no-ss') });
+  const expected = parseProcNetTcp(bigText, 'ipv4').sockets;
+  assert.equal(expected.length, 3000);
+  for (let i = 0; i < 2; i++) {
+    const s = await sampler.sample({ scope: { mode: 'all' } });
+    assert.equal(s.skippedLines, 0);
+    assert.equal(s.sockets.length, 3000);
+    assert.deepEqual(s.sockets.map((r) => r.local.port).sort((a, b) => a - b), expected.map((r) => r.local.port).sort((a, b) => a - b));
+  }
+  // A shorter file read into the grown buffer: nothing of the longer one's tail is left over.
+  const small = `${captured.join('\n')}`;
+  writeFileSync(join(root, 'net', 'tcp'), small);
+  const s = await sampler.sample({ scope: { mode: 'all' } });
+  assert.equal(s.skippedLines, 0);
+  assert.equal(s.sockets.length, parseProcNetTcp(small, 'ipv4').sockets.length);
+});
