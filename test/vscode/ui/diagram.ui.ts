@@ -126,6 +126,14 @@ async function diagramInTheme(theme: keyof typeof THEMES): Promise<void> {
       const names = await sidebar.locator('.nodes .node .node-name').allTextContents();
       assert.deepEqual([...names].sort(), [...STATES].sort(), 'the 11 states of RFC 9293');
       assert.ok((await sidebar.locator('#app').getAttribute('class'))?.includes('narrow'), 'the sidebar gets the portrait layout');
+      // The page runs under its own CSP, and under it vscode-elements still styles its shadow roots (through
+      // adoptedStyleSheets, which style-src does not govern) and our stylesheet applies.
+      const csp = (await sidebar.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content')) ?? '';
+      assert.match(csp, /^default-src 'none'; style-src [^;]+; script-src 'nonce-[A-Za-z0-9+/=]+'/);
+      const sheets = await sidebar.locator('vscode-button.pause').evaluate((el) => (el as unknown as { shadowRoot: { adoptedStyleSheets: unknown[] } | null }).shadowRoot?.adoptedStyleSheets.length ?? 0);
+      assert.ok(sheets > 0, 'vscode-button has its constructed stylesheet');
+      const nodeFill = await sidebar.locator('.node[data-state="LISTEN"] .node-box').evaluate((el) => el.ownerDocument.defaultView?.getComputedStyle(el).fill ?? '');
+      assert.notEqual(nodeFill, 'rgb(0, 0, 0)', 'dist/webview.css applies (a node is not the SVG default black)');
       // Live counts from the real socket table: the two listeners and the connections to them.
       await until('live counts', async () => (await count(sidebar, 'LISTEN')) >= 2 && (await count(sidebar, 'ESTABLISHED')) >= 6 && (await count(sidebar, 'CLOSE-WAIT')) >= 1);
       await until('a TIME-WAIT from the client that hangs up', async () => (await count(sidebar, 'TIME-WAIT')) >= 1);
