@@ -12,9 +12,10 @@
 // socket (few: most fds of a busy server are its TCP sockets) until it is found.
 // Before listing, a search with unknown inodes *probes* the processes that just lost a TCP socket: a new file gets
 // the lowest free descriptor (POSIX open(2); Linux alloc_fd), so a process that closed sockets and opened others
-// holds the new ones mostly on the freed numbers, else just past its highest fd. Readlinking those few numbers
-// finds them without listing a folder of thousands of fds; listing remains the fallback, and the rotation still
-// lists every cached table within a bounded number of samples (what forgets fds closed anywhere else).
+// holds the new ones mostly on the freed numbers (those sockets' fds, and numbers seen closed before and not open
+// since), else just past its highest fd. Readlinking those few numbers finds them without listing a folder of
+// thousands of fds; listing remains the fallback, and the rotation still lists every cached table within a bounded
+// number of samples (what forgets fds closed anywhere else).
 // Synchronous fs, like processes.ts: this runs in a worker thread; sync calls are several times cheaper.
 import { readdirSync, readlinkSync } from 'node:fs';
 import type { Owner, SocketRecord } from './types';
@@ -25,6 +26,11 @@ interface FdTable {
   fds: Map<string, number>;
   /** readdir failed with EACCES/EPERM (another user's process, or hidepid): not retried for this process. */
   unreadable: boolean;
+  /**
+   * fd numbers seen closed (missing from a listing, or a probe found nothing there) and not seen open since: the
+   * lowest free numbers, where the process's next files go. Insertion order, at most CLOSED_FDS_KEPT.
+   */
+  closed: Set<string>;
 }
 
 export interface SearchOptions {
@@ -75,11 +81,19 @@ const DEEP_PASS_READLINKS = 2000;
 const PROBE_PAST_MAX_MISSES = 4;
 /** At most this many readlinks per probe pass (each ~3-5 µs; a failed one about the same). */
 const PROBE_READLINKS = 4000;
+/** Closed fd numbers remembered per process for probing. */
+const CLOSED_FDS_KEPT = 256;
 
 function socketInode(target: string): number {
   if (!target.startsWith(SOCKET_PREFIX) || !target.endsWith(']')) return 0;
   const n = Number(target.slice(SOCKET_PREFIX.length, -1));
   return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+
+function markClosed(table: FdTable, name: string): void {
+  table.closed.delete(name); // re-inserted as the newest
+  table.closed.add(name);
+  if (table.closed.size > CLOSED_FDS_KEPT) table.closed.delete(table.closed.values().next().value as string);
 }
 
 function errorCode(e: unknown): string | undefined {
@@ -240,10 +254,12 @@ export class SocketAttributor {
           if (cached !== undefined) {
             fds.delete(name);
             if (cached !== 0) released.push(cached);
+            markClosed(table, name);
           }
           return false;
         }
         this.stats.readlinks++;
+        table.closed.delete(name);
         const cached = fds.get(name);
         if (inode !== cached) {
           fds.set(name, inode);
@@ -253,25 +269,31 @@ export class SocketAttributor {
         if (inode !== 0) found(inode);
         return true;
       };
+      const closedBefore = [...table.closed];
       for (const name of freed) {
         if (this.stats.probes >= budgetEnd) break;
         read(name);
       }
-      const past: string[] = [];
+      /** Numbers found open that were not cached. */
+      const opened: string[] = [];
+      for (const name of closedBefore) {
+        if (this.stats.probes >= budgetEnd) break;
+        if (read(name)) opened.push(name);
+      }
       for (let n = maxFd + 1, misses = 0; misses < PROBE_PAST_MAX_MISSES && this.stats.probes < budgetEnd; n++) {
         const name = String(n);
         if (read(name)) {
-          past.push(name);
+          opened.push(name);
           misses = 0;
         } else {
           misses++;
         }
       }
       if (released.length > 0) {
-        // Every fd that held a released inode is among `freed` (dup() included), so the freed and the new numbers
-        // tell which released inodes this process still holds.
+        // Every fd that held a released inode is among `freed` (dup() included), so the freed and the opened
+        // numbers tell which released inodes this process still holds.
         const held = new Set<number>();
-        for (const name of [...freed, ...past]) {
+        for (const name of [...freed, ...opened]) {
           const inode = fds.get(name);
           if (inode !== undefined) held.add(inode);
         }
@@ -289,7 +311,7 @@ export class SocketAttributor {
     const startTime = this.processes.get(pid)?.startTime ?? 0;
     let table = this.tables.get(pid);
     if (table === undefined) {
-      table = { startTime, fds: new Map(), unreadable: false };
+      table = { startTime, fds: new Map(), unreadable: false, closed: new Set() };
       this.tables.set(pid, table);
     }
     if (table.unreadable) return;
@@ -311,6 +333,7 @@ export class SocketAttributor {
     for (const name of names) {
       const cached = fds.get(name);
       if (cached !== undefined) listedKnown++;
+      else if (table.closed.size > 0) table.closed.delete(name);
       let inode: number;
       // Re-read a cached socket fd when its TCP socket just left the table (the number may have been reused);
       // a socket that was never in the TCP table (unix, UDP) keeps its inode, like a file, until a deep pass.
@@ -338,6 +361,7 @@ export class SocketAttributor {
       for (const [name, inode] of fds) {
         if (listed.has(name)) continue;
         fds.delete(name);
+        markClosed(table, name);
         if (inode !== 0) (released ??= []).push(inode);
       }
     }

@@ -246,6 +246,18 @@ test('churn: new sockets on freed fd numbers and past the highest fd are found b
   assert.deepEqual([attr.ownersOf(1105), attr.ownersOf(1107), attr.ownersOf(1113)], [[100], [100], [100]]);
   assert.deepEqual([attr.ownersOf(1005), attr.ownersOf(1007), attr.ownersOf(1009)], [[], [], []]);
 
+  // fd 9 was found closed: it is remembered as free, and probed again once another socket leaves (fd 4).
+  closeFd(100, '4');
+  live.delete(1004);
+  setFd(100, '4', 'socket:[1204]');
+  setFd(100, '9', 'socket:[1209]');
+  live.add(1204).add(1209);
+  sample(attr, table, [...live]);
+  attr.search({ wanted: live, candidates: [100, 200], stopEarly: true, coversAllProcesses: true });
+  assert.equal(attr.stats.pidsVisited, 0);
+  assert.equal(attr.stats.probes, 1 + 1 + 4, 'fd 4 (freed), fd 9 (remembered closed), 14-17');
+  assert.deepEqual([attr.ownersOf(1204), attr.ownersOf(1209), attr.ownersOf(1004)], [[100], [100], []]);
+
   setFd(200, '4', 'socket:[2004]');
   live.add(2004);
   sample(attr, table, [...live]);
@@ -259,7 +271,7 @@ test('churn: new sockets on freed fd numbers and past the highest fd are found b
   attr.search({ wanted: live, candidates: [100, 200], stopEarly: true, minVisits: 2 });
   assert.equal(attr.stats.pidsVisited, 2);
   assert.equal(attr.stats.readlinks, 0);
-  assert.deepEqual([attr.ownersOf(1105), attr.ownersOf(1107), attr.ownersOf(1113), attr.ownersOf(1009)], [[100], [100], [100], []]);
+  assert.deepEqual([attr.ownersOf(1105), attr.ownersOf(1107), attr.ownersOf(1113), attr.ownersOf(1209)], [[100], [100], [100], [100]]);
 });
 
 test('dup and fork: one socket on two fds and in two processes', () => {
