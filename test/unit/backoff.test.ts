@@ -6,9 +6,14 @@ import type { BackoffState } from '../../src/core/backoff';
 
 const base = { baseMs: 1000 };
 
+/** A loop past its first (cold-cache) sample, which only seeds the cost estimate. */
+function warm(baseMs: number, firstCostMs = 0): BackoffState {
+  return nextBackoff(initialBackoff(baseMs), firstCostMs, { baseMs });
+}
+
 function run(costs: number[], baseMs = 1000): BackoffState[] {
   const states: BackoffState[] = [];
-  let s = initialBackoff(baseMs);
+  let s = warm(baseMs);
   for (const c of costs) {
     s = nextBackoff(s, c, { baseMs });
     states.push(s);
@@ -47,7 +52,7 @@ test('nonsense costs (negative, NaN, infinite) count as free, not as a reason to
 });
 
 test('rebasing to the 5 s summary interval and back keeps a back-off the cost still calls for', () => {
-  let s = nextBackoff(initialBackoff(1000), 30, base);
+  let s = nextBackoff(warm(1000, 30), 30, base);
   assert.equal(s.intervalMs, 3000);
   s = rebaseBackoff(s, 5000);
   assert.equal(s.intervalMs, 5000);
@@ -63,14 +68,26 @@ test('property: the interval stays within [base, cap], and an over-budget sample
       fc.integer({ min: 200, max: 60_000 }),
       fc.array(fc.double({ min: 0, max: 5000, noNaN: true }), { minLength: 1, maxLength: 60 }),
       (baseMs, costs) => {
-        let s = initialBackoff(baseMs);
-        for (const cost of costs) {
+        const cap = Math.max(baseMs, MAX_INTERVAL_MS);
+        let s = warm(baseMs, costs[0]);
+        assert.equal(s.intervalMs, baseMs, 'the cold first sample does not stretch the interval');
+        for (const cost of costs.slice(1)) {
           const before = s.intervalMs;
           s = nextBackoff(s, cost, { baseMs });
-          assert.ok(s.intervalMs >= baseMs && s.intervalMs <= MAX_INTERVAL_MS);
-          if (cost / before > CPU_BUDGET) assert.ok(cost / s.intervalMs <= CPU_BUDGET + 1e-9 || s.intervalMs === MAX_INTERVAL_MS);
+          assert.ok(s.intervalMs >= baseMs && s.intervalMs <= cap);
+          if (cost / before > CPU_BUDGET) assert.ok(cost / s.intervalMs <= CPU_BUDGET + 1e-9 || s.intervalMs === cap);
         }
       },
     ),
   );
+});
+
+test('the first sample (cold caches: every fd folder listed) seeds the estimate without stretching the interval', () => {
+  const first = nextBackoff(initialBackoff(1000), 400, base);
+  assert.equal(first.intervalMs, 1000);
+  assert.equal(first.smoothedCpuMs, 400);
+  // A steady cost over budget after it still backs off, never past the 10 s cap.
+  assert.equal(nextBackoff(first, 50, base).intervalMs, 5000);
+  assert.equal(nextBackoff(first, 500, base).intervalMs, MAX_INTERVAL_MS);
+  assert.equal(MAX_INTERVAL_MS, 10_000);
 });
