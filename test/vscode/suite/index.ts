@@ -8,7 +8,9 @@ import Mocha from 'mocha';
 import { collectFacts } from '../facts';
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
+  // TCPSV_GREP (a regular expression over full test titles) runs a subset while working on one suite.
+  const grep = process.env.TCPSV_GREP;
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec', ...(grep ? { grep: new RegExp(grep) } : {}) });
   const files = readdirSync(__dirname, { recursive: true })
     .map(String)
     .filter((f) => f.endsWith('.test.js'))

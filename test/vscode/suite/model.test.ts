@@ -34,6 +34,23 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Rejects with a message naming `what` if `promise` has not settled within `ms`. */
+function withTimeout<T>(what: string, ms: number, promise: Thenable<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
 async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 45_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -58,7 +75,7 @@ async function untilModel<T>(model: TcpModelApi, what: string, probe: () => T | 
     if (v !== undefined && v !== false) return v;
     if (seen.size >= maxSamples) throw new Error(`${what}: not seen after ${seen.size} samples (status ${JSON.stringify(model.status())})`);
     await sleep(pauseMs);
-    if ((model.status().lastSampleAt ?? 0) < Date.now() - pauseMs) seen.add((await model.sampleNow()).takenAt);
+    if ((model.status().lastSampleAt ?? 0) < Date.now() - pauseMs) seen.add((await withTimeout('sampleNow', 30_000, model.sampleNow())).takenAt);
   }
 }
 
@@ -243,8 +260,11 @@ setInterval(() => {}, 1 << 30);
     const names: string[] = [];
     const sub = vscode.debug.onDidStartDebugSession((s) => names.push(`${s.type}:${s.name}`));
     let ready: { pid: number; ppid: number; port: number } | undefined;
+    // Each step logs when it is done, so a failure (or the suite's timeout) names the step that did not finish.
+    const t0 = Date.now();
+    const step = (what: string) => console.log(`      [debug test +${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}`);
     try {
-      const started = await vscode.debug.startDebugging(undefined, {
+      const config: vscode.DebugConfiguration = {
         type: 'node',
         request: 'launch',
         name: 'tcpsv model debuggee',
@@ -252,9 +272,21 @@ setInterval(() => {}, 1 << 30);
         args: [readyFile],
         cwd: outside,
         console: 'internalConsole',
-      });
+      };
+      // In the full suite (only there: never alone, nor after any one of the earlier suites) startDebugging has been
+      // seen to never settle on this machine; the session it started is stopped and the launch tried once more.
+      let started: boolean;
+      try {
+        started = await withTimeout('startDebugging', 30_000, vscode.debug.startDebugging(undefined, config));
+      } catch (e) {
+        step(`${e instanceof Error ? e.message : String(e)}; stopping it and trying once more`);
+        if (vscode.debug.activeDebugSession) await withTimeout('stopDebugging', 30_000, vscode.debug.stopDebugging());
+        started = await withTimeout('startDebugging (second try)', 60_000, vscode.debug.startDebugging(undefined, config));
+      }
       assert.equal(started, true, 'the JavaScript debugger started');
+      step('debug session started');
       ready = await waitFor('the debuggee\'s server to listen', () => readJson<{ pid: number; ppid: number; port: number }>(readyFile));
+      step('the debuggee\'s server listens');
       const server = ready;
       cleanups.push(() => {
         for (const pid of [server.pid, server.ppid]) {
@@ -270,8 +302,10 @@ setInterval(() => {}, 1 << 30);
       assert.ok(names.some((n) => n.includes(`[${debuggeePid}]`)), `a child session named with the debuggee's pid ${debuggeePid}: ${names.join(', ')}`);
       const listen = await untilModel(api.model, 'the debuggee\'s grandchild\'s listener in the workspace scope', () => listener(api.model, server.port));
       assert.equal(listen.owner?.pid, server.pid);
+      step('the model has the listener');
       process.kill(helperPid, 'SIGKILL');
       await waitFor('the server to be orphaned', () => ppidOf(server.pid) !== helperPid);
+      step('the server is orphaned');
 
       const ended = new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('the debug session did not end within 30 s of stopDebugging')), 30_000);
@@ -283,8 +317,9 @@ setInterval(() => {}, 1 << 30);
           }
         });
       });
-      await vscode.debug.stopDebugging();
+      await withTimeout('stopDebugging', 30_000, vscode.debug.stopDebugging());
       await ended;
+      step('the debug session ended');
       // The debuggee exited; its server did not: still in scope, and the open-after-exit insight names it.
       assert.equal(await isRunning(debuggeePid), false, 'the debuggee ended with its session');
       assert.equal(await isRunning(server.pid), true, 'its server did not');
