@@ -281,20 +281,12 @@ function readRow(r: RowReader, address: () => string | null, family: AddressFami
  * 4-tuple differ by inode, so they stay.
  */
 export function dropRepeatedRows(sockets: SocketRecord[]): { sockets: SocketRecord[]; repeated: number } {
-  // An inode names one socket, so rows with a file are keyed by it (no string per row: this runs every sample);
-  // only fileless rows (TIME-WAIT, request sockets) need the family and 4-tuple.
-  const seenInodes = new Set<number>();
-  const seenFileless = new Set<string>();
+  const seen = new Set<string>();
   const kept: SocketRecord[] = [];
   for (const s of sockets) {
-    if (s.inode !== 0) {
-      if (seenInodes.has(s.inode)) continue;
-      seenInodes.add(s.inode);
-    } else {
-      const key = `${s.family}|${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}`;
-      if (seenFileless.has(key)) continue;
-      seenFileless.add(key);
-    }
+    const key = `${s.family}|${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}|${s.inode}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
     kept.push(s);
   }
   return { sockets: kept, repeated: sockets.length - kept.length };
