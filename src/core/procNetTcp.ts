@@ -281,12 +281,27 @@ function readRow(r: RowReader, address: () => string | null, family: AddressFami
  * 4-tuple differ by inode, so they stay.
  */
 export function dropRepeatedRows(sockets: SocketRecord[]): { sockets: SocketRecord[]; repeated: number } {
-  const seen = new Set<string>();
+  // This runs on every sample over every row, so it builds no string per row. An inode names one socket: rows with
+  // a file are keyed by it. Fileless rows (TIME-WAIT, request sockets, orphans) are bucketed by their port pair and
+  // compared by family and addresses (the parser hands out one string per distinct address, so the comparisons
+  // are cheap).
+  const seenInodes = new Set<number>();
+  const fileless = new Map<number, SocketRecord[]>();
   const kept: SocketRecord[] = [];
   for (const s of sockets) {
-    const key = `${s.family}|${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}|${s.inode}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+    if (s.inode !== 0) {
+      if (seenInodes.has(s.inode)) continue;
+      seenInodes.add(s.inode);
+    } else {
+      const key = s.local.port * 65_536 + s.remote.port;
+      const bucket = fileless.get(key);
+      if (bucket === undefined) {
+        fileless.set(key, [s]);
+      } else {
+        if (bucket.some((t) => t.family === s.family && t.local.address === s.local.address && t.remote.address === s.remote.address)) continue;
+        bucket.push(s);
+      }
+    }
     kept.push(s);
   }
   return { sockets: kept, repeated: sockets.length - kept.length };

@@ -416,7 +416,9 @@ test('SocketSampler reads a /proc/net/tcp larger than its read buffer whole, and
   const big: string[] = [header];
   for (let i = 0; i < 3000; i++) {
     const port = (10_000 + i).toString(16).toUpperCase().padStart(4, '0');
-    big.push(rows[i % rows.length].replace(/^( *)\d+: ([0-9A-F]{8}):[0-9A-F]{4} /, (_m, pad: string, addr: string) => `${pad}${i}: ${addr}:${port} `));
+    // Each row its own socket: its own local port and, where it has one, its own inode (an inode names one socket).
+    const row = rows[i % rows.length].replace(/^( *)\d+: ([0-9A-F]{8}):[0-9A-F]{4} /, (_m, pad: string, addr: string) => `${pad}${i}: ${addr}:${port} `);
+    big.push(row.replace(/^((?:\s*\S+){9}\s+)(\d+)/, (_m, head: string, inode: string) => `${head}${inode === '0' ? '0' : String(7_000_000 + i)}`));
   }
   const bigText = `${big.join('\n')}\n`;
   assert.ok(bigText.length > 400_000);

@@ -261,3 +261,16 @@ test('a row repeated by a read() boundary under churn is dropped; SO_REUSEPORT l
   assert.deepEqual(sockets, [...rows, reusePort]);
   assert.equal(dropRepeatedRows(rows).repeated, 0);
 });
+
+test('fileless rows (TIME-WAIT, inode 0) repeat by family and 4-tuple: a copy is dropped, another address or family stays', () => {
+  const tw = parseProcNetTcp(read('netns-proc-net-tcp.txt'), 'ipv4').sockets.find((s) => s.state === 'TIME-WAIT');
+  assert.ok(tw !== undefined && tw.inode === 0, 'the netns fixture holds a TIME-WAIT row');
+  const copy: SocketRecord = { ...tw, local: { ...tw.local }, remote: { ...tw.remote } };
+  const otherRemote: SocketRecord = { ...tw, remote: { address: '127.0.0.9', port: tw.remote.port } };
+  const otherLocal: SocketRecord = { ...tw, local: { address: '127.0.0.8', port: tw.local.port } };
+  const otherFamily: SocketRecord = { ...tw, family: 'ipv6', local: { address: `::ffff:${tw.local.address}`, port: tw.local.port } };
+  const otherFamilySameText: SocketRecord = { ...tw, family: 'ipv6' };
+  const { sockets, repeated } = dropRepeatedRows([tw, otherRemote, copy, otherLocal, otherFamily, otherFamilySameText, copy]);
+  assert.equal(repeated, 2);
+  assert.deepEqual(sockets, [tw, otherRemote, otherLocal, otherFamily, otherFamilySameText]);
+});
