@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { OwnerMemory, SocketAttributor, type AttributionStats } from './attribution';
-import { dropRepeatedRows, parseProcNetTcp, type ParseResult } from './procNetTcp';
+import { dropRepeatedRows, parseProcNetTcpBytes, type ParseResult } from './procNetTcp';
 import { ProcessTable } from './processes';
 import { computeScopePids, selectScope } from './scope';
 import { parseSsOutput } from './ssOutput';
@@ -160,11 +160,12 @@ export class SocketSampler {
   }
 
   /**
-   * Reads a procfs file whole into `readBuffer` (kept between samples), PROC_READ_BYTES per read(2). procfs files
-   * report size 0, so readFileSync reads them in 8 KiB pieces, each into a new Buffer; 64 KiB reads into a reused
-   * buffer cost less kernel and GC time at 10k rows, while reads of 1 MiB or more were slower (BENCHMARKS.md).
+   * Reads a procfs file whole into `readBuffer` (kept between samples), PROC_READ_BYTES per read(2), and returns
+   * how many bytes it holds. procfs files report size 0, so readFileSync reads them in 8 KiB pieces, each into a
+   * new Buffer; 64 KiB reads into a reused buffer cost less kernel and GC time at 10k rows, while reads of 1 MiB or
+   * more were slower (BENCHMARKS.md). The bytes are parsed as they are: no string is made of the table.
    */
-  private readWhole(path: string): string {
+  private readWhole(path: string): number {
     const fd = openSync(path, 'r');
     try {
       let length = 0;
@@ -178,7 +179,7 @@ export class SocketSampler {
         if (n === 0) break;
         length += n;
       }
-      return this.readBuffer.toString('latin1', 0, length);
+      return length;
     } finally {
       closeSync(fd);
     }
@@ -186,21 +187,24 @@ export class SocketSampler {
 
   private readProc(): ParseResult {
     const littleEndian = endianness() === 'LE';
-    const read = (file: string, optional: boolean): string => {
+    // Each file is parsed before the next is read into the same buffer.
+    const parse = (file: string, family: 'ipv4' | 'ipv6', optional: boolean): ParseResult => {
       const path = `${this.procRoot}/net/${file}`;
+      let length: number;
       try {
-        return this.readWhole(path);
+        length = this.readWhole(path);
       } catch (e) {
         const code = errnoOf(e);
-        if (code === 'ENOENT' && optional) return ''; // IPv6 disabled: no tcp6 file
+        if (code === 'ENOENT' && optional) return { sockets: [], skipped: 0 }; // IPv6 disabled: no tcp6 file
         if (code === 'EACCES' || code === 'EPERM') {
           throw new SamplerError('permission', `Permission denied reading ${path}. Check how /proc is mounted (hidepid, a restricted container), or set tcpStateViewer.backend to "ss".`, { cause: e });
         }
         throw new SamplerError('no-proc', `Cannot read ${path} (${code ?? String(e)}): /proc is not mounted here. Mount procfs, or install iproute2 (ss) and set tcpStateViewer.backend to "ss".`, { cause: e });
       }
+      return parseProcNetTcpBytes(this.readBuffer, length, family, { littleEndian });
     };
-    const v4 = parseProcNetTcp(read('tcp', false), 'ipv4', { littleEndian });
-    const v6 = parseProcNetTcp(read('tcp6', true), 'ipv6', { littleEndian });
+    const v4 = parse('tcp', 'ipv4', false);
+    const v6 = parse('tcp6', 'ipv6', true);
     return { sockets: dropRepeatedRows(v4.sockets.concat(v6.sockets)).sockets, skipped: v4.skipped + v6.skipped };
   }
 

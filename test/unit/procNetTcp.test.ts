@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { decodeProcAddress, dropRepeatedRows, formatIpv6, parseProcNetTcp } from '../../src/core/procNetTcp';
+import { decodeProcAddress, dropRepeatedRows, formatIpv6, parseProcNetTcp, parseProcNetTcpBytes } from '../../src/core/procNetTcp';
 import type { SocketRecord, TcpState } from '../../src/core/types';
 
 const fixtures = join(__dirname, '..', '..', '..', 'test', 'unit', 'fixtures');
@@ -204,6 +204,44 @@ test('property: captured rows with random characters changed never throw; parsed
             assert.ok(Number.isSafeInteger(s.inode) && s.inode >= 0);
             assert.ok(Number.isFinite(s.recvQ) && Number.isFinite(s.sendQ));
           }
+        }
+      },
+    ),
+    { numRuns: 1000 },
+  );
+});
+
+test('parseProcNetTcpBytes (what the sampler runs on the bytes it read) gives what parseProcNetTcp gives the text', () => {
+  for (const name of ['loopback-proc-net-tcp', 'netns-proc-net-tcp', 'bound-proc-net-tcp']) {
+    for (const [suffix, family] of [['', 'ipv4'], ['6', 'ipv6']] as const) {
+      const text = read(`${name}${suffix}.txt`);
+      for (const littleEndian of [true, false]) {
+        const expected = parseProcNetTcp(text, family, { littleEndian });
+        assert.ok(expected.sockets.length > 0, `${name}${suffix} has rows`);
+        // The sampler's buffer is reused and larger than the table: only the first `length` bytes count.
+        const buffer = Buffer.alloc(text.length + 300, 'ff 00 3a 0a 41', 'hex');
+        buffer.write(text, 0, 'latin1');
+        assert.deepEqual(parseProcNetTcpBytes(buffer, text.length, family, { littleEndian }), expected, `${name}${suffix}, littleEndian ${littleEndian}`);
+      }
+    }
+  }
+  assert.deepEqual(parseProcNetTcpBytes(Buffer.alloc(0), 0, 'ipv4'), { sockets: [], skipped: 0 });
+});
+
+test('property: mutated rows parse the same from bytes as from text', () => {
+  const lines = [...tcp.split('\n').slice(1), ...tcp6.split('\n').slice(1)].filter((l) => l.trim() !== '');
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...lines),
+      fc.array(fc.tuple(fc.nat(), fc.string({ unit: fc.constantFrom(...' \t:-0123456789ABCDEFabcdefgx\u00a0\u00ff'.split('')), maxLength: 3 })), { maxLength: 4 }),
+      (line, edits) => {
+        let mutated = line;
+        for (const [at, text] of edits) {
+          const i = at % (mutated.length + 1);
+          mutated = mutated.slice(0, i) + text + mutated.slice(i + 1);
+        }
+        for (const family of ['ipv4', 'ipv6'] as const) {
+          assert.deepEqual(parseProcNetTcpBytes(Buffer.from(mutated, 'latin1'), mutated.length, family), parseProcNetTcp(mutated, family));
         }
       },
     ),
