@@ -104,6 +104,8 @@ export class SocketAttributor {
   private readonly tables = new Map<number, FdTable>();
   private readonly ownersByInode = new Map<number, Set<number>>();
   private readonly sortedOwners = new Map<number, readonly number[]>();
+  /** One array per distinct owner set, by its pids joined with commas (see ownerPids). */
+  private readonly internedOwners = new Map<string, readonly number[]>();
   private live: ReadonlySet<number> = new Set();
   private previousLive: ReadonlySet<number> = new Set();
   private readonly givenUp = new Set<number>();
@@ -127,6 +129,8 @@ export class SocketAttributor {
     }
     this.previousLive = this.live;
     this.live = liveInodes;
+    // Owner sets of processes long gone would pile up: start the interning afresh once it outgrows what is held.
+    if (this.internedOwners.size > 2 * this.tables.size + 1024) this.internedOwners.clear();
     for (const inode of this.givenUp) if (!liveInodes.has(inode)) this.givenUp.delete(inode);
   }
 
@@ -144,7 +148,12 @@ export class SocketAttributor {
     if (sorted === undefined) {
       const set = this.ownersByInode.get(inode);
       if (set === undefined) return undefined;
-      sorted = [...set].sort((a, b) => a - b);
+      const pids = [...set].sort((a, b) => a - b);
+      // Interned: every socket held by the same processes gets the same array (most of a server's sockets), so
+      // what callers derive from it is derived once per owner set, not once per socket.
+      const key = pids.join(',');
+      sorted = this.internedOwners.get(key);
+      if (sorted === undefined) this.internedOwners.set(key, (sorted = pids));
       this.sortedOwners.set(inode, sorted);
     }
     return sorted;
@@ -425,20 +434,20 @@ export class OwnerMemory {
     this.capacity = Math.max(this.capacity, sockets * 2);
   }
 
-  private find(socket: Pick<SocketRecord, 'family' | 'local' | 'remote'>): { key: number; list: MemoryEntry[] | undefined; entry: MemoryEntry | undefined } {
-    const key = socket.local.port * 65_536 + socket.remote.port;
-    const list = this.buckets.get(key);
-    if (list !== undefined) {
-      for (const entry of list) {
-        if (entry.family === socket.family && entry.local === socket.local.address && entry.remote === socket.remote.address) return { key, list, entry };
-      }
+  /** The entry for the socket's family and 4-tuple in the bucket of its port pair. Allocates nothing. */
+  private static entryIn(list: MemoryEntry[] | undefined, socket: Pick<SocketRecord, 'family' | 'local' | 'remote'>): MemoryEntry | undefined {
+    if (list === undefined) return undefined;
+    for (const entry of list) {
+      if (entry.family === socket.family && entry.local === socket.local.address && entry.remote === socket.remote.address) return entry;
     }
-    return { key, list, entry: undefined };
+    return undefined;
   }
 
   remember(socket: SocketRecord, owners: Owner[], inScope: boolean): void {
     if (owners.length === 0) return;
-    const { key, list, entry } = this.find(socket);
+    const key = socket.local.port * 65_536 + socket.remote.port;
+    const list = this.buckets.get(key);
+    const entry = OwnerMemory.entryIn(list, socket);
     if (entry !== undefined) {
       if (entry.inScope === inScope && sameOwners(entry.owners, owners)) return;
       entry.owners = owners;
@@ -461,7 +470,7 @@ export class OwnerMemory {
   }
 
   recall(socket: Pick<SocketRecord, 'family' | 'local' | 'remote'>): Remembered | undefined {
-    const entry = this.find(socket).entry;
+    const entry = OwnerMemory.entryIn(this.buckets.get(socket.local.port * 65_536 + socket.remote.port), socket);
     return entry === undefined ? undefined : { owners: entry.owners, inScope: entry.inScope };
   }
 }

@@ -321,15 +321,22 @@ export class SocketSampler {
       if (o === undefined) ownerCache.set(pid, (o = { pid, command: this.processes.command(pid) ?? '' }));
       return o;
     };
+    /** Owner lists checked this sample, by the attributor's interned pids arrays. */
+    const checked = new Map<readonly number[], Owner[]>();
     const attach = (s: SocketRecord) => {
       if (s.inode !== 0) {
         const pids = this.attributor.ownerPids(s.inode);
         if (pids === undefined) return;
-        // The attributor returns the same pids array while the owners stay the same: reuse the Owner list.
-        let owners = this.ownerLists.get(pids);
-        if (owners === undefined || owners.some((o) => o.command !== ownerOf(o.pid).command)) {
-          owners = pids.map(ownerOf);
-          this.ownerLists.set(pids, owners);
+        // The attributor hands out one array per owner set (all the sockets of one process share it) while the
+        // owners stay the same: reuse the Owner list, checked against the process table once per sample.
+        let owners = checked.get(pids);
+        if (owners === undefined) {
+          owners = this.ownerLists.get(pids);
+          if (owners === undefined || owners.some((o) => o.command !== ownerOf(o.pid).command)) {
+            owners = pids.map(ownerOf);
+            this.ownerLists.set(pids, owners);
+          }
+          checked.set(pids, owners);
         }
         s.owners = owners;
       } else {
@@ -371,7 +378,13 @@ export class SocketSampler {
 
     const wantedPids = new Set<number>(scopePids);
     for (const pid of peerPids) wantedPids.add(pid);
-    for (const s of sockets) for (const o of s.owners) wantedPids.add(o.pid);
+    let lastOwners: readonly Owner[] | null = null;
+    for (const s of sockets) {
+      // Sockets of one process share their owner list (see attach): most rows repeat the previous row's.
+      if (s.owners === lastOwners) continue;
+      lastOwners = s.owners;
+      for (const o of s.owners) wantedPids.add(o.pid);
+    }
     const processes: ProcessInfo[] = [];
     for (const pid of [...wantedPids].sort((a, b) => a - b)) {
       const info = this.processes.info(pid);
