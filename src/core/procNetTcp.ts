@@ -25,6 +25,12 @@ export interface ProcNetTcpOptions {
   littleEndian?: boolean;
   /** Clock ticks per second of tm->when. Default 100 (USER_HZ). */
   userHz?: number;
+  /**
+   * The previous reading's records by inode. A row identical to its socket's previous record (and without a
+   * timer, whose time left changes) yields that record itself rather than a new one: most rows do not change
+   * between two samples, and not allocating them keeps the garbage collector's share of a sample small.
+   */
+  previous?: ReadonlyMap<number, SocketRecord>;
 }
 
 /** include/net/tcp_states.h. TCP_NEW_SYN_RECV (12) is a request socket: SYN-RECEIVED in RFC 9293 terms. */
@@ -266,7 +272,7 @@ function parseRows(b: Uint8Array, len: number, family: AddressFamily, options: P
   while (start < len) {
     let end = b.indexOf(10, start);
     if (end < 0 || end > len) end = len;
-    const record = readRow(b, start, end, addresses, family, userHz);
+    const record = readRow(b, start, end, addresses, family, userHz, options.previous);
     if (record !== null) {
       sockets.push(record);
     } else {
@@ -283,7 +289,7 @@ function parseRows(b: Uint8Array, len: number, family: AddressFamily, options: P
 //   ws+ HEX{1,8} ws+ DEC{1,10} ws+ '-'? DEC{1,10} ws+ DEC{1,20} (ws | end)
 // where ADDR is 8 hex digits (tcp) or 32 (tcp6). Read by hand from character codes rather than with a regular
 // expression: at tens of thousands of rows per sample the regex's captured substrings were most of the cost.
-function readRow(text: Uint8Array, i: number, end: number, addresses: AddressCache, family: AddressFamily, userHz: number): SocketRecord | null {
+function readRow(text: Uint8Array, i: number, end: number, addresses: AddressCache, family: AddressFamily, userHz: number, previous: ReadonlyMap<number, SocketRecord> | undefined): SocketRecord | null {
   const v4 = family === 'ipv4';
   const digits = v4 ? 8 : 32;
   i = blanks(text, i, end, 0);
@@ -319,6 +325,24 @@ function readRow(text: Uint8Array, i: number, end: number, addresses: AddressCac
   if (!Number.isSafeInteger(inode) || (i < end && blanks(text, i, end, 1) < 0)) return null;
   const state = ST_CODES[st];
   if (state === undefined) return null;
+  if (previous !== undefined && inode !== 0 && tr === 0) {
+    const p = previous.get(inode);
+    if (
+      p !== undefined &&
+      p.timer === null &&
+      p.state === state &&
+      p.family === family &&
+      p.local.port === localPort &&
+      p.remote.port === remotePort &&
+      p.local.address === localAddress &&
+      p.remote.address === remoteAddress &&
+      p.uid === uid &&
+      p.recvQ === rxQueue &&
+      p.sendQ === txQueue
+    ) {
+      return p;
+    }
+  }
   return {
     state,
     family,
@@ -334,24 +358,25 @@ function readRow(text: Uint8Array, i: number, end: number, addresses: AddressCac
 }
 
 /**
- * Drops rows that repeat an earlier row of the same reading (same family, 4-tuple and inode).
+ * Drops rows that repeat an earlier row of the same reading: the same inode, or for rows without one the same
+ * family and 4-tuple. Also gives the rows kept that have an inode by inode (the next reading's `previous`).
  * The kernel produces /proc/net/tcp one read() at a time and resumes each read at the Nth socket of its hash
  * walk, so a socket added between two reads shifts the walk and the next read repeats a row (seen under churn
  * in a third of the samples). The repeat is a copy, not a second socket: SO_REUSEPORT listeners sharing a
  * 4-tuple differ by inode, so they stay.
  */
-export function dropRepeatedRows(sockets: SocketRecord[]): { sockets: SocketRecord[]; repeated: number } {
+export function dropRepeatedRows(sockets: SocketRecord[]): { sockets: SocketRecord[]; repeated: number; byInode: Map<number, SocketRecord> } {
   // This runs on every sample over every row, so it builds no string per row. An inode names one socket: rows with
   // a file are keyed by it. Fileless rows (TIME-WAIT, request sockets, orphans) are bucketed by their port pair and
   // compared by family and addresses (the parser hands out one string per distinct address, so the comparisons
   // are cheap).
-  const seenInodes = new Set<number>();
+  const byInode = new Map<number, SocketRecord>();
   const fileless = new Map<number, SocketRecord[]>();
   const kept: SocketRecord[] = [];
   for (const s of sockets) {
     if (s.inode !== 0) {
-      if (seenInodes.has(s.inode)) continue;
-      seenInodes.add(s.inode);
+      if (byInode.has(s.inode)) continue;
+      byInode.set(s.inode, s);
     } else {
       const key = s.local.port * 65_536 + s.remote.port;
       const bucket = fileless.get(key);
@@ -364,5 +389,5 @@ export function dropRepeatedRows(sockets: SocketRecord[]): { sockets: SocketReco
     }
     kept.push(s);
   }
-  return { sockets: kept, repeated: sockets.length - kept.length };
+  return { sockets: kept, repeated: sockets.length - kept.length, byInode };
 }

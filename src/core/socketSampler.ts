@@ -101,6 +101,12 @@ export class SocketSampler {
   private queue: Promise<unknown> = Promise.resolve();
   /** Holds a whole /proc/net/tcp{,6} file while it is read; grows to the largest table seen. */
   private readBuffer = Buffer.allocUnsafe(4 * PROC_READ_BYTES);
+  /**
+   * The last /proc reading's records by inode. Unchanged rows come back as these same objects (see
+   * ProcNetTcpOptions.previous), so a record stands for its socket as of the latest sample: callers that keep a
+   * sample's records past the next sample must copy them.
+   */
+  private previousRows: ReadonlyMap<number, SocketRecord> = new Map();
   /** Costs of the last sample. */
   lastStats: SamplerStats | null = null;
 
@@ -201,11 +207,13 @@ export class SocketSampler {
         }
         throw new SamplerError('no-proc', `Cannot read ${path} (${code ?? String(e)}): /proc is not mounted here. Mount procfs, or install iproute2 (ss) and set tcpStateViewer.backend to "ss".`, { cause: e });
       }
-      return parseProcNetTcpBytes(this.readBuffer, length, family, { littleEndian });
+      return parseProcNetTcpBytes(this.readBuffer, length, family, { littleEndian, previous: this.previousRows });
     };
     const v4 = parse('tcp', 'ipv4', false);
     const v6 = parse('tcp6', 'ipv6', true);
-    return { sockets: dropRepeatedRows(v4.sockets.concat(v6.sockets)).sockets, skipped: v4.skipped + v6.skipped };
+    const kept = dropRepeatedRows(v4.sockets.concat(v6.sockets));
+    this.previousRows = kept.byInode;
+    return { sockets: kept.sockets, skipped: v4.skipped + v6.skipped };
   }
 
   private readSs(args: readonly string[] = SS_ARGS): Promise<ParseResult> {
@@ -326,7 +334,10 @@ export class SocketSampler {
     const attach = (s: SocketRecord) => {
       if (s.inode !== 0) {
         const pids = this.attributor.ownerPids(s.inode);
-        if (pids === undefined) return;
+        if (pids === undefined) {
+          if (s.owners.length > 0) s.owners = []; // a record reused from the last sample keeps what it was given then
+          return;
+        }
         // The attributor hands out one array per owner set (all the sockets of one process share it) while the
         // owners stay the same: reuse the Owner list, checked against the process table once per sample.
         let owners = checked.get(pids);

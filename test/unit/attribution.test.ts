@@ -407,6 +407,30 @@ test('SocketSampler end to end on a procfs-shaped folder: owners, scope, peers, 
   assert.deepEqual(tw.owners, [{ pid: 600, command: 'client' }], 'the owner last seen for the 4-tuple');
 });
 
+test('SocketSampler reuses the records of unchanged rows across samples; a reused record loses an owner that closed its fd', async () => {
+  const tcp = readFileSync(join(fixtures, 'loopback-proc-net-tcp.txt'), 'latin1');
+  mkdirSync(join(root, 'net'));
+  writeFileSync(join(root, 'net', 'tcp'), tcp);
+  const rows = parseProcNetTcp(tcp, 'ipv4').sockets.filter((s) => s.inode !== 0 && s.timer === null);
+  assert.ok(rows.length >= 2);
+  addProcess(700, { comm: 'holder', fds: Object.fromEntries(rows.map((s, i) => [String(10 + i), `socket:[${s.inode}]`])) });
+  const sampler = new SocketSampler({ backend: 'proc', procRoot: root, ssPath: join(root, 'no-ss') });
+  const byInode = (sockets: readonly SocketRecord[], inode: number) => sockets.find((s) => s.inode === inode);
+  const first = await sampler.sample({ scope: { mode: 'all' } });
+  const second = await sampler.sample({ scope: { mode: 'all' } });
+  for (const r of rows) {
+    assert.equal(byInode(second.sockets, r.inode), byInode(first.sockets, r.inode), `inode ${r.inode}: the same record`);
+    assert.deepEqual(byInode(second.sockets, r.inode)?.owners, [{ pid: 700, command: 'holder' }]);
+  }
+  // The process passes one socket on (its fd closes here, nobody known holds it now): the row is unchanged, so
+  // its record is reused, and must not keep the owner it was given last time.
+  closeFd(700, '10');
+  const third = await sampler.sample({ scope: { mode: 'all' } });
+  assert.equal(byInode(third.sockets, rows[0].inode), byInode(first.sockets, rows[0].inode));
+  assert.deepEqual(byInode(third.sockets, rows[0].inode)?.owners, []);
+  assert.deepEqual(byInode(third.sockets, rows[1].inode)?.owners, [{ pid: 700, command: 'holder' }]);
+});
+
 test('SocketSampler reads a /proc/net/tcp larger than its read buffer whole, and a smaller one after it', async () => {
   // The captured rows again and again, each with its own local port: ~3000 rows, ~450 KB, several 64 KiB reads
   // and a buffer that has to grow past its first 256 KiB.

@@ -249,6 +249,30 @@ test('property: mutated rows parse the same from bytes as from text', () => {
   );
 });
 
+test('previous: an unchanged row without a timer yields the previous record itself; a changed or timed row a new one', () => {
+  const text = read('netns-proc-net-tcp.txt');
+  const first = parseProcNetTcp(text, 'ipv4').sockets;
+  const previous = dropRepeatedRows(first).byInode;
+  assert.ok(previous.size > 0);
+  const again = parseProcNetTcp(text, 'ipv4', { previous }).sockets;
+  assert.deepEqual(again, first, 'same values either way');
+  const timed = first.filter((s) => s.timer !== null && s.inode !== 0);
+  assert.ok(timed.length > 0, 'the fixture has a row with a file and a timer');
+  for (let i = 0; i < first.length; i++) {
+    const reusable = first[i].inode !== 0 && first[i].timer === null;
+    assert.equal(again[i] === first[i], reusable, `row ${i} (${first[i].state}, timer ${first[i].timer?.kind ?? 'none'})`);
+  }
+  // The same inode with another state or queue is a new record with the new values.
+  const est = first.find((s) => s.state === 'ESTABLISHED' && s.timer === null && s.inode !== 0);
+  assert.ok(est !== undefined);
+  const changed = new Map(previous);
+  changed.set(est.inode, { ...est, recvQ: est.recvQ + 1 });
+  const third = parseProcNetTcp(text, 'ipv4', { previous: changed }).sockets;
+  const row = third.find((s) => s.inode === est.inode);
+  assert.ok(row !== undefined && row !== changed.get(est.inode));
+  assert.deepEqual(row, est);
+});
+
 // The row grammar written as one regular expression (what the hand-written reader implements, field by field).
 const WS = '[ \\t]';
 const H = '[0-9A-Fa-f]';
