@@ -421,6 +421,9 @@ async function inner(where: string): Promise<void> {
       add('`ss -tan`', tan, tan.childCpuMs, size);
       const tanp = await measure(() => runSs(['-tanp']), { minWallMs: 3000 });
       add('`ss -tanp`', tanp, tanp.childCpuMs, size);
+      // What the ss backend runs every sample (timers, uid and inode; never -p): the floor of that backend.
+      const tanoe = await measure(() => runSs(['-tanoeH']));
+      add('`ss -tanoeH`', tanoe, tanoe.childCpuMs, size);
 
       for (const backend of ['proc', 'ss'] as const) {
         const pipeline = new SamplerPipeline();
