@@ -55,9 +55,8 @@ export function stateFromProcCode(code: number): TcpState | undefined {
   return ST_CODES[code];
 }
 
-/** Bytes of one printed 32-bit word, in memory (network) order. */
-function wordBytes(hex: string, littleEndian: boolean, out: number[]): void {
-  const w = parseInt(hex, 16) >>> 0;
+/** Bytes of one printed 32-bit word (its value), in memory (network) order. */
+function wordBytes(w: number, littleEndian: boolean, out: number[]): void {
   if (littleEndian) out.push(w & 0xff, (w >>> 8) & 0xff, (w >>> 16) & 0xff, w >>> 24);
   else out.push(w >>> 24, (w >>> 16) & 0xff, (w >>> 8) & 0xff, w & 0xff);
 }
@@ -65,7 +64,7 @@ function wordBytes(hex: string, littleEndian: boolean, out: number[]): void {
 /** Decodes a /proc/net/tcp{,6} address column (8 or 32 hex digits) to text. */
 export function decodeProcAddress(hex: string, littleEndian = true): string {
   const bytes: number[] = [];
-  for (let i = 0; i < hex.length; i += 8) wordBytes(hex.slice(i, i + 8), littleEndian, bytes);
+  for (let i = 0; i < hex.length; i += 8) wordBytes(parseInt(hex.slice(i, i + 8), 16) >>> 0, littleEndian, bytes);
   return bytes.length === 4 ? bytes.join('.') : formatIpv6(bytes);
 }
 
@@ -174,7 +173,9 @@ function char(b: Uint8Array, i: number, end: number, code: number): number {
 
 /** Text of one printed 32-bit word's four bytes in memory order, as a dotted quad. */
 function dottedQuad(w: number, littleEndian: boolean): string {
-  return littleEndian ? `${w & 0xff}.${(w >>> 8) & 0xff}.${(w >>> 16) & 0xff}.${w >>> 24}` : `${w >>> 24}.${(w >>> 16) & 0xff}.${(w >>> 8) & 0xff}.${w & 0xff}`;
+  const bytes: number[] = [];
+  wordBytes(w, littleEndian, bytes);
+  return bytes.join('.');
 }
 
 interface V6Entry {
@@ -217,10 +218,7 @@ class AddressCache {
     if (list === undefined) this.v6.set(w3, (list = []));
     for (const e of list) if (e.w0 === w0 && e.w1 === w1 && e.w2 === w2) return e.text;
     const bytes: number[] = [];
-    for (const w of [w0, w1, w2, w3]) {
-      if (this.littleEndian) bytes.push(w & 0xff, (w >>> 8) & 0xff, (w >>> 16) & 0xff, w >>> 24);
-      else bytes.push(w >>> 24, (w >>> 16) & 0xff, (w >>> 8) & 0xff, w & 0xff);
-    }
+    for (const w of [w0, w1, w2, w3]) wordBytes(w, this.littleEndian, bytes);
     const text = formatIpv6(bytes);
     list.push({ w0, w1, w2, text });
     return text;
