@@ -5,9 +5,11 @@
 import { createServer, type Server } from 'node:http';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import type * as CodeServerModule from '../../scripts/code-server.mjs';
 import { DIAGRAM_EDGES, STATE_INFO, type Locale } from '../../src/core/states';
 import { TCP_STATES, emptyCounts, type Connection, type HistoryEntry, type StateCounts, type TcpState } from '../../src/core/types';
 import { diagramHtml } from '../../src/diagramHtml';
@@ -15,17 +17,6 @@ import { webviewStrings, type Translator } from '../../src/diagramStrings';
 import { format, type FullState, type HostMessage, type LocalizedStateInfo } from '../../src/shared/protocol';
 
 export const root = join(__dirname, '..', '..', '..');
-
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-dev-shm-usage',
-];
 
 /** The translator VS Code would use for `locale`: the zh-cn bundle, or the English keys themselves. */
 export function translator(locale: Locale): Translator {
@@ -278,9 +269,9 @@ function installFakeVsCode({ vars, bodyClass }: { vars: Record<string, string>; 
 }
 
 let browserPromise: Promise<Browser> | null = null;
-/** One Chromium per test process. */
+/** One Chromium per test process, launched as everywhere else in the project (scripts/code-server.mjs). */
 export function browser(): Promise<Browser> {
-  browserPromise ??= chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browserPromise ??= (import(pathToFileURL(join(root, 'scripts', 'code-server.mjs')).href) as Promise<typeof CodeServerModule>).then((m) => m.launchChromium());
   return browserPromise;
 }
 
