@@ -50,8 +50,8 @@ const ST_CODES: readonly (TcpState | undefined)[] = [
   'SYN-RECEIVED', // 0C TCP_NEW_SYN_RECV
 ];
 
-/** The `/proc` hex `st` code of a state name, or undefined. */
-export function stateFromProcCode(code: number): TcpState | undefined {
+/** The state of a /proc/net/tcp `st` value (the number its hex digits spell), or undefined. */
+export function stateOfStCode(code: number): TcpState | undefined {
   return ST_CODES[code];
 }
 

@@ -3,6 +3,7 @@
 // Pure data and functions: no node or vscode imports, so the webview bundle can import it too.
 import type { TcpState } from './types';
 import { TCP_STATES } from './types';
+import { stateOfStCode } from './procNetTcp';
 
 export type Locale = 'en' | 'zh-cn';
 
@@ -394,27 +395,11 @@ export const STATE_INFO: Record<TcpState, StateInfo> = {
 // ---------------------------------------------------------------------------------------------------------
 // Names
 
-/** /proc/net/tcp `st` codes (include/net/tcp_states.h). 0C is TCP_NEW_SYN_RECV, Linux's request socket. */
-const PROC_CODES: Record<number, TcpState> = {
-  0x01: 'ESTABLISHED',
-  0x02: 'SYN-SENT',
-  0x03: 'SYN-RECEIVED',
-  0x04: 'FIN-WAIT-1',
-  0x05: 'FIN-WAIT-2',
-  0x06: 'TIME-WAIT',
-  0x07: 'CLOSED',
-  0x08: 'CLOSE-WAIT',
-  0x09: 'LAST-ACK',
-  0x0a: 'LISTEN',
-  0x0b: 'CLOSING',
-  0x0c: 'SYN-RECEIVED',
-};
-
 /** The state for a /proc/net/tcp `st` field (`06`, `0A`, `0x0a`), or undefined. */
 export function stateFromProcCode(code: string): TcpState | undefined {
   const m = /^(?:0x([0-9a-f]{1,2})|([0-9a-f]{2}))$/i.exec(code.trim());
   if (!m) return undefined;
-  return PROC_CODES[parseInt(m[1] ?? m[2] ?? '', 16)];
+  return stateOfStCode(parseInt(m[1] ?? m[2] ?? '', 16));
 }
 
 /**
