@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { decodeProcAddress, dropRepeatedRows, formatIpv6, parseProcNetTcp, parseProcNetTcpBytes } from '../../src/core/procNetTcp';
 import type { SocketRecord, TcpState } from '../../src/core/types';
+import { ST_CODE_STATES } from '../common/stCodes';
 
 const fixtures = join(__dirname, '..', '..', '..', 'test', 'unit', 'fixtures');
 const read = (name: string): string => readFileSync(join(fixtures, name), 'latin1');
@@ -133,21 +134,7 @@ function withState(line: string, st: string): string {
 
 test('every kernel st code maps to its RFC 9293 name; 0C (NEW_SYN_RECV) is SYN-RECEIVED, 07 CLOSED', () => {
   const line = tcp.split('\n')[1];
-  const expected: Record<string, TcpState> = {
-    '01': 'ESTABLISHED',
-    '02': 'SYN-SENT',
-    '03': 'SYN-RECEIVED',
-    '04': 'FIN-WAIT-1',
-    '05': 'FIN-WAIT-2',
-    '06': 'TIME-WAIT',
-    '07': 'CLOSED',
-    '08': 'CLOSE-WAIT',
-    '09': 'LAST-ACK',
-    '0A': 'LISTEN',
-    '0B': 'CLOSING',
-    '0C': 'SYN-RECEIVED',
-  };
-  for (const [code, state] of Object.entries(expected)) {
+  for (const [code, state] of Object.entries(ST_CODE_STATES)) {
     const r = parseProcNetTcp(withState(line, code), 'ipv4');
     assert.equal(r.sockets[0]?.state, state, code);
   }
@@ -184,18 +171,29 @@ test('property: any text parses without throwing, and rows + skipped = non-blank
   );
 });
 
+/** The captured rows of both tables, headers and blank lines left out. */
+function capturedRows(): string[] {
+  return [...tcp.split('\n').slice(1), ...tcp6.split('\n').slice(1)].filter((l) => l.trim() !== '');
+}
+
+/** The line with each edit applied in turn: the character at (position mod length + 1) replaced by the text. */
+function mutate(line: string, edits: readonly (readonly [number, string])[]): string {
+  let mutated = line;
+  for (const [at, text] of edits) {
+    const i = at % (mutated.length + 1);
+    mutated = mutated.slice(0, i) + text + mutated.slice(i + 1);
+  }
+  return mutated;
+}
+
 test('property: captured rows with random characters changed never throw; parsed rows stay well-formed', () => {
-  const lines = [...tcp.split('\n').slice(1), ...tcp6.split('\n').slice(1)].filter((l) => l.trim() !== '');
+  const lines = capturedRows();
   fc.assert(
     fc.property(
       fc.constantFrom(...lines),
       fc.array(fc.tuple(fc.nat(), fc.string({ minLength: 0, maxLength: 3 })), { maxLength: 4 }),
       (line, edits) => {
-        let mutated = line;
-        for (const [at, text] of edits) {
-          const i = at % (mutated.length + 1);
-          mutated = mutated.slice(0, i) + text + mutated.slice(i + 1);
-        }
+        const mutated = mutate(line, edits);
         for (const family of ['ipv4', 'ipv6'] as const) {
           const r = parseProcNetTcp(mutated, family);
           assert.equal(r.sockets.length + r.skipped, mutated.trim() === '' || mutated.trim().startsWith('sl ') ? 0 : 1);
@@ -229,17 +227,13 @@ test('parseProcNetTcpBytes (what the sampler runs on the bytes it read) gives wh
 });
 
 test('property: mutated rows parse the same from bytes as from text', () => {
-  const lines = [...tcp.split('\n').slice(1), ...tcp6.split('\n').slice(1)].filter((l) => l.trim() !== '');
+  const lines = capturedRows();
   fc.assert(
     fc.property(
       fc.constantFrom(...lines),
       fc.array(fc.tuple(fc.nat(), fc.string({ unit: fc.constantFrom(...' \t:-0123456789ABCDEFabcdefgx\u00a0\u00ff'.split('')), maxLength: 3 })), { maxLength: 4 }),
       (line, edits) => {
-        let mutated = line;
-        for (const [at, text] of edits) {
-          const i = at % (mutated.length + 1);
-          mutated = mutated.slice(0, i) + text + mutated.slice(i + 1);
-        }
+        const mutated = mutate(line, edits);
         for (const family of ['ipv4', 'ipv6'] as const) {
           assert.deepEqual(parseProcNetTcpBytes(Buffer.from(mutated, 'latin1'), mutated.length, family), parseProcNetTcp(mutated, family));
         }
@@ -282,7 +276,7 @@ const grammar = (addr: number) =>
   );
 
 test('property: the reader accepts exactly the rows the grammar accepts, with the same fields', () => {
-  const lines = [...tcp.split('\n').slice(1), ...tcp6.split('\n').slice(1)].filter((l) => l.trim() !== '');
+  const lines = capturedRows();
   const alphabet = fc.constantFrom(' ', '\t', ':', '-', '0', '1', '9', 'A', 'f', 'g', 'x', '\r');
   fc.assert(
     fc.property(fc.constantFrom(...lines), fc.array(fc.tuple(fc.nat(), fc.array(alphabet, { maxLength: 3 }), fc.nat(3)), { maxLength: 5 }), (line, edits) => {

@@ -14,6 +14,7 @@ import {
   stateFromProcCode,
 } from '../../src/core/states';
 import { TCP_STATES, type TcpState } from '../../src/core/types';
+import { ST_CODE_STATES } from '../common/stCodes';
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'unit', 'fixtures');
 
@@ -165,21 +166,7 @@ test('everyday English words among the aliases are marked, so a text matcher can
 });
 
 test('/proc/net/tcp st codes map to states; 0C (NEW_SYN_RECV) is SYN-RECEIVED; STATE_INFO codes agree', () => {
-  const codes: Record<string, TcpState> = {
-    '01': 'ESTABLISHED',
-    '02': 'SYN-SENT',
-    '03': 'SYN-RECEIVED',
-    '04': 'FIN-WAIT-1',
-    '05': 'FIN-WAIT-2',
-    '06': 'TIME-WAIT',
-    '07': 'CLOSED',
-    '08': 'CLOSE-WAIT',
-    '09': 'LAST-ACK',
-    '0A': 'LISTEN',
-    '0B': 'CLOSING',
-    '0C': 'SYN-RECEIVED',
-  };
-  for (const [code, state] of Object.entries(codes)) {
+  for (const [code, state] of Object.entries(ST_CODE_STATES)) {
     assert.equal(normalizeState(code), state, code);
     assert.equal(normalizeState(code.toLowerCase()), state, code.toLowerCase());
     assert.equal(normalizeState(`0x${code}`), state, `0x${code}`);
