@@ -100,14 +100,20 @@ function errorCode(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
 }
 
+/** The socket inodes in the table: a Set, or the sampler's rows by inode (a Map), which it has built already. */
+export interface InodeSet {
+  has(inode: number): boolean;
+  keys(): Iterable<number>;
+}
+
 export class SocketAttributor {
   private readonly tables = new Map<number, FdTable>();
   private readonly ownersByInode = new Map<number, Set<number>>();
   private readonly sortedOwners = new Map<number, readonly number[]>();
   /** One array per distinct owner set, by its pids joined with commas (see ownerPids). */
   private readonly internedOwners = new Map<string, readonly number[]>();
-  private live: ReadonlySet<number> = new Set();
-  private previousLive: ReadonlySet<number> = new Set();
+  private live: InodeSet = new Set<number>();
+  private previousLive: InodeSet = new Set<number>();
   private readonly givenUp = new Set<number>();
   private readonly cursors = new Map<string, number>();
   private processes: ReadonlyMap<number, { startTime: number }> = new Map();
@@ -120,7 +126,7 @@ export class SocketAttributor {
    * Starts a sample: forgets processes that exited (or whose pid now names another process) and records which
    * socket inodes are in the table now, and which of them are new since the last sample.
    */
-  beginSample(liveInodes: ReadonlySet<number>, processes: ReadonlyMap<number, { startTime: number }>): void {
+  beginSample(liveInodes: InodeSet, processes: ReadonlyMap<number, { startTime: number }>): void {
     this.stats = { pidsVisited: 0, fdsListed: 0, readlinks: 0, deepVisits: 0, probes: 0 };
     this.processes = processes;
     for (const [pid, table] of this.tables) {
@@ -233,7 +239,7 @@ export class SocketAttributor {
    */
   private probe(candidates: readonly number[], skip: ReadonlySet<number>, found: (inode: number) => void): void {
     const departed = new Set<number>();
-    for (const inode of this.previousLive) if (!this.live.has(inode) && this.ownersByInode.has(inode)) departed.add(inode);
+    for (const inode of this.previousLive.keys()) if (!this.live.has(inode) && this.ownersByInode.has(inode)) departed.add(inode);
     if (departed.size === 0) return;
     const pids = new Set<number>();
     for (const inode of departed) for (const pid of this.ownersByInode.get(inode) ?? []) pids.add(pid);

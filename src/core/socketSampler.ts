@@ -102,11 +102,12 @@ export class SocketSampler {
   /** Holds a whole /proc/net/tcp{,6} file while it is read; grows to the largest table seen. */
   private readBuffer = Buffer.allocUnsafe(4 * PROC_READ_BYTES);
   /**
-   * The last /proc reading's records by inode. Unchanged rows come back as these same objects (see
-   * ProcNetTcpOptions.previous), so a record stands for its socket as of the latest sample: callers that keep a
-   * sample's records past the next sample must copy them.
+   * The latest reading's rows that have an inode, by inode: the sample's live inodes for attribution, and the
+   * next /proc reading's `previous`. Unchanged rows come back as these same objects (ProcNetTcpOptions.previous),
+   * so a record stands for its socket as of the latest sample: callers that keep a sample's records past the
+   * next sample must copy them.
    */
-  private previousRows: ReadonlyMap<number, SocketRecord> = new Map();
+  private rowsByInode: ReadonlyMap<number, SocketRecord> = new Map();
   /** Costs of the last sample. */
   lastStats: SamplerStats | null = null;
 
@@ -161,8 +162,12 @@ export class SocketSampler {
     }
   }
 
-  private readWith(backend: BackendName): Promise<ParseResult> {
-    return backend === 'proc' ? Promise.resolve().then(() => this.readProc()) : this.readSs();
+  /** Reads the table and drops repeated rows (see dropRepeatedRows; only /proc has them, ss never did). */
+  private async readWith(backend: BackendName): Promise<ParseResult> {
+    const table = backend === 'proc' ? this.readProc() : await this.readSs();
+    const kept = dropRepeatedRows(table.sockets);
+    this.rowsByInode = kept.byInode;
+    return { sockets: kept.sockets, skipped: table.skipped };
   }
 
   /**
@@ -207,13 +212,11 @@ export class SocketSampler {
         }
         throw new SamplerError('no-proc', `Cannot read ${path} (${code ?? String(e)}): /proc is not mounted here. Mount procfs, or install iproute2 (ss) and set tcpStateViewer.backend to "ss".`, { cause: e });
       }
-      return parseProcNetTcpBytes(this.readBuffer, length, family, { littleEndian, previous: this.previousRows });
+      return parseProcNetTcpBytes(this.readBuffer, length, family, { littleEndian, previous: this.rowsByInode });
     };
     const v4 = parse('tcp', 'ipv4', false);
     const v6 = parse('tcp6', 'ipv6', true);
-    const kept = dropRepeatedRows(v4.sockets.concat(v6.sockets));
-    this.previousRows = kept.byInode;
-    return { sockets: kept.sockets, skipped: v4.skipped + v6.skipped };
+    return { sockets: v4.sockets.concat(v6.sockets), skipped: v4.skipped + v6.skipped };
   }
 
   private readSs(args: readonly string[] = SS_ARGS): Promise<ParseResult> {
@@ -295,8 +298,7 @@ export class SocketSampler {
     const procs = this.processes.refresh({ cwd: folders.length > 0 });
     const t2 = performance.now();
 
-    const live = new Set<number>();
-    for (const s of table.sockets) if (s.inode !== 0) live.add(s.inode);
+    const live = this.rowsByInode;
     this.attributor.beginSample(live, procs);
     this.memory.ensureCapacity(table.sockets.length);
 
@@ -305,7 +307,7 @@ export class SocketSampler {
       scopePids = computeScopePids(scope.rootPids, procs.values(), folders);
       const candidates = [...scopePids];
       this.attributor.search({
-        wanted: live,
+        wanted: live.keys(),
         candidates,
         stopEarly: true,
         onlyFresh: true,
@@ -315,7 +317,7 @@ export class SocketSampler {
     } else {
       const pids = [...procs.keys()];
       this.attributor.search({
-        wanted: live,
+        wanted: live.keys(),
         candidates: pids,
         stopEarly: true,
         minVisits: Math.ceil(pids.length / ROTATION_SLICES),
