@@ -22,7 +22,8 @@ export const DEFAULT_INSIGHT_THRESHOLDS: Readonly<InsightThresholds> = { closeWa
 export type ExitedPids = ReadonlySet<number> | ReadonlyMap<number, number>;
 
 export interface InsightInput {
-  connections: readonly Connection[];
+  /** Closed connections are skipped, so the tracker's live ones alone will do. */
+  connections: Iterable<Connection>;
   now: number;
   thresholds: InsightThresholds;
   exitedPids?: ExitedPids;
@@ -50,7 +51,7 @@ interface Group {
   endpoint: Endpoint | null;
 }
 
-function addTo(groups: Map<string, Group>, key: string, c: Connection, ageMs: number, endpoint: Endpoint | null): void {
+function addTo<K>(groups: Map<K, Group>, key: K, c: Connection, ageMs: number, endpoint: Endpoint | null): void {
   let g = groups.get(key);
   if (g === undefined) {
     g = { ids: [], owners: new Map(), oldestMs: 0, endpoint };
@@ -109,7 +110,9 @@ export function computeInsights(
   const input: InsightInput = isInput(first) ? first : { connections: first, now: nowArg ?? 0, thresholds: thresholdsArg ?? DEFAULT_INSIGHT_THRESHOLDS, exitedPids: exitedArg };
   const { connections, now, thresholds, exitedPids } = input;
   const closeWait = new Map<string, Group>();
-  const timeWait = new Map<string, Group>();
+  // TIME-WAIT is most of a busy table: its groups are keyed without building a string per row, by the endpoint's
+  // address, then port * 4 + (remote side ? 2 : 0) + (IPv6 ? 1 : 0). The insight's key is made per group.
+  const timeWait = new Map<string, Map<number, Group>>();
   const synSent = new Map<string, Group>();
   const exited = new Map<string, Group>();
   const out: Insight[] = [];
@@ -125,7 +128,10 @@ export function computeInsights(
       case 'TIME-WAIT': {
         const remote = c.role === 'client';
         const endpoint = remote ? c.remote : c.local;
-        addTo(timeWait, `time-wait-storm:${remote ? 'remote' : 'local'}:${c.family}:${formatEndpoint(endpoint)}`, c, msInState(c, now), endpoint);
+        let byPort = timeWait.get(endpoint.address);
+        if (byPort === undefined) timeWait.set(endpoint.address, (byPort = new Map()));
+        // The storm insight has no age, so none is computed.
+        addTo(byPort, endpoint.port * 4 + (remote ? 2 : 0) + (c.family === 'ipv6' ? 1 : 0), c, 0, endpoint);
         break;
       }
       case 'SYN-SENT': {
@@ -151,11 +157,15 @@ export function computeInsights(
   }
 
   for (const [key, g] of closeWait) out.push(insight('close-wait-leak', key, g, g.oldestMs, thresholds.closeWaitSeconds));
-  for (const [key, g] of timeWait) {
-    if (g.ids.length <= thresholds.timeWaitPerEndpoint) continue;
-    const i = insight('time-wait-storm', key, g, null, thresholds.timeWaitPerEndpoint);
-    if (key.startsWith('time-wait-storm:remote:')) i.endpointSide = 'remote';
-    out.push(i);
+  for (const byPort of timeWait.values()) {
+    for (const [k, g] of byPort) {
+      if (g.ids.length <= thresholds.timeWaitPerEndpoint || g.endpoint === null) continue;
+      const remote = (k & 2) !== 0;
+      const key = `time-wait-storm:${remote ? 'remote' : 'local'}:${k & 1 ? 'ipv6' : 'ipv4'}:${formatEndpoint(g.endpoint)}`;
+      const i = insight('time-wait-storm', key, g, null, thresholds.timeWaitPerEndpoint);
+      if (remote) i.endpointSide = 'remote';
+      out.push(i);
+    }
   }
   for (const [key, g] of synSent) out.push(insight('syn-sent-stuck', key, g, g.oldestMs, thresholds.synSentSeconds));
   for (const [key, g] of exited) {
