@@ -21,6 +21,23 @@ function sameCounts(a: StateCounts, b: StateCounts): boolean {
   return TCP_STATES.every((s) => a[s] === b[s]);
 }
 
+function sameInsight(a: Insight, b: Insight): boolean {
+  if (a.kind !== b.kind || a.key !== b.key || a.pid !== b.pid || a.command !== b.command || a.count !== b.count) return false;
+  if (a.oldestMs !== b.oldestMs || a.threshold !== b.threshold || (a.endpointSide ?? 'local') !== (b.endpointSide ?? 'local')) return false;
+  if (a.endpoint !== b.endpoint && (a.endpoint === null || b.endpoint === null || a.endpoint.address !== b.endpoint.address || a.endpoint.port !== b.endpoint.port)) return false;
+  const ids = a.connectionIds;
+  if (ids.length !== b.connectionIds.length) return false;
+  for (let i = 0; i < ids.length; i++) if (ids[i] !== b.connectionIds[i]) return false;
+  return true;
+}
+
+/** Field by field, stopping at the first difference (a storm's insight lists thousands of connection ids). */
+function sameInsights(a: readonly Insight[], b: readonly Insight[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!sameInsight(a[i], b[i])) return false;
+  return true;
+}
+
 export interface EncoderInput {
   at: number;
   events: readonly TrackerEvent[];
@@ -55,7 +72,7 @@ export class DeltaEncoder {
   private readonly owned = new Map<number, number>();
   private readonly sentProcesses = new Map<number, ProcessInfo>();
   private lastCounts: StateCounts | null = null;
-  private lastInsights = '';
+  private lastInsights: readonly Insight[] | null = null;
   private resetPending = true;
 
   /** The next update starts over: every connection is sent, and the host drops everything it had. */
@@ -89,7 +106,7 @@ export class DeltaEncoder {
       this.owned.clear();
       this.sentProcesses.clear();
       this.lastCounts = null;
-      this.lastInsights = '';
+      this.lastInsights = null;
       changed = [...input.all()];
       removed = [];
     } else {
@@ -102,11 +119,10 @@ export class DeltaEncoder {
     for (const c of changed) this.setOwner(c.id, c.owner?.pid);
 
     const processes = this.encodeProcesses(input.processes);
-    const insightsText = JSON.stringify(input.insights);
     const countsChanged = this.lastCounts === null || !sameCounts(this.lastCounts, input.counts);
-    const insightsChanged = insightsText !== this.lastInsights;
+    const insightsChanged = this.lastInsights === null || !sameInsights(this.lastInsights, input.insights);
     this.lastCounts = { ...input.counts };
-    this.lastInsights = insightsText;
+    this.lastInsights = input.insights;
 
     const events = reset ? [] : [...input.events];
     if (!reset && events.length === 0 && changed.length === 0 && removed.length === 0 && !countsChanged && !insightsChanged) {
