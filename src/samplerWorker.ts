@@ -5,6 +5,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import { computeInsights } from './core/insights';
+import { parseProcStat } from './core/processes';
 import { DeltaEncoder } from './core/modelDelta';
 import { isPathInside } from './core/scope';
 import { SocketSampler } from './core/socketSampler';
@@ -22,27 +23,16 @@ const EXITED_MEMORY_MS = 60 * 60_000;
 /** A process not seen for this long is forgotten from the lineage (its pid may be reused by then). */
 const LINEAGE_MEMORY_MS = 10 * 60_000;
 
-/** CPU of this process's reaped children (ss), ms: /proc/self/stat fields 16-17 (cutime, cstime), in USER_HZ = 100 ticks/s. */
-function childCpuMs(): number {
-  try {
-    const text = readFileSync('/proc/self/stat', 'latin1');
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[13]) + Number(f[14])) * 10;
-  } catch {
-    return 0;
-  }
-}
-
 /** Field 22 of /proc/<pid>/stat (start time, clock ticks after boot), or null when the process is gone. */
 function startTimeOf(pid: number): number | null {
+  let stat: ReturnType<typeof parseProcStat>;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state): a zombie has exited.
-    return fields[0] === 'Z' || fields[0] === 'X' ? null : Number(fields[19]);
+    stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'latin1'));
   } catch {
     return null;
   }
+  // A zombie (Z) or a dead task (X) has exited.
+  return stat === null || stat.state === 'Z' || stat.state === 'X' ? null : stat.startTime;
 }
 
 /** This thread's kernel thread id: /proc/thread-self links to `<pid>/task/<tid>`. */
@@ -243,7 +233,6 @@ export class SamplerPipeline {
       this.carried.clear();
     }
     const elu0 = performance.eventLoopUtilization();
-    const child0 = childCpuMs();
     const scope = this.effectiveScope(requested);
     let sample: ScopedSample;
     try {
@@ -259,23 +248,22 @@ export class SamplerPipeline {
     for (const [pid, at] of this.exited) if (now - at > EXITED_MEMORY_MS) this.exited.delete(pid);
     const tracker = this.trackerFor(settings);
     const events = tracker.update(sample);
-    const connections = tracker.connections();
     const changes = tracker.lastChanges();
-    const insights = computeInsights({ connections, now: sample.takenAt, thresholds: settings.insights, exitedPids: this.exited });
+    const insights = computeInsights({ connections: tracker.liveConnections(), now: sample.takenAt, thresholds: settings.insights, exitedPids: this.exited });
     const processes = new Map<number, ProcessInfo>(sample.processes.map((p) => [p.pid, p] as const));
     const delta = this.encoder.encode({
       at: sample.takenAt,
       events,
       changed: changes.changed,
       removed: [...this.removedBetweenSamples.splice(0), ...changes.removed],
-      all: () => connections,
+      all: () => tracker.connections(), // only for a reset
       counts: tracker.counts(),
       insights,
       processes,
     });
     const trackMs = performance.now() - started;
     const busyMs = performance.eventLoopUtilization(elu0).active;
-    const costMs = busyMs + (sample.backend === 'ss' ? Math.max(0, childCpuMs() - child0) : 0);
+    const costMs = busyMs + (sample.backend === 'ss' ? (this.sampler?.lastStats?.childCpuMs ?? 0) : 0);
 
     return {
       kind: 'sampled',

@@ -54,6 +54,8 @@ export interface SamplerStats {
   processes: number;
   processMs: number;
   attributeMs: number;
+  /** CPU of the child processes (ss) this sample ran, ms (whole clock ticks). */
+  childCpuMs: number;
   attribution: AttributionStats;
 }
 
@@ -413,6 +415,7 @@ export class SocketSampler {
       processes: procs.size,
       processMs: t2 - t1 + (t4 - t3),
       attributeMs: t3 - t2,
+      childCpuMs: childCpu,
       attribution: { ...this.attributor.stats },
     };
     return {

@@ -217,6 +217,11 @@ export class ConnectionTracker {
     return closedEvents.length === 0 ? events : closedEvents.concat(events);
   }
 
+  /** Live connections, without building an array of them. */
+  *liveConnections(): Generator<Connection> {
+    for (const t of this.live.values()) yield t.conn;
+  }
+
   /** Live connections, then retained closed ones (state CLOSED, closedAt set). */
   connections(): Connection[] {
     const out: Connection[] = [];
