@@ -455,15 +455,6 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
     return node.kind === 'connection' ? this.model.connection(node.connectionId) : undefined;
   }
 
-  /** The element for a connection id under the current grouping (for reveal), if shown. */
-  elementForConnection(id: string): TreeNode | undefined {
-    for (const list of this.childElements.values()) {
-      const hit = list.find((n) => n.kind === 'connection' && n.connectionId === id);
-      if (hit) return hit;
-    }
-    return undefined;
-  }
-
   get roots(): readonly TreeNode[] {
     return this.rootElements;
   }
