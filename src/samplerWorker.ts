@@ -81,7 +81,7 @@ export class SamplerPipeline {
    * outlives its parent, is reparented, and would otherwise drop out of the scope the moment it is orphaned. A root
    * that is dropped while it still runs (a disposed addRoot, a detached debuggee) takes its tree out with it.
    */
-  private readonly carried = new Map<number, Carried>();
+  private carried = new Map<number, Carried>();
   /** Exited debuggees and the processes of their trees, with when the debuggee exited (ms since the epoch). */
   private readonly exited = new Map<number, number>();
   /**
@@ -187,11 +187,10 @@ export class SamplerPipeline {
   }
 
   /** Remembers the scope's process trees for the next sample (not its loopback peers: those are in scope only while connected). */
-  private carry(scope: WorkerScope, sample: ScopedSample): void {
-    const before = new Map(this.carried);
-    this.carried.clear();
+  private carry(scope: WorkerScope, sample: ScopedSample, byPid: ReadonlyMap<number, ProcessInfo>): void {
+    const before = this.carried;
+    this.carried = new Map();
     if (scope.mode === 'all') return;
-    const byPid = new Map(sample.processes.map((p) => [p.pid, p] as const));
     const children = new Map<number, number[]>();
     for (const p of sample.processes) {
       const list = children.get(p.ppid);
@@ -242,7 +241,8 @@ export class SamplerPipeline {
     }
 
     const started = performance.now();
-    this.carry(scope, sample);
+    const processes = new Map<number, ProcessInfo>(sample.processes.map((p) => [p.pid, p] as const));
+    this.carry(scope, sample, processes);
     const now = Date.now();
     this.remember(sample.processes, now);
     for (const [pid, at] of this.exited) if (now - at > EXITED_MEMORY_MS) this.exited.delete(pid);
@@ -250,7 +250,6 @@ export class SamplerPipeline {
     const events = tracker.update(sample);
     const changes = tracker.lastChanges();
     const insights = computeInsights({ connections: tracker.liveConnections(), now: sample.takenAt, thresholds: settings.insights, exitedPids: this.exited });
-    const processes = new Map<number, ProcessInfo>(sample.processes.map((p) => [p.pid, p] as const));
     const delta = this.encoder.encode({
       at: sample.takenAt,
       events,
