@@ -393,6 +393,8 @@ export class SocketSampler {
 
     const wantedPids = new Set<number>(scopePids);
     for (const pid of peerPids) wantedPids.add(pid);
+    // The scope and its peers, before the owners join them.
+    const outScopePids = workspace ? [...wantedPids].sort((a, b) => a - b) : [];
     let lastOwners: readonly Owner[] | null = null;
     for (const s of sockets) {
       // Sockets of one process share their owner list (see attach): most rows repeat the previous row's.
@@ -405,7 +407,6 @@ export class SocketSampler {
       const info = this.processes.info(pid);
       if (info !== undefined) processes.push(info);
     }
-    const outScopePids = workspace ? [...new Set([...scopePids, ...peerPids])].sort((a, b) => a - b) : [];
     const t4 = performance.now();
     const childCpu = Math.max(0, this.childCpuMs() - child0);
     this.lastStats = {
