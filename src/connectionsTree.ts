@@ -150,6 +150,8 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
   private demand: vscode.Disposable | null = null;
   private ticker: ReturnType<typeof setInterval> | null = null;
   private dirty = true;
+  /** The context key values last sent: setContext crosses to the main process, so it is sent only on a change. */
+  private context: { empty?: boolean; filtered?: boolean; groupBy?: GroupBy } = {};
 
   constructor(
     private readonly model: TcpModelApi,
@@ -333,9 +335,11 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
   private updateContext(tree: TreeModel | null): void {
     const sampled = this.model.status().lastSampleAt !== null || this.model.status().error !== null;
     const empty = sampled && (tree ? tree.roots.length === 0 : this.model.connections().length === 0 && this.model.insights().length === 0);
-    void vscode.commands.executeCommand('setContext', TREE_CONTEXT_KEYS.empty, empty);
-    void vscode.commands.executeCommand('setContext', TREE_CONTEXT_KEYS.filtered, this.filterText !== '');
-    void vscode.commands.executeCommand('setContext', TREE_CONTEXT_KEYS.groupBy, this.groupByValue);
+    const filtered = this.filterText !== '';
+    if (this.context.empty !== empty) void vscode.commands.executeCommand('setContext', TREE_CONTEXT_KEYS.empty, empty);
+    if (this.context.filtered !== filtered) void vscode.commands.executeCommand('setContext', TREE_CONTEXT_KEYS.filtered, filtered);
+    if (this.context.groupBy !== this.groupByValue) void vscode.commands.executeCommand('setContext', TREE_CONTEXT_KEYS.groupBy, this.groupByValue);
+    this.context = { empty, filtered, groupBy: this.groupByValue };
   }
 
   private updateMessage(): void {
