@@ -67,6 +67,8 @@ export class App {
   private filterChip!: HTMLElement;
   private listEl!: HTMLElement;
   private ladderEl!: HTMLElement;
+  /** The ladder's lanes, rows and note: the part redrawn; its header (with the close button) stays, so focus does. */
+  private ladderBody!: HTMLElement;
   private activeRow = -1;
   private rowIds: ConnectionId[] = [];
 
@@ -198,6 +200,18 @@ export class App {
     });
     this.ladderEl = el('section', 'ladder');
     this.ladderEl.hidden = true;
+    const ladderHead = el('div', 'ladder-head');
+    const close = el('button', 'ladder-close', '✕');
+    close.title = s.closeLadder;
+    close.setAttribute('aria-label', s.closeLadder);
+    close.addEventListener('click', () => {
+      this.selected = null;
+      this.persist();
+      this.renderListNow();
+    });
+    ladderHead.append(el('h2', 'ladder-title', s.ladderTitle), close);
+    this.ladderBody = el('div', 'ladder-body');
+    this.ladderEl.append(ladderHead, this.ladderBody);
     side.append(listBar, this.listEl, this.ladderEl);
     main.append(diagramPane, side);
     this.root.append(toolbar, main);
@@ -508,17 +522,6 @@ export class App {
     }
     this.diagram.setPath(pathStates, pathEdges);
 
-    const head = el('div', 'ladder-head');
-    const title = el('h2', 'ladder-title', s.ladderTitle);
-    const close = el('button', 'ladder-close', '✕');
-    close.title = s.closeLadder;
-    close.setAttribute('aria-label', s.closeLadder);
-    close.addEventListener('click', () => {
-      this.selected = null;
-      this.persist();
-      this.renderListNow();
-    });
-    head.append(title, close);
     const lanes = el('div', 'ladder-lanes');
     const owner = c.owner ? `${c.owner.command} (${c.owner.pid})` : s.unknownProcess;
     lanes.append(el('div', 'lane-head local', `${s.ladderLocal} ${formatEndpoint(c.local)} · ${owner}`), el('div', 'lane-head remote', `${s.ladderRemote} ${formatEndpoint(c.remote)}${peer?.owner ? ` · ${peer.owner.command} (${peer.owner.pid})` : ''}`));
@@ -526,7 +529,7 @@ export class App {
     list.setAttribute('aria-label', s.ladderTitle);
     for (const r of rows) list.append(this.ladderRow(r, now, s));
     const note = el('p', 'ladder-note', s.reconstructedNote);
-    this.ladderEl.replaceChildren(head, lanes, list, note);
+    this.ladderBody.replaceChildren(lanes, list, note);
     this.ladderEl.hidden = false;
   }
 

@@ -442,3 +442,19 @@ test('high contrast: the theme class is honoured and edges are drawn opaque', as
     { bodyClass: 'vscode-high-contrast' },
   );
 });
+
+test('keyboard focus on the ladder\'s close button survives the once-a-second refresh and updates', async () => {
+  await withPage(async (w) => {
+    const c = clientInTimeWait();
+    await init(w, scene(), { selection: { kind: 'connection', id: c.id } });
+    await w.page.locator('.ladder').waitFor({ state: 'visible' });
+    await w.page.locator('.ladder-close').focus();
+    // An update that changes the selected connection: the ladder is redrawn with the new state.
+    const moved: Connection = { ...c, state: 'CLOSED', closedAt: Date.now(), history: [...c.history.map((h) => (h.until === null ? { ...h, until: Date.now() } : h)), { state: 'CLOSED', since: Date.now(), until: null, inferred: false }] };
+    await w.send({ type: 'update', update: update({ changed: [moved], counts: countsOf(scene().map((x) => (x.id === c.id ? moved : x))) }) });
+    await until('the ladder shows the new state', async () => (await w.page.locator('.ladder-state .pill').last().textContent()) === 'CLOSED');
+    assert.equal(await w.page.locator('.ladder-close').evaluate((b) => b === b.ownerDocument.activeElement), true, 'the close button keeps the focus');
+    await w.page.keyboard.press('Enter');
+    await w.page.locator('.ladder').waitFor({ state: 'hidden' });
+  });
+});
