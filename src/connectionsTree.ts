@@ -139,8 +139,9 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
   private rootElements: TreeNode[] = [];
   private childElements = new Map<string, TreeNode[]>();
   private current: TreeModel | null = null;
-  private strings = treeStrings();
-  private locale: Locale = uiLocale();
+  // The UI language is fixed for the window's life (changing it reloads the window): translated once.
+  private readonly strings = treeStrings();
+  private readonly locale: Locale = uiLocale();
   private settings = readTreeSettings();
   private groupByValue: GroupBy;
   private filterText: string;
@@ -298,8 +299,6 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
 
   /** Builds the tree from the model and updates the elements in place: callers fire the matching change event. */
   private rebuild(): void {
-    this.strings = treeStrings();
-    this.locale = uiLocale();
     const next = buildTree({
       connections: this.model.connections(),
       insights: this.model.insights(),
