@@ -15,7 +15,7 @@ import {
   processName,
   stateColorId,
 } from './core/treeModel';
-import type { ConnectionNode, DurationUnits, GroupBy, GroupNode, TreeModel, TreeNode, TreeOptions, TreeStrings } from './core/treeModel';
+import type { ConnectionNode, DurationUnits, FilterTerm, GroupBy, GroupNode, TreeModel, TreeNode, TreeOptions, TreeStrings } from './core/treeModel';
 import { formatEndpoint } from './core/types';
 import type { Connection, ModelUpdate, TcpState } from './core/types';
 import { uiLocale } from './diagramView';
@@ -145,6 +145,8 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
   private settings = readTreeSettings();
   private groupByValue: GroupBy;
   private filterText: string;
+  /** filterText parsed: once per change of the text, not once per build. */
+  private filterTerms: FilterTerm[];
   private baseline = Number.NEGATIVE_INFINITY;
   private awaitingBaseline = true;
   private lastScope: ModelStatus['scope'];
@@ -162,6 +164,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
     const savedGroup = memento.get<string>(STATE_KEYS.groupBy);
     this.groupByValue = (GROUP_BYS as readonly string[]).includes(savedGroup ?? '') ? (savedGroup as GroupBy) : 'state';
     this.filterText = memento.get<string>(STATE_KEYS.filter) ?? '';
+    this.filterTerms = parseFilter(this.filterText);
     this.lastScope = model.status().scope;
     const lastSample = model.status().lastSampleAt;
     if (lastSample !== null) {
@@ -212,6 +215,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
     const trimmed = text.trim();
     if (trimmed === this.filterText) return;
     this.filterText = trimmed;
+    this.filterTerms = parseFilter(trimmed);
     void this.memento.update(STATE_KEYS.filter, trimmed);
     this.log.debug(`tree: filter "${trimmed}"`);
     this.refreshAll();
@@ -221,7 +225,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
     return {
       groupBy: this.groupByValue,
       showEmptyStates: this.settings.showEmptyStates,
-      filter: parseFilter(this.filterText),
+      filter: this.filterTerms,
       highlightMs: this.settings.highlightMs,
       closedLingerMs: this.settings.highlightMs,
       baseline: this.baseline,
