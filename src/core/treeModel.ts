@@ -505,11 +505,26 @@ function nodeText(n: TreeNode): string {
   }
 }
 
+/**
+ * Signatures by root id, per tree: a tree is diffed as `after` and then again as the next build's `before`, so
+ * each signature is computed once. Trees are not changed after buildTree returns them.
+ */
+const signatures = new WeakMap<TreeModel, Map<string, string>>();
+
 /** The text of a root and everything under it: equal signatures = nothing to redraw. */
 function subtreeSignature(model: TreeModel, root: RootNode): string {
+  let cache = signatures.get(model);
+  if (cache === undefined) {
+    cache = new Map();
+    signatures.set(model, cache);
+  }
+  const cached = cache.get(root.id);
+  if (cached !== undefined) return cached;
   const parts = [nodeText(root)];
   for (const child of model.children.get(root.id) ?? []) parts.push(child.id, nodeText(child));
-  return parts.join('\u0002');
+  const signature = parts.join('\u0002');
+  cache.set(root.id, signature);
+  return signature;
 }
 
 export interface TreeDiff {
