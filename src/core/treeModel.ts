@@ -338,14 +338,14 @@ export function processLabel(owner: { pid: number; command: string } | null, str
   return owner ? `${processName(owner.command, argv)} ${owner.pid}` : strings.noProcess;
 }
 
-function rowDescription(c: Connection, mark: ConnectionMark | null, groupBy: GroupBy, now: number, strings: TreeStrings, argv: readonly string[] | undefined): string {
+function rowDescription(c: Connection, mark: ConnectionMark | null, groupBy: GroupBy, now: number, strings: TreeStrings, ownerLabel: (c: Connection) => string): string {
   const parts: string[] = [];
   if (mark === 'new') parts.push(`● ${strings.markNew}`);
   else if (mark === 'changed') {
     const from = previousState(c);
     if (from !== null) parts.push(`● ${strings.markChangedFrom(from)}`);
   } else if (mark === 'closed') parts.push(strings.markClosed);
-  if (groupBy !== 'process') parts.push(processLabel(c.owner, strings, argv));
+  if (groupBy !== 'process') parts.push(ownerLabel(c));
   if (mark === 'closed') {
     parts.push(strings.wasState(lastOpenState(c)));
   } else {
@@ -399,7 +399,34 @@ export function buildTree(input: TreeInput): TreeModel {
   let total = 0;
   let shown = 0;
 
-  const argvOf = (c: Connection): readonly string[] | undefined => (c.owner && input.commandLine ? input.commandLine(c.owner.pid) : undefined);
+  // A process usually owns many rows: its argv, command line text and label are looked up once per build.
+  const argvByPid = new Map<number, { argv: readonly string[] | undefined; line?: string }>();
+  const ownerArgv = (c: Connection): { argv: readonly string[] | undefined; line?: string } | undefined => {
+    if (!c.owner || !input.commandLine) return undefined;
+    let entry = argvByPid.get(c.owner.pid);
+    if (entry === undefined) {
+      entry = { argv: input.commandLine(c.owner.pid) };
+      argvByPid.set(c.owner.pid, entry);
+    }
+    return entry;
+  };
+  const argvOf = (c: Connection): readonly string[] | undefined => ownerArgv(c)?.argv;
+  const commandLineOf = (c: Connection): string | undefined => {
+    const entry = ownerArgv(c);
+    if (entry === undefined || entry.argv === undefined) return undefined;
+    entry.line ??= entry.argv.join(' ');
+    return entry.line;
+  };
+  // Keyed by pid and checked against the command: a closed row may name an earlier process under a reused pid.
+  const labels = new Map<number, { command: string; label: string }>();
+  const ownerLabel = (c: Connection): string => {
+    if (!c.owner) return strings.noProcess;
+    const hit = labels.get(c.owner.pid);
+    if (hit !== undefined && hit.command === c.owner.command) return hit.label;
+    const label = processLabel(c.owner, strings, argvOf(c));
+    labels.set(c.owner.pid, { command: c.owner.command, label });
+    return label;
+  };
   const draftFor = (c: Connection): GroupDraft => {
     const key = groupKey(c, options.groupBy);
     let g = groups.get(key.id);
@@ -410,7 +437,7 @@ export function buildTree(input: TreeInput): TreeModel {
         label = c.state;
         sortKey = STATE_ORDER.get(c.state) ?? 0;
       } else if (options.groupBy === 'process') {
-        label = processLabel(c.owner, strings, argvOf(c));
+        label = ownerLabel(c);
         // Unowned rows last; processes by name, then pid.
         sortKey = c.owner ? `0${c.owner.command}\u0000${String(c.owner.pid).padStart(10, '0')}` : '1';
       } else {
@@ -435,7 +462,7 @@ export function buildTree(input: TreeInput): TreeModel {
     total++;
     const g = draftFor(c);
     g.total++;
-    if (filtering && !matchesFilter(c, options.filter, argvOf(c)?.join(' '))) continue;
+    if (filtering && !matchesFilter(c, options.filter, commandLineOf(c))) continue;
     g.rows.push(c);
     shown++;
   }
@@ -466,7 +493,7 @@ export function buildTree(input: TreeInput): TreeModel {
         parentId: g.node.id,
         connectionId: c.id,
         label: connectionLabel(c),
-        description: rowDescription(c, mark, options.groupBy, now, strings, argvOf(c)),
+        description: rowDescription(c, mark, options.groupBy, now, strings, ownerLabel),
         state: c.state,
         lastOpenState: lastOpenState(c),
         mark,
