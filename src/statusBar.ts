@@ -24,6 +24,8 @@ export class TcpStatusBar implements vscode.Disposable {
   private settings = readSettings();
   private demand: vscode.Disposable | null = null;
   private shown = false;
+  /** What the item shows now: the model updates every second, and each property set is a message to the main process. */
+  private rendered: { text: string; tooltip: string; warning: boolean } | null = null;
 
   constructor(private readonly model: TcpModelApi) {
     // Priority: left of the language/encoding items, near other debug-time items.
@@ -68,10 +70,17 @@ export class TcpStatusBar implements vscode.Disposable {
     }
     const summary = statusBarCounts(counts, 3, (n) => vscode.l10n.t('+{0} more', n));
     const icon = status.error !== null ? '$(error)' : status.paused ? '$(debug-pause)' : '$(plug)';
-    this.item.text = `${icon} ${summary || vscode.l10n.t('no sockets')}`;
-    this.item.backgroundColor = insights.length > 0 || status.error !== null ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    this.item.tooltip = this.tooltip(counts);
-    this.item.accessibilityInformation = { label: vscode.l10n.t('TCP sockets in scope: {0}', summary || vscode.l10n.t('none')) };
+    const text = `${icon} ${summary || vscode.l10n.t('no sockets')}`;
+    const warning = insights.length > 0 || status.error !== null;
+    const tooltip = this.tooltip(counts);
+    const last = this.rendered;
+    if (last === null || last.text !== text || last.tooltip !== tooltip.value || last.warning !== warning) {
+      this.rendered = { text, tooltip: tooltip.value, warning };
+      this.item.text = text;
+      this.item.backgroundColor = warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      this.item.tooltip = tooltip;
+      this.item.accessibilityInformation = { label: vscode.l10n.t('TCP sockets in scope: {0}', summary || vscode.l10n.t('none')) };
+    }
     this.setShown(true);
   }
 
