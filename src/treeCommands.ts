@@ -3,6 +3,7 @@
 import { readFile, readlink } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { currentSettings } from './config';
+import { parseProcStat, parseStatusUid } from './core/processes';
 import { isPathInside } from './core/scope';
 import { GROUP_BYS, connectionLabel, processLabel, ssCommandLine } from './core/treeModel';
 import type { GroupBy, TreeNode } from './core/treeModel';
@@ -12,7 +13,7 @@ import { ConnectionsTree, groupByLabel } from './connectionsTree';
 import type { ConnectionsTreeApi } from './connectionsTree';
 import { registerDebugFollow } from './debugFollow';
 import type { TcpModelApi } from './modelApi';
-import { pidFromSessionName } from './scopeRoots';
+import { pidFromSessionName, workspaceFolderPaths } from './scopeRoots';
 import { SsError, readTcpInfo } from './tcpInfo';
 import type { TcpInfo } from './tcpInfo';
 
@@ -210,14 +211,11 @@ interface ProcStat {
 
 async function procStat(pid: number): Promise<ProcStat | null> {
   try {
-    // Field 4 of /proc/<pid>/stat is the ppid; comm (field 2) may hold spaces and parentheses, so split after the last ')'.
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ppid = Number(after[1]);
+    const stat = parseProcStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
+    if (stat === null) return null;
     const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-    const uidMatch = /^Uid:\s+(\d+)/m.exec(status);
     const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => null);
-    return { ppid, uid: uidMatch ? Number(uidMatch[1]) : null, cwd };
+    return { ppid: stat.ppid, uid: parseStatusUid(status), cwd };
   } catch {
     return null;
   }
@@ -253,7 +251,7 @@ export async function workspaceProcessCheck(pid: number): Promise<{ ok: true } |
   const session = vscode.debug.activeDebugSession;
   const debuggee = session ? pidFromSessionName(session.name) : null;
   if (debuggee !== null) rootPids.add(debuggee);
-  const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+  const folders = workspaceFolderPaths();
   let current: number = pid;
   let stat: ProcStat | null = self;
   for (let depth = 0; stat !== null && current > 1 && depth < 64; depth++) {
