@@ -186,7 +186,8 @@ async function showTcpInfo(c: Connection, pages: TcpInfoDocuments, log: vscode.L
   try {
     const takenAt = Date.now();
     const result = await readTcpInfo(ssPath, c);
-    const command = ['ss', ...result.args.map((a) => (/[\s()]/.test(a) ? `'${a}'` : a))].join(' ');
+    // The arguments readTcpInfo ran (tcpInfoArgs: '-tani' and ssFilterArgs), quoted for a shell.
+    const command = ssCommandLine(c, '-tani');
     log.debug(`tcp_info: ${command} -> ${result.info ? 'found' : 'not found'}`);
     const uri = pages.add(`tcp_info ${c.local.port}-${c.remote.port}`, tcpInfoMarkdown(c, result.info, command, result.output, takenAt));
     const hasPreview = (await vscode.commands.getCommands(true)).includes('markdown.showPreview');
