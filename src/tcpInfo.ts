@@ -2,6 +2,7 @@
 // byte counters. Runs `ss` with execFile (no shell) and a filter that selects the one socket. No `vscode` import,
 // so the parser is unit-tested in plain Node on captured output.
 import { execFile } from 'node:child_process';
+import { SS_STATES } from './core/ssOutput';
 import { ssFilterArgs } from './core/treeModel';
 import type { Connection, Endpoint, TcpState } from './core/types';
 
@@ -53,21 +54,6 @@ export interface TcpInfo {
   /** Bare words other than the congestion algorithm: `ts`, `sack`, `ecn`, `app_limited`... */
   flags: string[];
 }
-
-/** ss's state column (misc/ss.c sstate_name) to RFC 9293 names. */
-const SS_STATES: Record<string, TcpState> = {
-  ESTAB: 'ESTABLISHED',
-  'SYN-SENT': 'SYN-SENT',
-  'SYN-RECV': 'SYN-RECEIVED',
-  'FIN-WAIT-1': 'FIN-WAIT-1',
-  'FIN-WAIT-2': 'FIN-WAIT-2',
-  'TIME-WAIT': 'TIME-WAIT',
-  UNCONN: 'CLOSED',
-  'CLOSE-WAIT': 'CLOSE-WAIT',
-  'LAST-ACK': 'LAST-ACK',
-  LISTEN: 'LISTEN',
-  CLOSING: 'CLOSING',
-};
 
 /** Words ss prints before the congestion algorithm or among the counters, without a value. */
 const KNOWN_FLAGS = new Set(['ts', 'sack', 'ecn', 'ecnseen', 'fastopen', 'app_limited', 'orphaned']);

@@ -15,7 +15,8 @@
 import { formatIpv6, type ParseResult } from './procNetTcp';
 import type { AddressFamily, Endpoint, SocketRecord, SocketTimer, TcpState, TimerKind } from './types';
 
-const SS_STATES: Readonly<Record<string, TcpState>> = {
+/** ss's state column (sstate_name) to RFC 9293 names; tcpInfo.ts reads `ss -tani` rows with it too. */
+export const SS_STATES: Readonly<Record<string, TcpState>> = {
   ESTAB: 'ESTABLISHED',
   'SYN-SENT': 'SYN-SENT',
   'SYN-RECV': 'SYN-RECEIVED',
