@@ -8,6 +8,8 @@ import { insightText } from './insights';
 import { STATE_INFO, type Locale } from './states';
 import { connectionKey } from './tracker';
 import { TCP_STATES, type Connection, type Insight, type ScopedSample, type SocketRecord } from './types';
+// `{0}` placeholders as vscode.l10n.t fills them: one implementation for the host and the webview (DOM- and Node-free).
+import { format } from '../shared/protocol';
 
 export interface SnapshotDocumentLabels extends SnapshotLabels {
   kernel: string;
@@ -48,11 +50,6 @@ export interface SnapshotDocumentInput {
   insights: readonly Insight[];
   locale: Locale;
   labels?: SnapshotDocumentLabels;
-}
-
-/** `{0}`-style placeholders, as the labels (and vscode.l10n.t) use them. */
-function format(template: string, ...args: (string | number)[]): string {
-  return template.replace(/\{(\d+)\}/g, (m, i: string) => (Number(i) < args.length ? String(args[Number(i)]) : m));
 }
 
 /**
