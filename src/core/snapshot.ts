@@ -66,7 +66,8 @@ export const ENGLISH_SNAPSHOT_LABELS: SnapshotLabels = {
   noSockets: 'No sockets.',
 };
 
-const STATE_ORDER = new Map<TcpState, number>(TCP_STATES.map((s, i) => [s, i]));
+/** Each state's index in diagram order (TCP_STATES): the sort key of snapshots and of the tree's state groups. */
+export const STATE_ORDER: ReadonlyMap<TcpState, number> = new Map<TcpState, number>(TCP_STATES.map((s, i) => [s, i]));
 
 function compareEndpoint(a: Endpoint, b: Endpoint): number {
   if (a.address !== b.address) return a.address < b.address ? -1 : 1;

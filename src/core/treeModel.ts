@@ -1,6 +1,7 @@
 // The connections tree as plain data: which groups and rows exist, their labels, and which of them changed since
 // the last build. Pure (no `vscode`): src/connectionsTree.ts turns these nodes into TreeItems, and the unit tests
 // build trees from recorded connections with a fixed clock.
+import { STATE_ORDER } from './snapshot';
 import { TCP_STATES, formatEndpoint } from './types';
 import type { Connection, ConnectionId, Endpoint, Insight, StateCounts, TcpState } from './types';
 
@@ -359,8 +360,6 @@ function compareEndpoints(a: Endpoint, b: Endpoint): number {
   if (a.port !== b.port) return a.port - b.port;
   return a.address < b.address ? -1 : a.address > b.address ? 1 : 0;
 }
-
-const STATE_ORDER = new Map<TcpState, number>(TCP_STATES.map((s, i) => [s, i]));
 
 function compareConnections(a: Connection, b: Connection): number {
   const sa = STATE_ORDER.get(a.state) ?? 0;
