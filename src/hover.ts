@@ -5,6 +5,7 @@ import { formatMs } from './core/snapshot';
 import { stateMentionAt, type StateMention } from './core/stateMatcher';
 import { DIAGRAM_EDGES, STATE_INFO, normalizeState, type DiagramEdge, type Locale } from './core/states';
 import { TCP_STATES, type TcpState } from './core/types';
+import { CONNECTIONS_VIEW_ID } from './connectionsTree';
 import { uiLocale } from './diagramView';
 import type { TcpModelApi } from './modelApi';
 
@@ -127,8 +128,6 @@ class StateHoverProvider implements vscode.HoverProvider {
     return new vscode.Hover(stateHoverMarkdown(mention, this.model, uiLocale()), range);
   }
 }
-
-const CONNECTIONS_VIEW_ID = 'tcpStateViewer.connections';
 
 /** The state a command argument names (`TIME_WAIT`, `06`...), or one the user picks when there is none. */
 async function stateFromArgument(arg: unknown, model: TcpModelApi): Promise<TcpState | undefined> {

@@ -5,6 +5,7 @@ import { findStateMentions } from './core/stateMatcher';
 import { STATE_INFO } from './core/states';
 import type { TcpState } from './core/types';
 import { uiLocale } from './diagramView';
+import { HOVER_COMMANDS } from './hover';
 
 class StateTerminalLink extends vscode.TerminalLink {
   constructor(
@@ -46,7 +47,7 @@ export class StateTerminalLinkProvider implements vscode.TerminalLinkProvider<St
 
   async handleTerminalLink(link: StateTerminalLink): Promise<void> {
     this.log.debug(`terminal link: ${link.state}`);
-    await vscode.commands.executeCommand('tcpStateViewer.showInDiagram', link.state);
+    await vscode.commands.executeCommand(HOVER_COMMANDS.showInDiagram, link.state);
   }
 }
 

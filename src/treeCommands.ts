@@ -12,6 +12,7 @@ import { TCP_STATES } from './core/types';
 import { ConnectionsTree, groupByLabel } from './connectionsTree';
 import type { ConnectionsTreeApi } from './connectionsTree';
 import { registerDebugFollow } from './debugFollow';
+import { HOVER_COMMANDS } from './hover';
 import type { TcpModelApi } from './modelApi';
 import { pidFromSessionName, workspaceFolderPaths } from './scopeRoots';
 import { SsError, readTcpInfo } from './tcpInfo';
@@ -334,9 +335,9 @@ export function registerTreeCommands(context: vscode.ExtensionContext, model: Tc
     r(TREE_COMMANDS.copySsFilter, withConnection((c) => vscode.env.clipboard.writeText(ssCommandLine(c)))),
     r(TREE_COMMANDS.revealInDiagram, (arg: unknown) => {
       const state = stateFrom(arg);
-      if (state) return vscode.commands.executeCommand('tcpStateViewer.showInDiagram', state);
+      if (state) return vscode.commands.executeCommand(HOVER_COMMANDS.showInDiagram, state);
       const c = connectionFrom(arg, tree, model);
-      return c ? vscode.commands.executeCommand('tcpStateViewer.showInDiagram', c.id) : undefined;
+      return c ? vscode.commands.executeCommand(HOVER_COMMANDS.showInDiagram, c.id) : undefined;
     }),
     r(TREE_COMMANDS.showTcpInfo, withConnection((c) => showTcpInfo(c, pages, log))),
     r(TREE_COMMANDS.killProcess, withConnection((c) => killOwner(c, model, log))),
