@@ -131,8 +131,9 @@ export class App {
       this.animator?.clear();
       this.diagram.setContent(content);
     }
-    this.diagram.setCounts(state.counts);
+    // Warnings first: setCounts refreshes a shown tooltip, which then has this update's warnings.
     this.applyInsights();
+    this.diagram.setCounts(state.counts);
     this.setStatus(state.paused, state.error);
     const sel = state.selection ?? this.persisted.selection;
     if (sel) this.select(sel);
@@ -244,8 +245,8 @@ export class App {
     for (const c of u.changed) this.connections.set(c.id, c);
     for (const id of u.removed) this.connections.delete(id);
     this.insights = u.insights;
-    this.diagram?.setCounts(u.counts);
     this.applyInsights();
+    this.diagram?.setCounts(u.counts);
     if (!u.reset) this.animate(u.events);
     this.scheduleList();
   }

@@ -62,6 +62,8 @@ export class DiagramView {
   private warned = new Set<TcpState>();
   private warnings = new Map<TcpState, string[]>();
   private tipTarget: Element | null = null;
+  /** What the shown node tooltip says that changes (count, warnings): it is redrawn only when this changes. */
+  private tipShows = '';
   private pathStates = new Set<TcpState>();
   private pathEdges = new Set<string>();
   /** Called after a relayout so the animator can take the new viewBox and drop tokens holding old geometry. */
@@ -105,6 +107,8 @@ export class DiagramView {
     const { strings, edges } = this.content;
     this.layout = layoutDiagram(mode, edges);
     const L = this.layout;
+    // The tooltip's target is about to leave the document.
+    this.hideTip();
     this.svg.replaceChildren();
     this.nodes.clear();
     this.edgeViews.clear();
@@ -228,7 +232,8 @@ export class DiagramView {
       v.g.classList.toggle('empty', n === 0);
     }
     if (this.tipTarget instanceof SVGGElement && this.tipTarget.dataset.state) {
-      this.showNodeTip(this.tipTarget.dataset.state as TcpState, this.tipTarget);
+      const state = this.tipTarget.dataset.state as TcpState;
+      if (this.nodeTipShows(state) !== this.tipShows) this.showNodeTip(state, this.tipTarget);
     }
   }
 
@@ -240,7 +245,10 @@ export class DiagramView {
     }
   }
 
-  /** States that have an insight (a CLOSE-WAIT leak...), with the insight texts for the tooltip. */
+  /**
+   * States that have an insight (a CLOSE-WAIT leak...), with the insight texts for the tooltip. A shown tooltip
+   * takes them at the next setCounts, which the app calls right after.
+   */
   setWarnings(warnings: Map<TcpState, string[]>): void {
     this.warnings = warnings;
     this.warned = new Set(warnings.keys());
@@ -316,6 +324,11 @@ export class DiagramView {
     box.append(dl);
     for (const w of this.warnings.get(state) ?? []) box.append(html('p', 'tip-warning', w));
     this.showTip(box, anchor);
+    this.tipShows = this.nodeTipShows(state);
+  }
+
+  private nodeTipShows(state: TcpState): string {
+    return `${this.counts ? this.counts[state] : 0}\n${(this.warnings.get(state) ?? []).join('\n')}`;
   }
 
   private showEdgeTip(e: DiagramEdge, anchor: Element): void {

@@ -2,7 +2,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIAGRAM_EDGES, STATE_INFO } from '../../src/core/states';
-import { TCP_STATES, emptyCounts, type Connection, type ModelUpdate, type TcpState } from '../../src/core/types';
+import { TCP_STATES, emptyCounts, type Connection, type Insight, type ModelUpdate, type TcpState } from '../../src/core/types';
 import { closeBrowser, connection, countsOf, fullState, openWebview, translator, type WebviewPage } from './harness';
 import { T0, clientInTimeWait, scene } from './fixtures';
 
@@ -456,5 +456,55 @@ test('keyboard focus on the ladder\'s close button survives the once-a-second re
     assert.equal(await w.page.locator('.ladder-close').evaluate((b) => b === b.ownerDocument.activeElement), true, 'the close button keeps the focus');
     await w.page.keyboard.press('Enter');
     await w.page.locator('.ladder').waitFor({ state: 'hidden' });
+  });
+});
+
+test('the node tooltip: warnings current with their update, left alone while its count holds, never drawn against a node a redraw removed', async () => {
+  await withPage(async (w) => {
+    const conns = scene();
+    await init(w, conns);
+    await w.page.hover('.node[data-state="CLOSE-WAIT"]');
+    const tip = w.page.locator('#diagram-tooltip');
+    await tip.waitFor({ state: 'visible' });
+    assert.equal(await tip.locator('.tip-warning').count(), 0);
+
+    // The insight arrives with an update: the tooltip shows it with that update, not the next one.
+    const leak: Insight = { kind: 'close-wait-leak', key: 'close-wait-leak:4242', connectionIds: ['srv-cw'], pid: 4242, command: 'node', endpoint: null, count: 1, oldestMs: 120_000, threshold: 60 };
+    await w.send({ type: 'update', update: update({ counts: countsOf(conns), insights: [leak] }) });
+    await until('CLOSE-WAIT is marked', () => hasClass(w, '.node[data-state="CLOSE-WAIT"]', 'warn'));
+    assert.equal(await tip.locator('.tip-warning').count(), 1, 'the warning is in the tooltip');
+    assert.match((await tip.locator('.tip-warning').textContent()) ?? '', /CLOSE-WAIT socket/);
+
+    // Another state's count moves; the hovered one's does not: the tooltip is not rebuilt.
+    await tip.locator('.tip-summary').evaluate((e) => e.setAttribute('data-mark', 'kept'));
+    const opened = connection('est-3', 'server', [['ESTABLISHED', Date.now()]]);
+    await w.send({ type: 'update', update: update({ changed: [opened], counts: countsOf([...conns, opened]), insights: [leak] }) });
+    await until('ESTABLISHED count 3', async () => (await countOf(w, 'ESTABLISHED')) === '3');
+    assert.equal(await tip.locator('.tip-summary').getAttribute('data-mark'), 'kept');
+    // The hovered one's count moves: the tooltip says so.
+    const moved = { ...opened, state: 'CLOSE-WAIT' as const };
+    await w.send({ type: 'update', update: update({ changed: [moved], counts: countsOf([...conns, moved]), insights: [leak] }) });
+    await until('the tooltip counts 2', async () => (await tip.locator('.tip-live').textContent()) === '2');
+
+    // The figure is redrawn for the wide layout under a pointer that stays on it: a tooltip is shown only for
+    // the node under the pointer, never drawn against the node the redraw removed.
+    await w.page.setViewportSize({ width: 400, height: 900 });
+    await until('the narrow layout', () => hasClass(w, '#app', 'narrow'));
+    const box = await w.page.locator('.node[data-state="SYN-SENT"]').boundingBox();
+    assert.ok(box);
+    const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    await w.page.mouse.move(at.x, at.y);
+    await until('the tooltip of SYN-SENT', async () => (await tip.isVisible()) && (await tip.locator('strong').textContent()) === 'SYN-SENT');
+    await w.page.setViewportSize({ width: 1100, height: 900 });
+    await until('the wide layout', () => hasClass(w, '#app', 'wide'));
+    const tipMatchesPointer = async (): Promise<boolean> => {
+      if (!(await tip.isVisible())) return true;
+      const under = await w.page.locator('body').evaluate((b, p) => b.ownerDocument.elementFromPoint(p.x, p.y)?.closest('.node')?.getAttribute('data-state') ?? null, at);
+      return under !== null && under === (await tip.locator('strong').textContent());
+    };
+    assert.ok(await tipMatchesPointer(), 'after the redraw');
+    await w.send({ type: 'update', update: update({ changed: [opened], counts: countsOf([...conns, opened]), insights: [leak] }) });
+    await until('CLOSE-WAIT count 1', async () => (await countOf(w, 'CLOSE-WAIT')) === '1');
+    assert.ok(await tipMatchesPointer(), 'after the next update');
   });
 });
