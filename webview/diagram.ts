@@ -37,6 +37,8 @@ interface NodeView {
   g: SVGGElement;
   countText: SVGTextElement;
   countBg: SVGRectElement;
+  /** The count the label and badge were last set for (-1: never). The badge shortens ("12k"), so compare this. */
+  count: number;
 }
 
 interface EdgeView {
@@ -188,7 +190,7 @@ export class DiagramView {
       g.addEventListener('blur', () => this.hideTip());
       g.addEventListener('keydown', (ev) => this.onNodeKey(ev, state));
       nodeGroup.append(g);
-      this.nodes.set(state, { g, countText, countBg });
+      this.nodes.set(state, { g, countText, countBg, count: -1 });
     }
     // Document order is the tab order: the states first, then the transitions. Edges end at the node borders,
     // so drawing them after the nodes hides nothing; tokens go on top of both.
@@ -222,11 +224,9 @@ export class DiagramView {
     this.counts = counts;
     for (const [state, v] of this.nodes) {
       const n = counts[state];
-      const text = n > 9999 ? `${Math.floor(n / 1000)}k` : String(n);
-      if (v.countText.textContent !== text) {
-        v.countText.textContent = text;
-        v.g.setAttribute('aria-label', this.nodeAria(state));
-      } else if (!v.g.hasAttribute('aria-label')) {
+      if (v.count !== n) {
+        v.count = n;
+        v.countText.textContent = n > 9999 ? `${Math.floor(n / 1000)}k` : String(n);
         v.g.setAttribute('aria-label', this.nodeAria(state));
       }
       v.g.classList.toggle('empty', n === 0);

@@ -508,3 +508,17 @@ test('the node tooltip: warnings current with their update, left alone while its
     assert.ok(await tipMatchesPointer(), 'after the next update');
   });
 });
+
+test('a node\'s screen-reader label follows its count above 9,999, where the figure shows thousands ("12k")', async () => {
+  await withPage(async (w) => {
+    await init(w);
+    const counts = (n: number): ModelUpdate['counts'] => ({ ...countsOf(scene()), 'TIME-WAIT': n });
+    const label = (): Promise<string | null> => w.page.locator('.node[data-state="TIME-WAIT"]').getAttribute('aria-label');
+    await w.send({ type: 'update', update: update({ counts: counts(12_000) }) });
+    await until('12k', async () => (await countOf(w, 'TIME-WAIT')) === '12k');
+    assert.match((await label()) ?? '', /^TIME-WAIT, 12000 connections\./);
+    await w.send({ type: 'update', update: update({ counts: counts(12_345) }) });
+    await until('the label says 12345', async () => /^TIME-WAIT, 12345 connections\./.test((await label()) ?? ''));
+    assert.equal(await countOf(w, 'TIME-WAIT'), '12k');
+  });
+});
