@@ -13,8 +13,10 @@ import { loadState, post, saveState } from './vscodeApi';
 
 /** Rows the list renders at most; the rest are counted ("and 1,234 more"). Search narrows them. */
 const MAX_ROWS = 200;
-/** The list and ladder are redrawn at most this often while updates stream in (ages tick once a second anyway). */
+/** The list and ladder are redrawn once per period: ages move with the clock, and updates received meanwhile show. */
 const LIST_REFRESH_MS = 1000;
+/** Diagram order of the states, which the list is sorted by. */
+const STATE_ORDER = new Map<TcpState, number>(TCP_STATES.map((st, i) => [st, i]));
 /** Below this width the diagram takes the portrait layout and the list goes under it. */
 const NARROW_PX = 640;
 
@@ -54,8 +56,8 @@ export class App {
   private search = '';
   private selected: ConnectionId | null = null;
   private paused = false;
+  /** Updates arrived since the list was drawn (the next tick draws it even when paused or hidden). */
   private listDirty = false;
-  private listTimer: number | null = null;
   private clockOffset = 0;
   private readonly root: HTMLElement;
   private readonly persisted = loadState();
@@ -76,7 +78,7 @@ export class App {
     this.root = root;
     this.search = this.persisted.search;
     new ResizeObserver(() => this.applyWidth()).observe(root);
-    window.setInterval(() => this.tick(), 1000);
+    window.setInterval(() => this.tick(), LIST_REFRESH_MS);
   }
 
   handle(msg: HostMessage): void {
@@ -248,7 +250,7 @@ export class App {
     this.applyInsights();
     this.diagram?.setCounts(u.counts);
     if (!u.reset) this.animate(u.events);
-    this.scheduleList();
+    this.listDirty = true;
   }
 
   private applyInsights(): void {
@@ -396,29 +398,18 @@ export class App {
     saveState({ selection: this.selected ? { kind: 'connection', id: this.selected } : this.filter ? { kind: 'state', state: this.filter } : null, search: this.search });
   }
 
-  private matches(c: Connection, q: string): boolean {
+  /** `words`: the search's words, lower case. */
+  private matches(c: Connection, words: readonly string[]): boolean {
     if (this.filter && c.state !== this.filter) return false;
-    if (!q) return true;
+    if (!words.length) return true;
     const hay = `${formatEndpoint(c.local)} → ${formatEndpoint(c.remote)} ${c.state} ${c.owner ? `${c.owner.command} ${c.owner.pid}` : ''} ${c.role}`.toLowerCase();
-    return q
-      .toLowerCase()
-      .split(/\s+/)
-      .filter(Boolean)
-      .every((w) => hay.includes(w));
-  }
-
-  private scheduleList(): void {
-    this.listDirty = true;
-    if (this.listTimer !== null) return;
-    this.listTimer = window.setTimeout(() => {
-      this.listTimer = null;
-      if (this.listDirty) this.renderListNow();
-    }, LIST_REFRESH_MS);
+    return words.every((w) => hay.includes(w));
   }
 
   private tick(): void {
-    // Ages and the current state's duration move with the clock.
-    if (this.state && !this.paused && document.visibilityState === 'visible') this.renderListNow();
+    if (!this.state) return;
+    // Ages and the current state's duration move with the clock; updates are drawn even when paused or hidden.
+    if (this.listDirty || (!this.paused && document.visibilityState === 'visible')) this.renderListNow();
   }
 
   private rowElement(id: ConnectionId): HTMLElement | null {
@@ -430,9 +421,9 @@ export class App {
     this.listDirty = false;
     const s = this.state.strings;
     const now = this.now();
-    const order = new Map<TcpState, number>(TCP_STATES.map((st, i) => [st, i]));
-    const list = [...this.connections.values()].filter((c) => this.matches(c, this.search.trim()));
-    list.sort((a, b) => (order.get(a.state) ?? 0) - (order.get(b.state) ?? 0) || a.local.port - b.local.port || a.remote.port - b.remote.port);
+    const words = this.search.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    const list = [...this.connections.values()].filter((c) => this.matches(c, words));
+    list.sort((a, b) => (STATE_ORDER.get(a.state) ?? 0) - (STATE_ORDER.get(b.state) ?? 0) || a.local.port - b.local.port || a.remote.port - b.remote.port);
     const shown = list.slice(0, MAX_ROWS);
     if (this.selected && !shown.some((c) => c.id === this.selected)) {
       const sel = this.connections.get(this.selected);
@@ -451,12 +442,10 @@ export class App {
       const since = c.history.length ? c.history[c.history.length - 1].since : c.openedAt;
       const role = c.role === 'client' ? s.roleClient : c.role === 'server' ? s.roleServer : s.roleListener;
       const owner = c.owner ? `${c.owner.command} (${c.owner.pid})` : s.unknownProcess;
-      row.append(
-        el('span', 'pill', c.state),
-        el('span', 'endpoints', `${formatEndpoint(c.local)} → ${formatEndpoint(c.remote)}`),
-        el('span', 'meta', `${role} · ${owner} · ${formatDuration(now - since, s)}`),
-      );
-      row.setAttribute('aria-label', `${c.state}, ${formatEndpoint(c.local)} → ${formatEndpoint(c.remote)}, ${role}, ${owner}, ${formatDuration(now - since, s)}`);
+      const ends = `${formatEndpoint(c.local)} → ${formatEndpoint(c.remote)}`;
+      const age = formatDuration(now - since, s);
+      row.append(el('span', 'pill', c.state), el('span', 'endpoints', ends), el('span', 'meta', `${role} · ${owner} · ${age}`));
+      row.setAttribute('aria-label', `${c.state}, ${ends}, ${role}, ${owner}, ${age}`);
       frag.append(row);
     });
     if (shown.length === 0) frag.append(el('div', 'empty-note', s.noConnections));
@@ -481,16 +470,18 @@ export class App {
       this.renderListNow();
     } else return;
     ev.preventDefault();
-    this.updateActiveRow();
+    // Scrolled here only: a redraw must not pull the list back from where the user scrolled it.
+    this.updateActiveRow()?.scrollIntoView({ block: 'nearest' });
   }
 
-  private updateActiveRow(): void {
+  /** Marks the active row; returns it. */
+  private updateActiveRow(): HTMLElement | undefined {
     const rows = this.listEl.querySelectorAll<HTMLElement>('.conn-row');
     rows.forEach((r, i) => r.classList.toggle('active', i === this.activeRow));
-    if (this.activeRow >= 0 && rows[this.activeRow]) {
-      this.listEl.setAttribute('aria-activedescendant', rows[this.activeRow].id);
-      rows[this.activeRow].scrollIntoView({ block: 'nearest' });
-    } else this.listEl.removeAttribute('aria-activedescendant');
+    const active = this.activeRow >= 0 ? rows[this.activeRow] : undefined;
+    if (active) this.listEl.setAttribute('aria-activedescendant', active.id);
+    else this.listEl.removeAttribute('aria-activedescendant');
+    return active;
   }
 
   // ---- ladder --------------------------------------------------------------------------------------------------

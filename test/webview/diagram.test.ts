@@ -522,3 +522,36 @@ test('a node\'s screen-reader label follows its count above 9,999, where the fig
     assert.equal(await countOf(w, 'TIME-WAIT'), '12k');
   });
 });
+
+test('the list keeps the user\'s scroll position while it refreshes; keyboard moves scroll the active row into view', async () => {
+  await withPage(
+    async (w) => {
+      const now = Date.now();
+      const many = Array.from({ length: 80 }, (_, i) => connection(`est-${i}`, 'client', [['ESTABLISHED', now - 2000 - i]]));
+      await init(w, many);
+      await rowsAre(w, many.length);
+      const list = w.page.locator('.conn-list');
+      await list.focus();
+      await w.page.keyboard.press('ArrowDown');
+      assert.equal(await w.page.locator('.conn-row.active').getAttribute('data-id'), 'est-0');
+      await w.page.keyboard.press('End');
+      const last = w.page.locator('.conn-row').last();
+      assert.ok(await hasClass(w, '.conn-row >> nth=-1', 'active'));
+      const scrolledToEnd = await list.evaluate((e) => e.scrollTop);
+      assert.ok(scrolledToEnd > 0, 'End scrolled the last row into view');
+      await w.page.keyboard.press('Home');
+      assert.equal(await list.evaluate((e) => e.scrollTop), 0, 'Home scrolled back to the first row');
+
+      // The user scrolls with the wheel (the active row stays the first): the refreshes leave the list there.
+      await list.evaluate((e) => {
+        e.scrollTop = e.scrollHeight;
+      });
+      const scrolled = await list.evaluate((e) => e.scrollTop);
+      assert.ok(scrolled > 0);
+      const age = await last.locator('.meta').textContent();
+      await until('the ages are redrawn', async () => (await last.locator('.meta').textContent()) !== age);
+      assert.equal(await list.evaluate((e) => e.scrollTop), scrolled);
+    },
+    { height: 600 },
+  );
+});
