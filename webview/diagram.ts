@@ -22,6 +22,12 @@ function html<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?
   return el;
 }
 
+/** Roving tabindex: `to` becomes the group's one tab stop, and takes the focus. */
+function moveTabStop(views: Iterable<{ g: SVGGElement }>, to: SVGGElement): void {
+  for (const v of views) v.g.setAttribute('tabindex', v.g === to ? '0' : '-1');
+  to.focus();
+}
+
 export interface DiagramContent {
   strings: WebviewStrings;
   states: Record<TcpState, LocalizedStateInfo>;
@@ -157,13 +163,12 @@ export class DiagramView {
         text.append(span);
       });
       labelGroup.append(text);
-      g.addEventListener('pointerenter', () => this.showEdgeTip(e, g));
-      g.addEventListener('focus', () => {
-        this.focusedEdge = i;
-        this.showEdgeTip(e, g);
-      });
-      g.addEventListener('blur', () => this.hideTip());
-      g.addEventListener('keydown', (ev) => this.onEdgeKey(ev, i));
+      this.wire(
+        g,
+        () => this.showEdgeTip(e, g),
+        () => (this.focusedEdge = i),
+        (ev) => this.onEdgeKey(ev, i),
+      );
       text.addEventListener('pointerenter', () => this.showEdgeTip(e, g));
       edgeGroup.append(g);
       this.edgeViews.set(e.id, { g });
@@ -182,13 +187,12 @@ export class DiagramView {
       countText.textContent = '0';
       g.append(countBg, countText, name);
       g.addEventListener('click', () => this.callbacks.activateNode(state));
-      g.addEventListener('pointerenter', () => this.showNodeTip(state, g));
-      g.addEventListener('focus', () => {
-        this.focusedState = state;
-        this.showNodeTip(state, g);
-      });
-      g.addEventListener('blur', () => this.hideTip());
-      g.addEventListener('keydown', (ev) => this.onNodeKey(ev, state));
+      this.wire(
+        g,
+        () => this.showNodeTip(state, g),
+        () => (this.focusedState = state),
+        (ev) => this.onNodeKey(ev, state),
+      );
       nodeGroup.append(g);
       this.nodes.set(state, { g, countText, countBg, count: -1 });
     }
@@ -203,10 +207,25 @@ export class DiagramView {
     this.onRelayout?.(this.layout);
   }
 
+  /** A node or edge: hover and focus show its tooltip, blur hides it; focus also remembers it as the tab stop. */
+  private wire(g: SVGGElement, showTip: () => void, remember: () => void, onKey: (ev: KeyboardEvent) => void): void {
+    g.addEventListener('pointerenter', showTip);
+    g.addEventListener('focus', () => {
+      remember();
+      showTip();
+    });
+    g.addEventListener('blur', () => this.hideTip());
+    g.addEventListener('keydown', onKey);
+  }
+
+  private edgeKindText(e: DiagramEdge): string {
+    const s = this.content.strings;
+    return e.kind === 'linux' ? s.edgeKindLinux : e.kind === 'abort' ? s.edgeKindAbort : s.edgeKindRfc;
+  }
+
   private edgeAria(e: DiagramEdge): string {
     const s = this.content.strings;
-    const kind = e.kind === 'linux' ? s.edgeKindLinux : e.kind === 'abort' ? s.edgeKindAbort : s.edgeKindRfc;
-    return `${e.from} → ${e.to}. ${s.event}: ${e.event}. ${s.action}: ${e.action}. ${kind}`;
+    return `${e.from} → ${e.to}. ${s.event}: ${e.event}. ${s.action}: ${e.action}. ${this.edgeKindText(e)}`;
   }
 
   private nodeAria(state: TcpState): string {
@@ -272,9 +291,9 @@ export class DiagramView {
   }
 
   focusNode(state: TcpState): void {
-    for (const [s, v] of this.nodes) v.g.setAttribute('tabindex', s === state ? '0' : '-1');
     this.focusedState = state;
-    this.nodes.get(state)?.g.focus();
+    const v = this.nodes.get(state);
+    if (v) moveTabStop(this.nodes.values(), v.g);
   }
 
   private onNodeKey(ev: KeyboardEvent, state: TcpState): void {
@@ -307,8 +326,7 @@ export class DiagramView {
       return;
     } else return;
     ev.preventDefault();
-    views.forEach((v, i) => v.g.setAttribute('tabindex', i === next ? '0' : '-1'));
-    views[next].g.focus();
+    moveTabStop(views, views[next].g);
   }
 
   private showNodeTip(state: TcpState, anchor: Element): void {
@@ -334,12 +352,11 @@ export class DiagramView {
   private showEdgeTip(e: DiagramEdge, anchor: Element): void {
     const s = this.content.strings;
     const box = html('div');
-    const kind = e.kind === 'linux' ? s.edgeKindLinux : e.kind === 'abort' ? s.edgeKindAbort : s.edgeKindRfc;
     const path = e.path === 'client' ? s.pathClient : e.path === 'server' ? s.pathServer : s.pathBoth;
     box.append(html('div', 'tip-title', `${e.from} → ${e.to}`));
     const dl = html('dl');
     dl.append(html('dt', undefined, s.event), html('dd', 'tip-event', e.event), html('dt', undefined, s.action), html('dd', 'tip-action', e.action));
-    box.append(dl, html('p', 'tip-kind', `${kind} · ${path}`));
+    box.append(dl, html('p', 'tip-kind', `${this.edgeKindText(e)} · ${path}`));
     this.showTip(box, anchor);
   }
 
