@@ -50,6 +50,12 @@ export class App {
   private state: FullState | null = null;
   private readonly connections = new Map<ConnectionId, Connection>();
   private insights: readonly Insight[] = [];
+  /**
+   * From the diagram's edges, which change only with `init`: the edge of each ordered pair (`from>to`), and the
+   * paths along the figure that openings are drawn on, by `from>to|role` (at most 11 × 11 × 3 of them).
+   */
+  private readonly edgeByPair = new Map<string, DiagramEdge>();
+  private readonly pathCache = new Map<string, TcpState[]>();
   private diagram: DiagramView | null = null;
   private animator: Animator | null = null;
   private filter: TcpState | null = null;
@@ -110,6 +116,16 @@ export class App {
     this.connections.clear();
     for (const c of state.connections) this.connections.set(c.id, c);
     this.insights = state.insights;
+    this.edgeByPair.clear();
+    this.pathCache.clear();
+    // One edge per ordered pair in the figure (test/unit/states.test.ts); should two ever share one, the RFC edge
+    // is drawn before Linux's, Linux's before an abort.
+    const rank = { rfc: 0, linux: 1, abort: 2 } as const;
+    for (const e of state.edges) {
+      const key = `${e.from}>${e.to}`;
+      const had = this.edgeByPair.get(key);
+      if (!had || rank[e.kind] < rank[had.kind]) this.edgeByPair.set(key, e);
+    }
     if (first) this.build(state.strings);
     const content = { strings: state.strings, states: state.states, edges: state.edges };
     if (!this.diagram) {
@@ -283,13 +299,11 @@ export class App {
 
   // ---- animation --------------------------------------------------------------------------------------------
 
-  /** The geometry of the edge a hop takes: the RFC edge first, else Linux's, else an abort edge. */
+  /** The geometry of the edge a hop takes (in the current layout). */
   private edgeFor(from: TcpState, to: TcpState): EdgeGeometry | null {
-    if (!this.state || !this.diagram) return null;
-    const rank = { rfc: 0, linux: 1, abort: 2 } as const;
-    let best: DiagramEdge | null = null;
-    for (const e of this.state.edges) if (e.from === from && e.to === to && (!best || rank[e.kind] < rank[best.kind])) best = e;
-    return best ? (this.diagram.geometry.edges.get(best.id) ?? null) : null;
+    if (!this.diagram) return null;
+    const e = this.edgeByPair.get(`${from}>${to}`);
+    return e ? (this.diagram.geometry.edges.get(e.id) ?? null) : null;
   }
 
   /** Hops for a list of states; a hop with no edge in the figure becomes a straight line between the nodes. */
@@ -319,7 +333,12 @@ export class App {
   /** Path along the figure between two states (for openings and closings the tracker reports as one step). */
   private inferredPath(from: TcpState, to: TcpState, role: Connection['role']): { from: TcpState; to: TcpState; inferred: boolean }[] {
     if (!this.state) return [];
-    const states = pathBetween(this.state.edges, from, to, role);
+    const key = `${from}>${to}|${role}`;
+    let states = this.pathCache.get(key);
+    if (!states) {
+      states = pathBetween(this.state.edges, from, to, role);
+      this.pathCache.set(key, states);
+    }
     if (states.length < 2) return [{ from, to, inferred: true }];
     const out: { from: TcpState; to: TcpState; inferred: boolean }[] = [];
     for (let i = 1; i < states.length; i++) out.push({ from: states[i - 1], to: states[i], inferred: true });
