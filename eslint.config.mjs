@@ -17,9 +17,9 @@ export default tseslint.config(
   },
   {
     // src/core and src/shared must run without VS Code: type-only imports of 'vscode' at most.
-    files: ['src/core/**/*.ts', 'src/shared/**/*.ts', 'src/cli.ts', 'webview/**/*.ts'],
+    files: ['src/domain/**/*.ts', 'src/sampling/**/*.ts', 'src/shared/**/*.ts', 'src/cli/**/*.ts', 'webview/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { paths: [{ name: 'vscode', allowTypeImports: true, message: 'src/core, src/shared, the CLI and the webview must not import vscode at runtime.' }] }],
+      '@typescript-eslint/no-restricted-imports': ['error', { paths: [{ name: 'vscode', allowTypeImports: true, message: 'src/domain, src/sampling, src/shared, the CLI and the webview must not import vscode at runtime.' }] }],
     },
   },
   {

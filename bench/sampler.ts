@@ -24,11 +24,11 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { serialize } from 'node:v8';
-import { ModelMirror } from '../src/core/modelDelta';
-import { SETTINGS } from '../src/core/settings';
-import { emptyCounts, type BackendName } from '../src/core/types';
-import { SamplerPipeline } from '../src/samplerWorker';
-import { isWorkerToHost, type HostToWorker, type WorkerSettings, type WorkerToHost } from '../src/workerProtocol';
+import { ModelMirror } from '../src/domain/modelDelta';
+import { SETTINGS } from '../src/domain/settings';
+import { emptyCounts, type BackendName } from '../src/domain/types';
+import { SamplerPipeline } from '../src/sampling/samplerWorker';
+import { isWorkerToHost, type HostToWorker, type WorkerSettings, type WorkerToHost } from '../src/sampling/workerProtocol';
 import { NetNamespace, netnsSupport, sleep } from '../test/common/netns';
 
 const args = process.argv.slice(2);
@@ -245,7 +245,7 @@ function tableRows(): number {
 
 // ---------------------------------------------------------------------------------------------------------
 
-/** The extension's defaults (package.json, src/core/settings.ts), with a fixed backend. */
+/** The extension's defaults (package.json, src/domain/settings.ts), with a fixed backend. */
 function workerSettings(backend: BackendName, maxClosed = SETTINGS.maxClosedConnections.default): WorkerSettings {
   return {
     backend,
@@ -268,7 +268,7 @@ interface Breakdown {
 }
 
 /**
- * The sampler worker's per-sample work, run on this thread: SamplerPipeline (src/samplerWorker.ts) reads the
+ * The sampler worker's per-sample work, run on this thread: SamplerPipeline (src/sampling/samplerWorker.ts) reads the
  * table, parses it, attributes sockets, updates the tracker, computes insights and encodes the delta.
  */
 function pipelineSampler(pipeline: SamplerPipeline, breakdown: Breakdown): () => Promise<void> {
@@ -285,7 +285,7 @@ function pipelineSampler(pipeline: SamplerPipeline, breakdown: Breakdown): () =>
 
 /**
  * The real sampler worker (dist/samplerWorker.js) driven with the real protocol, and what the extension host's
- * model does with each answer (ModelMirror.apply, src/model.ts). The main thread's busy time per sample is the
+ * model does with each answer (ModelMirror.apply, src/model/model.ts). The main thread's busy time per sample is the
  * event loop's active time from posting the request to having applied the answer: the structured-clone
  * deserialization of the message, the handler and the apply.
  */

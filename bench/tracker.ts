@@ -12,8 +12,8 @@
 // Asserts nothing about time.
 //   node out/bench/tracker.js [--sizes 10000,50000] [--repeats 30]
 import { performance } from 'node:perf_hooks';
-import { ConnectionTracker } from '../src/core/tracker';
-import type { SocketRecord, TcpState } from '../src/core/types';
+import { ConnectionTracker } from '../src/domain/tracker';
+import type { SocketRecord, TcpState } from '../src/domain/types';
 
 const args = process.argv.slice(2);
 function argValue(name: string): string | undefined {

@@ -32,7 +32,7 @@ function find(dir, suffix) {
 const builds = [
   {
     ...common,
-    entryPoints: { extension: 'src/extension.ts', samplerWorker: 'src/samplerWorker.ts' },
+    entryPoints: { extension: 'src/extension.ts', samplerWorker: 'src/sampling/samplerWorker.ts' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',
@@ -40,7 +40,7 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { cli: 'src/cli.ts' },
+    entryPoints: { cli: 'src/cli/cli.ts' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',

@@ -1,14 +1,14 @@
 // Wiring only: each feature module registers itself; the modules own their disposables.
 import * as vscode from 'vscode';
-import { registerDiagramView } from './diagramView';
-import { registerHover } from './hover';
-import { createLog } from './log';
-import { createTcpModel } from './model';
-import { registerStatusBar } from './statusBar';
-import { registerConnectionsTree } from './treeCommands';
-import type { TcpModelApi } from './modelApi';
-import { registerSnapshotCommands } from './snapshotCommands';
-import { registerTerminalLinks } from './terminalLinks';
+import { registerDiagramView } from './views/diagram/diagramView';
+import { registerHover } from './editor/hover';
+import { createLog } from './platform/log';
+import { createTcpModel } from './model/model';
+import { registerStatusBar } from './views/statusBar';
+import { registerConnectionsTree } from './views/tree/treeCommands';
+import type { TcpModelApi } from './model/modelApi';
+import { registerSnapshotCommands } from './snapshots/snapshotCommands';
+import { registerTerminalLinks } from './editor/terminalLinks';
 
 /** What activate() returns: used by the extension tests. */
 export interface ExtensionApi {

@@ -1,9 +1,9 @@
 // The webview's state and its three parts: the diagram, the connections list, and the selected connection's
 // ladder. Host messages arrive already validated (main.ts); this applies them.
-import { insightText } from '../src/core/insights';
-import { inferPath, type DiagramEdge } from '../src/core/states';
-import type { Connection, ConnectionId, Insight, ModelUpdate, TcpState, TrackerEvent } from '../src/core/types';
-import { TCP_STATES, formatEndpoint } from '../src/core/types';
+import { insightText } from '../src/domain/insights';
+import { inferPath, type DiagramEdge } from '../src/domain/states';
+import type { Connection, ConnectionId, Insight, ModelUpdate, TcpState, TrackerEvent } from '../src/domain/types';
+import { TCP_STATES, formatEndpoint } from '../src/domain/types';
 import { format, type FullState, type HostMessage, type Selection, type WebviewStrings } from '../src/shared/protocol';
 import { Animator, type Hop, type Route } from './animator';
 import { DiagramView } from './diagram';

@@ -1,8 +1,8 @@
 // The SVG state diagram: nodes with live counts, labelled edges, keyboard focus (arrow keys between nodes,
 // a second tab stop for the edges), and the hover/focus tooltip. Tokens are drawn by the Animator into the
 // layer this view exposes.
-import type { DiagramEdge } from '../src/core/states';
-import type { StateCounts, TcpState } from '../src/core/types';
+import type { DiagramEdge } from '../src/domain/states';
+import type { StateCounts, TcpState } from '../src/domain/types';
 import { format, type LocalizedStateInfo, type WebviewStrings } from '../src/shared/protocol';
 import { layoutDiagram, neighbourInDirection, type DiagramLayout, type LayoutMode } from './layout';
 

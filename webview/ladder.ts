@@ -3,7 +3,7 @@
 // Figure 5 edge labels: "rcv SYN" is a segment arriving, "snd SYN,ACK" one leaving). Nothing here captures
 // packets: every segment is reconstructed from a state change, and is marked observed when the samples saw both
 // sides of that change, inferred when the change was filled in along the diagram's path.
-import type { Connection, ConnectionRole, HistoryEntry, TcpState } from '../src/core/types';
+import type { Connection, ConnectionRole, HistoryEntry, TcpState } from '../src/domain/types';
 
 export interface SegmentEdge {
   from: TcpState;

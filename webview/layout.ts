@@ -6,7 +6,7 @@
 // active CLOSE: SYN-SENT, FIN-WAIT-1/2, TIME-WAIT) runs down the left and the usual server path (LISTEN,
 // SYN-RECEIVED, then passive close: CLOSE-WAIT, LAST-ACK) down the right; CLOSED is one node at the top and the
 // two ends of the close (TIME-WAIT, LAST-ACK) loop back to it along the outer margins.
-import type { TcpState } from '../src/core/types';
+import type { TcpState } from '../src/domain/types';
 
 export type LayoutMode = 'wide' | 'narrow';
 

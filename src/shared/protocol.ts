@@ -4,8 +4,8 @@
 // by the parse functions below before use: the host never trusts the webview, and the webview ignores
 // anything that is not a well-formed host message.
 // Type-only imports: this module carries no runtime dependency but its own validators.
-import { TCP_STATES, type Connection, type ConnectionId, type Insight, type ModelUpdate, type StateCounts, type TcpState } from '../core/types';
-import type { DiagramEdge, Locale } from '../core/states';
+import { TCP_STATES, type Connection, type ConnectionId, type Insight, type ModelUpdate, type StateCounts, type TcpState } from '../domain/types';
+import type { DiagramEdge, Locale } from '../domain/states';
 
 /** A state's explanation, already in the UI language (the host picks the locale). */
 export interface LocalizedStateInfo {

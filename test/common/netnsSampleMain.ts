@@ -4,7 +4,7 @@
 //   ... netnsSampleMain.js <proc|ss> <samples>   ->  {"samples":N,"withDuplicates":N,"example":"..."|null}
 // A separate process because /proc/net/tcp and ss show the reader's own network namespace, and a Node process
 // cannot move itself into another one: the kernel tests run this inside the namespace they built.
-import { SocketSampler } from '../../src/core/socketSampler';
+import { SocketSampler } from '../../src/sampling/socketSampler';
 import { rowKey, type DuplicateReport } from './netns';
 
 async function main(): Promise<void> {

@@ -2,9 +2,9 @@
 // each tracker event as one JSON line (connection endpoints included), until stdin closes:
 //   nsenter --net=/var/run/netns/NS node out/test/common/netnsWatchMain.js <proc|ss> <interval ms>
 // Run inside a namespace for the reason given in netnsSampleMain.ts.
-import { SocketSampler } from '../../src/core/socketSampler';
-import { ConnectionTracker } from '../../src/core/tracker';
-import { formatEndpoint, type Connection } from '../../src/core/types';
+import { SocketSampler } from '../../src/sampling/socketSampler';
+import { ConnectionTracker } from '../../src/domain/tracker';
+import { formatEndpoint, type Connection } from '../../src/domain/types';
 import { rowKey } from './netns';
 
 export interface WatchLine {

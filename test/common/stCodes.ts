@@ -1,6 +1,6 @@
 // The kernel's TCP states as /proc/net/tcp prints them in its `st` column (include/net/tcp_states.h), written
 // down here once for the tests, apart from the parser's own table. 0C is TCP_NEW_SYN_RECV, a request socket.
-import type { TcpState } from '../../src/core/types';
+import type { TcpState } from '../../src/domain/types';
 
 export const ST_CODE_STATES: Readonly<Record<string, TcpState>> = {
   '01': 'ESTABLISHED',

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { buildAllStatesWorld, NetNamespace, netnsSupport, waitFor, type AllStatesWorld, type DuplicateReport } from '../common/netns';
 import type { WatchLine } from '../common/netnsWatchMain';
-import { TCP_STATES, formatEndpoint, type ScopedSample, type SocketRecord } from '../../src/core/types';
+import { TCP_STATES, formatEndpoint, type ScopedSample, type SocketRecord } from '../../src/domain/types';
 
 const support = netnsSupport();
 const skip = support.ok ? false : support.reason;

@@ -9,9 +9,9 @@ import { chmodSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { SamplerError, SocketSampler, type SampleScope } from '../../src/core/socketSampler';
-import { ProcessTable } from '../../src/core/processes';
-import { formatEndpoint, type ScopedSample, type SocketRecord, type TcpState } from '../../src/core/types';
+import { SamplerError, SocketSampler, type SampleScope } from '../../src/sampling/socketSampler';
+import { ProcessTable } from '../../src/sampling/processes';
+import { formatEndpoint, type ScopedSample, type SocketRecord, type TcpState } from '../../src/domain/types';
 
 /**
  * A child process that holds sockets on command. Requests and replies are JSON lines over stdin/stdout.

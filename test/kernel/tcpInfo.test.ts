@@ -3,8 +3,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
-import { SsError, readTcpInfo } from '../../src/tcpInfo';
-import type { TcpState } from '../../src/core/types';
+import { SsError, readTcpInfo } from '../../src/sampling/tcpInfo';
+import type { TcpState } from '../../src/domain/types';
 
 const sockets: net.Socket[] = [];
 const servers: net.Server[] = [];

@@ -1,4 +1,4 @@
-// The sampler worker thread and its loop (src/samplerHost.ts + dist/samplerWorker.js) in plain Node, against real
+// The sampler worker thread and its loop (src/sampling/samplerHost.ts + dist/samplerWorker.js) in plain Node, against real
 // loopback sockets held by real processes: what the extension host runs, minus VS Code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,12 +9,12 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ModelMirror } from '../../src/core/modelDelta';
-import { emptyCounts } from '../../src/core/types';
-import type { Connection, ModelUpdate } from '../../src/core/types';
-import { MAX_INTERVAL_MS } from '../../src/core/backoff';
-import { SUMMARY_INTERVAL_MS, SamplerHost } from '../../src/samplerHost';
-import type { SampledMessage, SampleError, WorkerScope, WorkerSettings } from '../../src/workerProtocol';
+import { ModelMirror } from '../../src/domain/modelDelta';
+import { emptyCounts } from '../../src/domain/types';
+import type { Connection, ModelUpdate } from '../../src/domain/types';
+import { MAX_INTERVAL_MS } from '../../src/domain/backoff';
+import { SUMMARY_INTERVAL_MS, SamplerHost } from '../../src/sampling/samplerHost';
+import type { SampledMessage, SampleError, WorkerScope, WorkerSettings } from '../../src/sampling/workerProtocol';
 
 const workerPath = join(__dirname, '..', '..', '..', 'dist', 'samplerWorker.js');
 const hasSs = spawnSync('ss', ['-V']).status === 0;
@@ -44,7 +44,7 @@ function childPids(): number[] {
   });
 }
 
-/** A host wired the way src/model.ts wires it: a mirror fed from the worker's deltas. */
+/** A host wired the way src/model/model.ts wires it: a mirror fed from the worker's deltas. */
 class Harness {
   readonly mirror = new ModelMirror(emptyCounts());
   readonly updates: ModelUpdate[] = [];

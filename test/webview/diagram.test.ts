@@ -1,8 +1,8 @@
 // The diagram webview bundle in real headless Chromium, fed a scripted host message stream.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DIAGRAM_EDGES, STATE_INFO } from '../../src/core/states';
-import { TCP_STATES, emptyCounts, type Connection, type Insight, type ModelUpdate, type TcpState } from '../../src/core/types';
+import { DIAGRAM_EDGES, STATE_INFO } from '../../src/domain/states';
+import { TCP_STATES, emptyCounts, type Connection, type Insight, type ModelUpdate, type TcpState } from '../../src/domain/types';
 import { closeBrowser, connection, countsOf, fullState, openWebview, translator, type WebviewPage } from './harness';
 import { T0, clientInTimeWait, scene } from './fixtures';
 

@@ -1,6 +1,6 @@
 // Scripted connections for the webview tests and the benchmark: the lifecycles of RFC 9293 section 3.5's
 // figures as the tracker records them (observed states a sample saw, inferred ones filled in between).
-import type { Connection } from '../../src/core/types';
+import type { Connection } from '../../src/domain/types';
 import { connection } from './harness';
 
 /** Two minutes before the tests load: ages shown are then minutes, not the distance to a fixed date. */

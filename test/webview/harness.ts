@@ -1,5 +1,5 @@
 // Loads the real webview bundle (dist/webview.js + dist/webview.css) into headless Chromium, in the same HTML
-// and CSP the extension serves (src/diagramHtml.ts), from a local HTTP server on 127.0.0.1. VS Code's
+// and CSP the extension serves (src/views/diagram/diagramHtml.ts), from a local HTTP server on 127.0.0.1. VS Code's
 // `acquireVsCodeApi` is replaced by a recorder of posted messages, and the theme's CSS variables are set as
 // VS Code sets them, so what the tests see is what the view shows.
 import { createServer, type Server } from 'node:http';
@@ -10,10 +10,10 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import type * as CodeServerModule from '../../scripts/code-server.mjs';
-import { DIAGRAM_EDGES, STATE_INFO, type Locale } from '../../src/core/states';
-import { TCP_STATES, emptyCounts, type Connection, type HistoryEntry, type StateCounts, type TcpState } from '../../src/core/types';
-import { diagramHtml } from '../../src/diagramHtml';
-import { webviewStrings, type Translator } from '../../src/diagramStrings';
+import { DIAGRAM_EDGES, STATE_INFO, type Locale } from '../../src/domain/states';
+import { TCP_STATES, emptyCounts, type Connection, type HistoryEntry, type StateCounts, type TcpState } from '../../src/domain/types';
+import { diagramHtml } from '../../src/views/diagram/diagramHtml';
+import { webviewStrings, type Translator } from '../../src/views/diagram/diagramStrings';
 import { format, type FullState, type HostMessage, type LocalizedStateInfo } from '../../src/shared/protocol';
 
 export const root = join(__dirname, '..', '..', '..');

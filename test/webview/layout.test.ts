@@ -1,8 +1,8 @@
 // The diagram's geometry and the ladder's reconstruction, in plain Node (both are DOM-free modules).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DIAGRAM_EDGES } from '../../src/core/states';
-import { TCP_STATES } from '../../src/core/types';
+import { DIAGRAM_EDGES } from '../../src/domain/states';
+import { TCP_STATES } from '../../src/domain/types';
 import { layoutDiagram, neighbourInDirection, pointAt, type LayoutMode } from '../../webview/layout';
 import { findPeer, ladderRows, pathBetween, segmentsOf } from '../../webview/ladder';
 import { connection } from './harness';

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_ERROR_MESSAGE, WEBVIEW_MESSAGE_TYPES, parseHostMessage, parseSelectionArgument, parseWebviewMessage } from '../../src/shared/protocol';
-import { emptyCounts } from '../../src/core/types';
+import { emptyCounts } from '../../src/domain/types';
 import { fullState } from './harness';
 import { clientInTimeWait } from './fixtures';
 

@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { ModelUpdate } from '../../../src/core/types';
-import { fullState } from '../../../src/diagramView';
+import type { ModelUpdate } from '../../../src/domain/types';
+import { fullState } from '../../../src/views/diagram/diagramView';
 import type { ExtensionApi } from '../../../src/extension';
 import { parseHostMessage } from '../../../src/shared/protocol';
 

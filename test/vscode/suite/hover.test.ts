@@ -3,9 +3,9 @@
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
-import { STATE_INFO, normalizeState, type Locale } from '../../../src/core/states';
+import { STATE_INFO, normalizeState, type Locale } from '../../../src/domain/states';
 import type { ExtensionApi } from '../../../src/extension';
-import type { TcpState } from '../../../src/core/types';
+import type { TcpState } from '../../../src/domain/types';
 
 const EXTENSION_ID = 'tcp-state-viewer.tcp-state-viewer';
 const locale: Locale = vscode.env.language.toLowerCase() === 'zh-cn' ? 'zh-cn' : 'en';
@@ -158,7 +158,7 @@ describe('terminal links on state names', function () {
   it('links each State column of real ss output, and nothing when the setting is off', async () => {
     const ext = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID);
     await ext?.activate();
-    const { StateTerminalLinkProvider } = await import('../../../src/terminalLinks');
+    const { StateTerminalLinkProvider } = await import('../../../src/editor/terminalLinks');
     const log = vscode.window.createOutputChannel('terminal link test', { log: true });
     const provider = new StateTerminalLinkProvider(log);
     const terminal = vscode.window.createTerminal({ name: 'links' });

@@ -1,4 +1,4 @@
-// The model (src/model.ts) in the real extension host: workspace roots from an integrated terminal, the scope
+// The model (src/model/model.ts) in the real extension host: workspace roots from an integrated terminal, the scope
 // switch, pause, the deltas it fires, and a second model disposed without leaving its worker thread behind.
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -7,15 +7,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { ModelMirror } from '../../../src/core/modelDelta';
-import { emptyCounts } from '../../../src/core/types';
-import type { Connection, ModelUpdate } from '../../../src/core/types';
+import { ModelMirror } from '../../../src/domain/modelDelta';
+import { emptyCounts } from '../../../src/domain/types';
+import type { Connection, ModelUpdate } from '../../../src/domain/types';
 import type { ExtensionApi } from '../../../src/extension';
-import { createTcpModel } from '../../../src/model';
-import type { TcpModel } from '../../../src/model';
-import type { TcpModelApi } from '../../../src/modelApi';
+import { createTcpModel } from '../../../src/model/model';
+import type { TcpModel } from '../../../src/model/model';
+import type { TcpModelApi } from '../../../src/model/modelApi';
 import { reportFact } from '../facts';
-import { isRunning } from '../../../src/scopeRoots';
+import { isRunning } from '../../../src/model/scopeRoots';
 
 const EXTENSION_ID = 'tcp-state-viewer.tcp-state-viewer';
 

@@ -7,8 +7,8 @@ import * as net from 'node:net';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../../src/extension';
-import type { KeptSnapshot } from '../../../src/snapshotCommands';
-import { TCP_STATES, type TcpState } from '../../../src/core/types';
+import type { KeptSnapshot } from '../../../src/snapshots/snapshotCommands';
+import { TCP_STATES, type TcpState } from '../../../src/domain/types';
 
 const EXTENSION_ID = 'tcp-state-viewer.tcp-state-viewer';
 

@@ -9,10 +9,10 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { RenderedNode } from '../../../src/connectionsTree';
+import type { RenderedNode } from '../../../src/views/tree/connectionsTree';
 import type { ExtensionApi } from '../../../src/extension';
-import { STATE_INFO } from '../../../src/core/states';
-import { workspaceProcessCheck } from '../../../src/treeCommands';
+import { STATE_INFO } from '../../../src/domain/states';
+import { workspaceProcessCheck } from '../../../src/views/tree/treeCommands';
 import { reportFact } from '../facts';
 
 const EXTENSION_ID = 'tcp-state-viewer.tcp-state-viewer';

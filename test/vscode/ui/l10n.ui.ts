@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bundleZhJson from '../../../l10n/bundle.l10n.zh-cn.json';
 import nlsZhJson from '../../../package.nls.zh-cn.json';
-import { STATE_INFO } from '../../../src/core/states';
+import { STATE_INFO } from '../../../src/domain/states';
 import { installVsix, withWorkbench, type UiCheck } from '../workbench';
 
 const nlsZh: Record<string, string> = nlsZhJson;

@@ -1,0 +1,279 @@
+// tcp-states: the extension's socket sampler from a terminal, for CI logs, bug reports and servers without VS Code.
+//   tcp-states snapshot [--format text|markdown|json] [--scope all|workspace] [--pid N]... [--port N]...
+//   tcp-states watch [--json] [--interval ms] [--pid N]... [--port N]...
+// Exit status: 0 success, 1 the socket table could not be read, 2 bad arguments.
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { displayEndpoint, renderSnapshotMarkdown, renderSnapshotText, toSnapshotJson } from '../domain/snapshot';
+import { SamplerError, SocketSampler, type SampleScope } from '../sampling/socketSampler';
+import { ConnectionTracker } from '../domain/tracker';
+import { type Connection, type ScopedSample, type SocketRecord, type TcpState, type TrackerEvent } from '../domain/types';
+
+export const USAGE = `Usage:
+  tcp-states snapshot [--format text|markdown|json] [--scope all|workspace] [--pid N]... [--port N]...
+  tcp-states watch [--json] [--interval MS] [--scope all|workspace] [--pid N]... [--port N]...
+
+Shows the kernel's TCP sockets (Linux), grouped by RFC 9293 state, with the processes that own them.
+
+Commands:
+  snapshot            print the sockets once: counts per state, then one line per socket
+  watch               print one line per state change until interrupted (like bcc's tcpstates):
+                      time, pid, command, local, remote, OLD -> NEW, ms spent in OLD
+
+Options:
+  --format FORMAT     snapshot output: text (default), markdown or json
+  --json              snapshot: same as --format json; watch: one JSON object per line
+  --scope SCOPE       all (default): the whole machine; workspace: processes whose working directory is
+                      inside the current directory, and their descendants
+  --pid N             only this process, its descendants and the other ends of their loopback connections
+                      (repeatable; implies --scope workspace)
+  --port N            only sockets with this local or remote port (repeatable)
+  --interval MS       watch: time between samples, 100 to 60000 (default 1000)
+  --backend NAME      auto (default), proc (/proc/net/tcp) or ss
+  --ss-path PATH      the ss executable for --backend ss (default: ss on PATH)
+  -h, --help          show this help
+`;
+
+export class UsageError extends Error {}
+
+export interface CliOptions {
+  command: 'snapshot' | 'watch' | 'help';
+  format: 'text' | 'markdown' | 'json';
+  json: boolean;
+  scope: 'all' | 'workspace';
+  pids: number[];
+  ports: number[];
+  intervalMs: number;
+  backend: 'auto' | 'proc' | 'ss';
+  ssPath: string | undefined;
+}
+
+function integer(name: string, text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`${name} needs a whole number, got '${text}'`);
+  const n = Number(text);
+  if (n < min || n > max) throw new UsageError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function oneOf<T extends string>(name: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (text === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(text)) throw new UsageError(`${name} must be one of ${allowed.join(', ')}, got '${text}'`);
+  return text as T;
+}
+
+/** Parses the command line (without `node cli.js`); throws UsageError on anything it does not understand. */
+export function parseCli(argv: readonly string[]): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        format: { type: 'string' },
+        json: { type: 'boolean' },
+        scope: { type: 'string' },
+        pid: { type: 'string', multiple: true },
+        port: { type: 'string', multiple: true },
+        interval: { type: 'string' },
+        backend: { type: 'string' },
+        'ss-path': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals[0] === 'help') return { ...defaults(), command: 'help' };
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing command: snapshot or watch' : `unexpected argument '${positionals[1]}'`);
+  const command = positionals[0];
+  if (command !== 'snapshot' && command !== 'watch') throw new UsageError(`unknown command '${command}'`);
+  if (command === 'watch' && values.format !== undefined) throw new UsageError('--format applies to snapshot; watch takes --json');
+  if (command === 'snapshot' && values.interval !== undefined) throw new UsageError('--interval applies to watch');
+  let format = oneOf('--format', values.format, ['text', 'markdown', 'json'] as const, 'text');
+  if (values.json) {
+    if (values.format !== undefined && values.format !== 'json') throw new UsageError('--json conflicts with --format ' + values.format);
+    format = 'json';
+  }
+  const pids = (values.pid ?? []).map((p) => integer('--pid', p, 1, 2 ** 31 - 1));
+  const ports = (values.port ?? []).map((p) => integer('--port', p, 1, 65535));
+  let scope = oneOf('--scope', values.scope, ['all', 'workspace'] as const, pids.length > 0 ? 'workspace' : 'all');
+  if (scope === 'all' && pids.length > 0) throw new UsageError('--pid narrows to a process tree; it cannot be combined with --scope all');
+  if (pids.length > 0) scope = 'workspace';
+  return {
+    command,
+    format,
+    json: values.json ?? false,
+    scope,
+    pids,
+    ports,
+    intervalMs: values.interval === undefined ? 1000 : integer('--interval', values.interval, 100, 60_000),
+    backend: oneOf('--backend', values.backend, ['auto', 'proc', 'ss'] as const, 'auto'),
+    ssPath: values['ss-path'],
+  };
+}
+
+function defaults(): CliOptions {
+  return { command: 'help', format: 'text', json: false, scope: 'all', pids: [], ports: [], intervalMs: 1000, backend: 'auto', ssPath: undefined };
+}
+
+/** The sampler's scope for these options: the current directory is the workspace unless --pid names the roots. */
+export function scopeFor(options: CliOptions, cwd: string): SampleScope {
+  if (options.scope === 'all') return { mode: 'all' };
+  return { mode: 'workspace', rootPids: options.pids, folders: options.pids.length > 0 ? [] : [cwd] };
+}
+
+export function filterPorts<T extends Pick<SocketRecord, 'local' | 'remote'>>(sockets: T[], ports: readonly number[]): T[] {
+  if (ports.length === 0) return sockets;
+  const set = new Set(ports);
+  return sockets.filter((s) => set.has(s.local.port) || set.has(s.remote.port));
+}
+
+export function renderSnapshot(sample: ScopedSample, options: CliOptions, host: string): string {
+  const filtered = { ...sample, sockets: filterPorts(sample.sockets, options.ports) };
+  if (options.format === 'json') return `${JSON.stringify(toSnapshotJson(filtered, host), null, 2)}\n`;
+  if (options.format === 'markdown') return renderSnapshotMarkdown(filtered, host);
+  return renderSnapshotText(filtered, host);
+}
+
+/** HH:MM:SS.mmm in local time, as tcpstates prints its first column. */
+function clock(at: number): string {
+  const d = new Date(at);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+export interface WatchLine {
+  at: number;
+  pid: number | null;
+  command: string | null;
+  local: string;
+  remote: string;
+  from: TcpState;
+  to: TcpState;
+  /** ms spent in `from`; null when not known (a state no sample saw, or the connection was new). */
+  msInFrom: number | null;
+  /** No sample saw this hop: filled in along the diagram (polling misses states that last microseconds). */
+  inferred: boolean;
+}
+
+/** A tracker event as watch lines: one per hop, like tcpstates (a connection seen for the first time comes from CLOSED). */
+export function watchLines(event: TrackerEvent, lookup: (id: string) => Connection | undefined): WatchLine[] {
+  const conn = event.kind === 'opened' ? event.connection : lookup(event.id);
+  const base = {
+    at: event.at,
+    pid: conn?.owner?.pid ?? null,
+    command: conn?.owner?.command ?? null,
+    local: conn ? displayEndpoint(conn.local) : '?',
+    remote: conn ? displayEndpoint(conn.remote) : '?',
+  };
+  if (event.kind === 'opened') return [{ ...base, from: 'CLOSED', to: event.connection.state, msInFrom: null, inferred: false }];
+  if (event.kind === 'closed') {
+    const entry = conn?.history.filter((h) => h.state === event.from).pop();
+    const ms = entry === undefined ? null : Math.max(0, (entry.until ?? event.at) - entry.since);
+    return [{ ...base, from: event.from, to: 'CLOSED', msInFrom: ms, inferred: event.inferred }];
+  }
+  const hops = event.path.length > 0 ? event.path : [{ from: event.from, to: event.to, inferred: false }];
+  return hops.map((h, i) => ({ ...base, from: h.from, to: h.to, msInFrom: i === 0 ? event.msInFrom : null, inferred: h.inferred }));
+}
+
+export function formatWatchLine(l: WatchLine): string {
+  const ms = l.msInFrom === null ? '-' : l.msInFrom.toFixed(0);
+  return [clock(l.at), String(l.pid ?? '-').padStart(7), (l.command ?? '-').padEnd(15), l.local.padEnd(23), l.remote.padEnd(23), `${l.from} -> ${l.to}${l.inferred ? ' (inferred)' : ''}`.padEnd(36), ms.padStart(8)].join(' ').trimEnd();
+}
+
+const WATCH_HEADER = `${'TIME'.padEnd(12)} ${'PID'.padStart(7)} ${'COMMAND'.padEnd(15)} ${'LOCAL'.padEnd(23)} ${'REMOTE'.padEnd(23)} ${'OLD -> NEW'.padEnd(36)} ${'MS'.padStart(8)}`;
+
+interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  cwd: string;
+  host: string;
+  /** Resolves when watch should stop (SIGINT/SIGTERM). */
+  stopped: Promise<void>;
+}
+
+async function watch(options: CliOptions, sampler: SocketSampler, io: Io): Promise<number> {
+  const tracker = new ConnectionTracker();
+  const scope = scopeFor(options, io.cwd);
+  let stop = false;
+  void io.stopped.then(() => (stop = true));
+  let first = true;
+  if (!options.json) io.stdout(`${WATCH_HEADER}\n`);
+  while (!stop) {
+    const started = Date.now();
+    const sample = await sampler.sample({ scope });
+    const sockets = filterPorts(sample.sockets, options.ports);
+    const events = tracker.update({ takenAt: sample.takenAt, sockets });
+    for (const e of events) {
+      // The first sample only establishes what exists: its "opened" events are not transitions.
+      if (first && e.kind === 'opened') continue;
+      for (const l of watchLines(e, (id) => tracker.get(id))) io.stdout(options.json ? `${JSON.stringify(l)}\n` : `${formatWatchLine(l)}\n`);
+    }
+    first = false;
+    const wait = Math.max(0, options.intervalMs - (Date.now() - started));
+    await Promise.race([new Promise((r) => setTimeout(r, wait)), io.stopped]);
+  }
+  return 0;
+}
+
+/** Runs the CLI; resolves with the exit status. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseCli(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.stderr(`tcp-states: ${e.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (options.command === 'help') {
+    io.stdout(USAGE);
+    return 0;
+  }
+  const sampler = new SocketSampler({ backend: options.backend, ssPath: options.ssPath });
+  try {
+    if (options.command === 'watch') return await watch(options, sampler, io);
+    const sample = await sampler.sample({ scope: scopeFor(options, io.cwd) });
+    io.stdout(renderSnapshot(sample, options, io.host));
+    return 0;
+  } catch (e) {
+    if (e instanceof SamplerError) {
+      io.stderr(`tcp-states: ${e.message} (${e.code})\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+// Runs as a program only as the dist/cli.js bundle: test bundles that include this module are main modules too.
+if (require.main === module && /(^|[\\/])cli\.js$/.test(__filename)) {
+  // `tcp-states watch | head`: a closed pipe ends the program quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  main(process.argv.slice(2), {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    cwd: process.cwd(),
+    host: hostname(),
+    stopped,
+  }).then(
+    (code) => {
+      process.exitCode = code;
+      // Signal listeners would keep the process alive after a snapshot.
+      process.removeAllListeners('SIGINT');
+      process.removeAllListeners('SIGTERM');
+    },
+    (e: unknown) => {
+      process.stderr.write(`tcp-states: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

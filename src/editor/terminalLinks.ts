@@ -1,0 +1,56 @@
+// State names in terminal output (`ss`, `netstat`, server logs) become links to the state's explanation on the
+// diagram. The same matcher as the hover decides what is a state name, so both agree.
+import * as vscode from 'vscode';
+import { findStateMentions } from '../domain/stateMatcher';
+import { STATE_INFO } from '../domain/states';
+import type { TcpState } from '../domain/types';
+import { uiLocale } from '../views/diagram/diagramView';
+import { HOVER_COMMANDS } from './hover';
+
+class StateTerminalLink extends vscode.TerminalLink {
+  constructor(
+    startIndex: number,
+    length: number,
+    tooltip: string,
+    readonly state: TcpState,
+  ) {
+    super(startIndex, length, tooltip);
+  }
+}
+
+export function terminalLinksEnabled(): boolean {
+  const value = vscode.workspace.getConfiguration('tcpStateViewer.terminalLinks').get<unknown>('enabled');
+  return typeof value === 'boolean' ? value : true;
+}
+
+/** The links for one line of terminal output. Exported for the extension tests. */
+export function stateTerminalLinks(line: string): StateTerminalLink[] {
+  const locale = uiLocale();
+  return findStateMentions(line).map(
+    (m) =>
+      new StateTerminalLink(
+        m.start,
+        m.end - m.start,
+        vscode.l10n.t('{0}: {1} (open on the TCP state diagram)', m.state, STATE_INFO[m.state].summary[locale]),
+        m.state,
+      ),
+  );
+}
+
+export class StateTerminalLinkProvider implements vscode.TerminalLinkProvider<StateTerminalLink> {
+  constructor(private readonly log: vscode.LogOutputChannel) {}
+
+  provideTerminalLinks(context: vscode.TerminalLinkContext): StateTerminalLink[] {
+    if (!terminalLinksEnabled()) return [];
+    return stateTerminalLinks(context.line);
+  }
+
+  async handleTerminalLink(link: StateTerminalLink): Promise<void> {
+    this.log.debug(`terminal link: ${link.state}`);
+    await vscode.commands.executeCommand(HOVER_COMMANDS.showInDiagram, link.state);
+  }
+}
+
+export function registerTerminalLinks(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
+  context.subscriptions.push(vscode.window.registerTerminalLinkProvider(new StateTerminalLinkProvider(log)));
+}

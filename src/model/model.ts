@@ -1,0 +1,308 @@
+// The host's live model (TcpModelApi): a mirror of the sampler worker's connections, kept current from the deltas
+// the worker posts, plus the scope's roots, the settings, demand, pause, and telling the user about errors once.
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { currentSettings, watchSettings } from '../platform/config';
+import type { Settings } from '../platform/config';
+import { ModelMirror } from '../domain/modelDelta';
+import { emptyCounts } from '../domain/types';
+import type { Connection, ConnectionId, Insight, ModelUpdate, ProcessInfo, ScopeMode, ScopedSample, StateCounts } from '../domain/types';
+import type { DemandLevel, ModelStatus, TcpModelApi } from './modelApi';
+import { SampleFailure, SamplerHost } from '../sampling/samplerHost';
+import { WorkspaceRootCollector, workspaceFolderPaths } from './scopeRoots';
+import type { SampledMessage, SampleError, SampleErrorCode, WorkerScope, WorkerSettings } from '../sampling/workerProtocol';
+
+/** Context keys this model sets, for `when` clauses in package.json menus. */
+export const CONTEXT_KEYS = {
+  scope: 'tcpStateViewer.scope',
+  paused: 'tcpStateViewer.paused',
+} as const;
+
+/** What createTcpModel needs from the extension context (tests build a second model from the installed extension). */
+export type ModelContext = Pick<vscode.ExtensionContext, 'extensionUri' | 'extension'>;
+
+/** What the last sample cost, for the log and the tests. */
+export interface SamplerDiagnostics {
+  /** Kernel thread id of the worker thread that answered (gone after dispose). */
+  workerTid: number | null;
+  /** CPU the sample cost off the main thread (SampleStats.costMs). */
+  costMs: number | null;
+  /** Main-thread time to apply the delta to the mirror and notify every onDidUpdate listener, ms. */
+  hostMs: number | null;
+  /** Connections the delta carried. */
+  changed: number;
+}
+
+export interface TcpModel extends TcpModelApi, vscode.Disposable {
+  /** Stops sampling and ends the worker thread; resolves once the thread has exited. */
+  dispose(): Promise<void>;
+  diagnostics(): SamplerDiagnostics;
+}
+
+export function createTcpModel(context: ModelContext, log: vscode.LogOutputChannel): TcpModel {
+  return new Model(context, log);
+}
+
+function workerSettings(s: Settings): WorkerSettings {
+  return {
+    backend: s.backend,
+    ssPath: s.ssPath,
+    tracker: { closedRetentionMs: s.closedRetentionSeconds * 1000, maxClosedConnections: s.maxClosedConnections },
+    insights: { closeWaitSeconds: s.closeWaitSeconds, timeWaitPerEndpoint: s.timeWaitPerEndpoint, synSentSeconds: s.synSentSeconds },
+  };
+}
+
+/** The user-facing text for a failed sample: one message per kind, localized. */
+function describeError(error: SampleError, settings: Settings): string {
+  switch (error.code) {
+    case 'unsupported-platform':
+      return vscode.l10n.t('TCP State Viewer reads the Linux kernel\'s socket table; other operating systems are not supported yet.');
+    case 'no-proc':
+      return vscode.l10n.t('/proc cannot be read, so the socket table cannot be sampled. Mount /proc, or install iproute2 and set "tcpStateViewer.backend" to "ss".');
+    case 'permission':
+      return vscode.l10n.t('Permission denied while reading the socket table: {0}', error.message);
+    case 'ss-missing':
+      return vscode.l10n.t('The ss executable was not found at "{0}". Install iproute2, set "tcpStateViewer.ssPath", or set "tcpStateViewer.backend" to "proc".', settings.ssPath);
+    case 'ss-failed':
+      return vscode.l10n.t('ss failed: {0}', error.message);
+    case 'timeout':
+      return vscode.l10n.t('Sampling the socket table took longer than {0} s; the sampler was restarted.', Math.round((error.timeoutMs ?? 0) / 1000));
+    case 'worker-crashed':
+      return vscode.l10n.t('The socket sampler stopped unexpectedly ({0}); it was restarted.', error.message);
+    case 'internal':
+      return vscode.l10n.t('Sampling the socket table failed: {0}', error.message);
+  }
+}
+
+function backendDescription(message: SampledMessage, settings: Settings): string {
+  return message.stats.backend === 'proc' ? 'sampling with /proc/net/tcp and /proc/net/tcp6 (in-process)' : `sampling with ss (${settings.ssPath})`;
+}
+
+class Model implements TcpModel {
+  private readonly updateEmitter = new vscode.EventEmitter<ModelUpdate>();
+  private readonly statusEmitter = new vscode.EventEmitter<ModelStatus>();
+  readonly onDidUpdate = this.updateEmitter.event;
+  readonly onDidChangeStatus = this.statusEmitter.event;
+
+  private readonly mirror = new ModelMirror(emptyCounts());
+  private readonly disposables: vscode.Disposable[] = [];
+  /** pid -> (token -> reason): a pid stays a root while any of its registrations lives. */
+  private readonly roots = new Map<number, Map<number, string>>();
+  private readonly demands = new Map<number, DemandLevel>();
+  private readonly reportedErrors = new Set<SampleErrorCode>();
+  private nextToken = 1;
+  private settings: Settings;
+  private scopeMode: ScopeMode;
+  private current: ModelStatus;
+  private readonly host: SamplerHost;
+  private disposed: Promise<void> | null = null;
+  private lastDiagnostics: SamplerDiagnostics = { workerTid: null, costMs: null, hostMs: null, changed: 0 };
+
+  constructor(
+    private readonly context: ModelContext,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.settings = currentSettings();
+    this.scopeMode = this.settings.scope;
+    this.current = { backend: null, scope: this.scopeMode, paused: false, error: null, lastSampleAt: null, intervalMs: this.settings.sampleIntervalMs };
+    this.host = new SamplerHost({
+      workerPath: join(context.extensionUri.fsPath, 'dist', 'samplerWorker.js'),
+      settings: workerSettings(this.settings),
+      intervalMs: this.settings.sampleIntervalMs,
+      scope: () => this.workerScope(),
+      onSampled: (message) => this.onSampled(message),
+      onFailed: (error) => this.onFailed(error),
+    });
+    void this.setContextKeys();
+    this.disposables.push(
+      this.updateEmitter,
+      this.statusEmitter,
+      watchSettings((settings, changed) => this.onSettings(settings, changed)),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.host.poke()),
+      new WorkspaceRootCollector(this, log),
+    );
+  }
+
+  /** Runs at startup (everything marked changed; each step is a no-op for what the constructor set) and on each change. */
+  private onSettings(settings: Settings, changed: ReadonlySet<keyof Settings>): void {
+    this.settings = settings;
+    if (changed.has('sampleIntervalMs')) this.host.setIntervalMs(settings.sampleIntervalMs);
+    if (changed.has('backend') || changed.has('ssPath')) {
+      // The user changed how sampling is done: a problem that comes back is news again.
+      this.reportedErrors.clear();
+    }
+    const forWorker: (keyof Settings)[] = ['backend', 'ssPath', 'closedRetentionSeconds', 'maxClosedConnections', 'closeWaitSeconds', 'timeWaitPerEndpoint', 'synSentSeconds'];
+    if (forWorker.some((k) => changed.has(k))) this.host.configure(workerSettings(settings));
+    if (changed.has('scope')) this.applyScope(settings.scope);
+    this.updateStatus({});
+  }
+
+  private workerScope(): WorkerScope {
+    if (this.scopeMode === 'all') return { mode: 'all' };
+    return { mode: 'workspace', rootPids: [...this.roots.keys()], folders: workspaceFolderPaths() };
+  }
+
+  private applyScope(mode: ScopeMode): void {
+    if (mode === this.scopeMode) return;
+    this.scopeMode = mode;
+    this.log.info(`scope: ${mode}`);
+    void this.setContextKeys();
+    this.updateStatus({});
+    this.host.poke();
+  }
+
+  private async setContextKeys(): Promise<void> {
+    await vscode.commands.executeCommand('setContext', CONTEXT_KEYS.scope, this.scopeMode);
+    await vscode.commands.executeCommand('setContext', CONTEXT_KEYS.paused, this.current.paused);
+  }
+
+  private onSampled(message: SampledMessage): void {
+    const started = performance.now();
+    const backendBefore = this.current.backend;
+    if (message.stats.backend !== backendBefore) this.log.info(backendDescription(message, this.settings));
+    const update = this.mirror.apply(message.update, message.processes);
+    if (this.current.error !== null) this.log.info('sampling works again');
+    this.log.trace(
+      `sample: ${message.stats.scopedSockets}/${message.stats.totalSockets} sockets, read ${message.stats.sampleMs.toFixed(1)} ms (cpu ${message.stats.sampleCpuMs.toFixed(1)} ms), track ${message.stats.trackMs.toFixed(1)} ms, ${update ? `${update.changed.length} changed, ${update.removed.length} removed` : 'no change'}`,
+    );
+    this.updateStatus({ backend: message.stats.backend, lastSampleAt: message.stats.takenAt, error: null });
+    if (update !== null) this.updateEmitter.fire(update);
+    this.lastDiagnostics = { workerTid: message.stats.workerTid, costMs: message.stats.costMs, hostMs: performance.now() - started, changed: update?.changed.length ?? 0 };
+  }
+
+  diagnostics(): SamplerDiagnostics {
+    return { ...this.lastDiagnostics };
+  }
+
+  private onFailed(error: SampleError): void {
+    const text = describeError(error, this.settings);
+    this.updateStatus({ error: text });
+    if (this.reportedErrors.has(error.code)) {
+      this.log.debug(`sample failed again (${error.code}): ${error.message}`);
+      return;
+    }
+    this.reportedErrors.add(error.code);
+    this.log.error(`sample failed (${error.code}): ${error.message}`);
+    const showLog = vscode.l10n.t('Show Log');
+    const openSettings = vscode.l10n.t('Open Settings');
+    void vscode.window.showErrorMessage(text, showLog, openSettings).then((choice) => {
+      if (choice === showLog) this.log.show(true);
+      else if (choice === openSettings) void vscode.commands.executeCommand('workbench.action.openSettings', `@ext:${this.context.extension.id}`);
+    });
+  }
+
+  /** Updates the status record; fires when a field other than the last sample's time changed. */
+  private updateStatus(patch: Partial<ModelStatus>): void {
+    const before = this.current;
+    const next: ModelStatus = { ...before, ...patch, scope: this.scopeMode, intervalMs: this.host.intervalMs };
+    this.current = next;
+    const changed = before.scope !== next.scope || before.paused !== next.paused || before.backend !== next.backend || before.error !== next.error || before.intervalMs !== next.intervalMs;
+    if (changed && this.disposed === null) this.statusEmitter.fire(next);
+  }
+
+  status(): ModelStatus {
+    return { ...this.current, intervalMs: this.host.intervalMs };
+  }
+
+  connections(): readonly Connection[] {
+    return this.mirror.connections();
+  }
+
+  connection(id: ConnectionId): Connection | undefined {
+    return this.mirror.connection(id);
+  }
+
+  counts(): StateCounts {
+    return this.mirror.counts();
+  }
+
+  insights(): readonly Insight[] {
+    return this.mirror.insights();
+  }
+
+  process(pid: number): ProcessInfo | undefined {
+    return this.mirror.process(pid);
+  }
+
+  async setScope(mode: ScopeMode): Promise<void> {
+    this.applyScope(mode);
+    const config = vscode.workspace.getConfiguration('tcpStateViewer');
+    const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    try {
+      if (config.get('scope') !== mode) await config.update('scope', mode, target);
+    } catch (e) {
+      this.log.warn(`could not save the scope setting: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  pause(): void {
+    if (this.current.paused) return;
+    this.host.setPaused(true);
+    this.updateStatus({ paused: true });
+    void this.setContextKeys();
+  }
+
+  resume(): void {
+    if (!this.current.paused) return;
+    this.host.setPaused(false);
+    this.updateStatus({ paused: false });
+    void this.setContextKeys();
+  }
+
+  demand(level: DemandLevel): vscode.Disposable {
+    const token = this.nextToken++;
+    this.demands.set(token, level);
+    this.applyDemand();
+    return new vscode.Disposable(() => {
+      if (this.demands.delete(token)) this.applyDemand();
+    });
+  }
+
+  private applyDemand(): void {
+    const levels = [...this.demands.values()];
+    this.host.setDemand(levels.includes('full') ? 'full' : levels.length > 0 ? 'summary' : null);
+    this.updateStatus({});
+  }
+
+  async sampleNow(): Promise<ScopedSample> {
+    try {
+      return await this.host.sampleNow();
+    } catch (e) {
+      // The failure was already reported (once per kind) by onFailed; the caller gets the same localized text.
+      if (e instanceof SampleFailure) throw new Error(describeError(e.error, this.settings));
+      throw e;
+    }
+  }
+
+  addRoot(pid: number, reason: string): vscode.Disposable {
+    const token = this.nextToken++;
+    let reasons = this.roots.get(pid);
+    if (!reasons) {
+      reasons = new Map();
+      this.roots.set(pid, reasons);
+      this.log.debug(`scope root ${pid}: ${reason}`);
+      this.host.poke();
+    }
+    reasons.set(token, reason);
+    return new vscode.Disposable(() => {
+      const r = this.roots.get(pid);
+      if (!r?.delete(token) || r.size > 0) return;
+      this.roots.delete(pid);
+      this.log.debug(`scope root ${pid} removed`);
+      this.host.poke();
+    });
+  }
+
+  markExited(pid: number): void {
+    this.log.debug(`debuggee ${pid} exited`);
+    this.host.markExited(pid);
+  }
+
+  dispose(): Promise<void> {
+    if (this.disposed === null) {
+      this.disposed = this.host.dispose();
+      for (const d of this.disposables.splice(0)) d.dispose();
+    }
+    return this.disposed;
+  }
+}

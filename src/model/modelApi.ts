@@ -1,0 +1,53 @@
+// The host's live model of the scope's connections, as the views see it. Implemented by src/model/model.ts
+// (sampler worker + tracker); consumed by the tree, status bar, diagram, hover and snapshot commands.
+import type * as vscode from 'vscode';
+import type {
+  BackendName,
+  Connection,
+  ConnectionId,
+  Insight,
+  ModelUpdate,
+  ProcessInfo,
+  ScopeMode,
+  ScopedSample,
+  StateCounts,
+} from '../domain/types';
+
+export interface ModelStatus {
+  backend: BackendName | null;
+  scope: ScopeMode;
+  paused: boolean;
+  /** A user-facing (localized) description of why sampling does not work, or null. */
+  error: string | null;
+  lastSampleAt: number | null;
+  /** The interval in force now (after back-off), ms. */
+  intervalMs: number;
+}
+
+/** How much a visible view needs: 'full' samples at the configured interval; 'summary' (status bar only) every 5 s. */
+export type DemandLevel = 'full' | 'summary';
+
+export interface TcpModelApi {
+  /** Fires after every sample that changed anything. */
+  readonly onDidUpdate: vscode.Event<ModelUpdate>;
+  /** Fires when status() changes (backend picked, scope, pause, error). */
+  readonly onDidChangeStatus: vscode.Event<ModelStatus>;
+  status(): ModelStatus;
+  /** Live connections in scope plus recently closed ones (state CLOSED, closedAt set). */
+  connections(): readonly Connection[];
+  connection(id: ConnectionId): Connection | undefined;
+  counts(): StateCounts;
+  insights(): readonly Insight[];
+  process(pid: number): ProcessInfo | undefined;
+  setScope(mode: ScopeMode): Promise<void>;
+  pause(): void;
+  resume(): void;
+  /** Keep sampling at this level while the returned disposable lives (views call it while visible). */
+  demand(level: DemandLevel): vscode.Disposable;
+  /** Take one sample now, outside the loop (snapshot commands); it also updates the model. */
+  sampleNow(): Promise<ScopedSample>;
+  /** Add a root process to the workspace scope (debug sessions, tasks, terminals) until disposed. */
+  addRoot(pid: number, reason: string): vscode.Disposable;
+  /** Pids whose process tree was a debuggee and has exited (for the open-after-exit insight). */
+  markExited(pid: number): void;
+}

@@ -1,0 +1,311 @@
+// The sampler loop, on the extension host's side of the worker thread. It owns the worker and the only timer:
+//   - one sample at a time: the loop and sampleNow() share a queue, and the next tick is set only after an answer;
+//   - each sample has a deadline; a worker that misses it is terminated and a fresh one takes over;
+//   - the interval is the setting (full demand) or 5 s (summary demand), stretched by the CPU back-off;
+//   - no demand, or paused: no timer at all.
+// No `vscode` here, so the kernel tier runs it in plain Node against real sockets.
+import { Worker } from 'node:worker_threads';
+import { initialBackoff, nextBackoff, rebaseBackoff } from '../domain/backoff';
+import type { BackoffState } from '../domain/backoff';
+import type { Connection, ScopedSample } from '../domain/types';
+import { isWorkerChunk, isWorkerToHost } from './workerProtocol';
+import type { HostToWorker, SampledMessage, SampleError, WorkerChunk, WorkerScope, WorkerSettings, WorkerToHost } from './workerProtocol';
+
+export type DemandLevel = 'full' | 'summary';
+
+/** The status bar alone needs counts, not motion: one sample every 5 s. */
+export const SUMMARY_INTERVAL_MS = 5000;
+
+/** A sample that takes longer than this is stuck (a hung /proc read or `ss`): the worker is replaced. */
+export const DEFAULT_SAMPLE_TIMEOUT_MS = 20_000;
+
+/** After a failed sample, wait at least this long, doubling per consecutive failure up to the cap. */
+const FAILURE_RETRY_MIN_MS = 2000;
+const FAILURE_RETRY_MAX_MS = 60_000;
+
+/** Roots arriving in a burst (several terminals restored at once) are taken in one sample. */
+const POKE_DELAY_MS = 100;
+
+/** Exited debuggees remembered for a restarted worker; older ones no longer matter for the insight. */
+const MAX_EXITED = 64;
+
+export class SampleFailure extends Error {
+  constructor(readonly error: SampleError) {
+    super(error.message);
+    this.name = 'SampleFailure';
+  }
+}
+
+export interface SamplerHostOptions {
+  /** dist/samplerWorker.js. */
+  workerPath: string;
+  settings: WorkerSettings;
+  /** The configured interval (full demand), ms. */
+  intervalMs: number;
+  /** The scope to sample, asked for at each sample (roots come and go). */
+  scope: () => WorkerScope;
+  /** Called on the host's thread as each answer arrives, before the next sample is scheduled. */
+  onSampled: (message: SampledMessage) => void;
+  /** Every failure (the caller decides what to tell the user, and how often). */
+  onFailed: (error: SampleError) => void;
+  sampleTimeoutMs?: number;
+  /** Share of one core a sample may cost before the interval stretches (default CPU_BUDGET, 1 %). */
+  cpuBudget?: number;
+  /** Changed connections per message (default CHUNK_SIZE). */
+  chunkSize?: number;
+}
+
+interface Pending {
+  seq: number;
+  resolve: (message: WorkerToHost) => void;
+  timer: ReturnType<typeof setTimeout>;
+  /** Changed connections that came ahead in chunk messages. */
+  chunks: Connection[][];
+}
+
+/**
+ * Changed connections per message: at ~375 bytes of structured clone each, 1000 take the main thread ~2-3 ms to
+ * receive (bench: 27.5 ms for a whole 11.5k-connection reset).
+ */
+export const CHUNK_SIZE = 1000;
+
+export class SamplerHost {
+  private worker: Worker | null = null;
+  private settings: WorkerSettings;
+  private configuredIntervalMs: number;
+  private demandLevel: DemandLevel | null = null;
+  private paused = false;
+  private disposed = false;
+  /** Set by an error that retrying cannot fix (not Linux); cleared by new settings. */
+  private halted = false;
+  private seq = 0;
+  private pending: Pending | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private queued = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private backoff: BackoffState;
+  private failures = 0;
+  private chunks = 0;
+  private lastSampleEnd = 0;
+  private readonly exited: number[] = [];
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: SamplerHostOptions) {
+    this.settings = options.settings;
+    this.configuredIntervalMs = options.intervalMs;
+    this.timeoutMs = options.sampleTimeoutMs ?? DEFAULT_SAMPLE_TIMEOUT_MS;
+    this.backoff = initialBackoff(options.intervalMs);
+  }
+
+  /** The interval in force now (after back-off), ms. */
+  get intervalMs(): number {
+    return this.backoff.intervalMs;
+  }
+
+  /** Whether the loop is meant to run (something demands, not paused, not disposed or halted). */
+  get running(): boolean {
+    return !this.disposed && !this.paused && !this.halted && this.demandLevel !== null;
+  }
+
+  /** Whether a worker thread exists right now. */
+  get hasWorker(): boolean {
+    return this.worker !== null;
+  }
+
+  private baseIntervalMs(): number {
+    return this.demandLevel === 'summary' ? Math.max(this.configuredIntervalMs, SUMMARY_INTERVAL_MS) : this.configuredIntervalMs;
+  }
+
+  setDemand(level: DemandLevel | null): void {
+    if (level === this.demandLevel) return;
+    this.demandLevel = level;
+    if (level !== null) this.backoff = rebaseBackoff(this.backoff, this.baseIntervalMs(), { budget: this.options.cpuBudget });
+    this.reschedule();
+  }
+
+  setPaused(paused: boolean): void {
+    if (paused === this.paused) return;
+    this.paused = paused;
+    this.reschedule();
+    // Resuming is a request to see what happened meanwhile: sample now rather than after a whole interval.
+    if (!paused) this.poke();
+  }
+
+  setIntervalMs(intervalMs: number): void {
+    if (intervalMs === this.configuredIntervalMs) return;
+    this.configuredIntervalMs = intervalMs;
+    this.backoff = rebaseBackoff(this.backoff, this.baseIntervalMs(), { budget: this.options.cpuBudget });
+    this.reschedule();
+  }
+
+  configure(settings: WorkerSettings): void {
+    this.settings = settings;
+    this.halted = false;
+    this.failures = 0;
+    this.post({ kind: 'configure', settings });
+    this.poke();
+  }
+
+  markExited(pid: number): void {
+    this.exited.push(pid);
+    if (this.exited.length > MAX_EXITED) this.exited.shift();
+    this.post({ kind: 'markExited', pid });
+    this.poke();
+  }
+
+  /** The scope changed (a root came or went): sample soon instead of at the next tick. */
+  poke(): void {
+    if (!this.running || this.queued > 0) return;
+    this.schedule(POKE_DELAY_MS);
+  }
+
+  /** One sample now, outside the loop's timing but in its queue; resolves with the whole scoped sample. */
+  async sampleNow(): Promise<ScopedSample> {
+    if (this.disposed) throw new SampleFailure({ code: 'internal', message: 'the sampler was disposed' });
+    const message = await this.enqueue(true);
+    if (message.kind === 'failed') throw new SampleFailure(message.error);
+    if (message.sample === null) throw new SampleFailure({ code: 'internal', message: 'the worker sent no sample' });
+    return message.sample;
+  }
+
+  private reschedule(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (!this.running || this.queued > 0) return;
+    const interval = this.failures > 0 ? this.failureDelay() : this.backoff.intervalMs;
+    this.schedule(Math.max(0, this.lastSampleEnd + interval - Date.now()));
+  }
+
+  private failureDelay(): number {
+    const doubled = FAILURE_RETRY_MIN_MS * 2 ** Math.min(10, this.failures - 1);
+    return Math.max(this.backoff.intervalMs, Math.min(FAILURE_RETRY_MAX_MS, doubled));
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.running && this.queued === 0) void this.enqueue(false);
+    }, delayMs);
+  }
+
+  private enqueue(wantSample: boolean): Promise<WorkerToHost> {
+    this.queued++;
+    const run = this.queue.then(() => this.sampleOnce(wantSample));
+    this.queue = run.then(
+      () => this.afterSample(),
+      () => this.afterSample(),
+    );
+    return run;
+  }
+
+  private afterSample(): void {
+    this.queued--;
+    this.lastSampleEnd = Date.now();
+    this.reschedule();
+  }
+
+  private async sampleOnce(wantSample: boolean): Promise<WorkerToHost> {
+    if (this.disposed) {
+      return { kind: 'failed', seq: -1, error: { code: 'internal', message: 'the sampler was disposed' } };
+    }
+    const seq = ++this.seq;
+    const message = await new Promise<WorkerToHost>((resolve) => {
+      const timer = setTimeout(() => this.onTimeout(seq), this.timeoutMs);
+      this.pending = { seq, resolve, timer, chunks: [] };
+      this.post({ kind: 'sample', seq, scope: this.options.scope(), wantSample, chunkSize: this.options.chunkSize ?? CHUNK_SIZE });
+    });
+    if (this.disposed) return message;
+    if (message.kind === 'sampled') {
+      this.failures = 0;
+      this.backoff = nextBackoff(this.backoff, message.stats.costMs, { baseMs: this.baseIntervalMs(), budget: this.options.cpuBudget });
+      this.options.onSampled(message);
+    } else {
+      this.failures++;
+      if (message.error.code === 'unsupported-platform') this.halted = true;
+      this.options.onFailed(message.error);
+    }
+    return message;
+  }
+
+  private onChunk(chunk: WorkerChunk): void {
+    if (this.pending?.seq !== chunk.seq) return;
+    this.pending.chunks.push(chunk.changed);
+    this.chunks++;
+  }
+
+  /** Chunk messages received so far (each sample's large `changed` lists arrive in several). */
+  get chunksReceived(): number {
+    return this.chunks;
+  }
+
+  private settle(message: WorkerToHost): void {
+    const pending = this.pending;
+    if (pending === null || message.seq !== pending.seq) return;
+    this.pending = null;
+    clearTimeout(pending.timer);
+    if (message.kind === 'sampled' && message.update !== null && pending.chunks.length > 0) {
+      message.update.changed = pending.chunks.flat().concat(message.update.changed);
+    }
+    pending.resolve(message);
+  }
+
+  private onTimeout(seq: number): void {
+    if (this.pending?.seq !== seq) return;
+    this.discardWorker();
+    this.settle({ kind: 'failed', seq, error: { code: 'timeout', message: `no answer from the sampler worker within ${this.timeoutMs} ms`, timeoutMs: this.timeoutMs } });
+  }
+
+  private post(message: HostToWorker): void {
+    if (this.disposed) return;
+    // Only a sample needs a worker; settings and exits reach a new worker when it starts.
+    if (this.worker === null && message.kind !== 'sample') return;
+    this.ensureWorker().postMessage(message);
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker !== null) return this.worker;
+    const worker = new Worker(this.options.workerPath);
+    this.worker = worker;
+    worker.on('message', (message: unknown) => {
+      if (worker !== this.worker) return;
+      if (isWorkerChunk(message)) this.onChunk(message);
+      else if (isWorkerToHost(message)) this.settle(message);
+    });
+    worker.on('error', (error: Error) => this.onWorkerGone(worker, `${error.name}: ${error.message}`));
+    worker.on('exit', (code) => this.onWorkerGone(worker, `the worker thread exited with code ${code}`));
+    worker.postMessage({ kind: 'configure', settings: this.settings } satisfies HostToWorker);
+    for (const pid of this.exited) worker.postMessage({ kind: 'markExited', pid } satisfies HostToWorker);
+    return worker;
+  }
+
+  private onWorkerGone(worker: Worker, why: string): void {
+    if (worker !== this.worker) return;
+    this.worker = null;
+    if (this.pending !== null) this.settle({ kind: 'failed', seq: this.pending.seq, error: { code: 'worker-crashed', message: why } });
+  }
+
+  /** Drops the current worker without waiting: a thread stuck in a system call ends when the call returns. */
+  private discardWorker(): void {
+    const worker = this.worker;
+    this.worker = null;
+    if (worker !== null) {
+      worker.unref();
+      void worker.terminate();
+    }
+  }
+
+  /** Stops the loop and ends the worker thread; resolves once the thread has exited. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const worker = this.worker;
+    this.worker = null;
+    if (this.pending !== null) this.settle({ kind: 'failed', seq: this.pending.seq, error: { code: 'internal', message: 'the sampler was disposed' } });
+    if (worker !== null) await worker.terminate();
+  }
+}

@@ -1,0 +1,331 @@
+// The sampler worker thread (dist/samplerWorker.js): reads the socket table, tracks connections, finds insights, and
+// answers the host with deltas only, so the extension host's main thread handles a few changed records per sample
+// instead of the whole table. It never samples on its own: the host asks (src/sampling/samplerHost.ts), one sample at a time.
+import { readFileSync, readlinkSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parentPort } from 'node:worker_threads';
+import { computeInsights } from '../domain/insights';
+import { parseProcStat } from './processes';
+import { DeltaEncoder } from '../domain/modelDelta';
+import { isPathInside } from '../domain/scope';
+import { SocketSampler } from './socketSampler';
+import { ConnectionTracker } from '../domain/tracker';
+import type { TrackerOptions } from '../domain/tracker';
+import type { ProcessInfo, ScopeMode, ScopedSample } from '../domain/types';
+import { isHostToWorker } from './workerProtocol';
+import type { HostToWorker, SampleError, SampleErrorCode, WorkerChunk, WorkerScope, WorkerSettings, WorkerToHost } from './workerProtocol';
+
+const SAMPLER_CODES: ReadonlySet<string> = new Set<SampleErrorCode>(['unsupported-platform', 'no-proc', 'permission', 'ss-missing', 'ss-failed', 'timeout']);
+
+/** Exited debuggees older than this no longer matter for the open-after-exit insight. */
+const EXITED_MEMORY_MS = 60 * 60_000;
+
+/** A process not seen for this long is forgotten from the lineage (its pid may be reused by then). */
+const LINEAGE_MEMORY_MS = 10 * 60_000;
+
+/** Field 22 of /proc/<pid>/stat (start time, clock ticks after boot), or null when the process is gone. */
+function startTimeOf(pid: number): number | null {
+  let stat: ReturnType<typeof parseProcStat>;
+  try {
+    stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return null;
+  }
+  // A zombie (Z) or a dead task (X) has exited.
+  return stat === null || stat.state === 'Z' || stat.state === 'X' ? null : stat.startTime;
+}
+
+/** This thread's kernel thread id: /proc/thread-self links to `<pid>/task/<tid>`. */
+function kernelThreadId(): number | null {
+  try {
+    const m = /task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function toSampleError(e: unknown): SampleError {
+  if (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' && SAMPLER_CODES.has(e.code)) {
+    return { code: e.code as SampleErrorCode, message: e instanceof Error ? e.message : String(e) };
+  }
+  return { code: 'internal', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+}
+
+function trackerOptionsEqual(a: WorkerSettings, b: WorkerSettings): boolean {
+  return a.tracker.closedRetentionMs === b.tracker.closedRetentionMs && a.tracker.maxClosedConnections === b.tracker.maxClosedConnections;
+}
+
+/** A process carried into the next sample's scope, and the root it came from (pid and start time, for reuse). */
+interface Carried {
+  start: number;
+  origin: number;
+  originStart: number;
+}
+
+function trackerOptions(s: WorkerSettings): Partial<TrackerOptions> {
+  return { closedRetentionMs: s.tracker.closedRetentionMs, maxClosed: s.tracker.maxClosedConnections };
+}
+
+export class SamplerPipeline {
+  private settings: WorkerSettings | null = null;
+  private sampler: SocketSampler | null = null;
+  private tracker: ConnectionTracker | null = null;
+  private readonly encoder = new DeltaEncoder();
+  /** Closed connections the tracker dropped outside an update (new retention settings). */
+  private readonly removedBetweenSamples: string[] = [];
+  private mode: ScopeMode | null = null;
+  /**
+   * Processes of the workspace scope's trees, by pid, with the root each came from. A process stays in scope while
+   * its root is asked for, and after its root has exited: a server started from a terminal, or a debuggee's child,
+   * outlives its parent, is reparented, and would otherwise drop out of the scope the moment it is orphaned. A root
+   * that is dropped while it still runs (a disposed addRoot, a detached debuggee) takes its tree out with it.
+   */
+  private carried = new Map<number, Carried>();
+  /** Exited debuggees and the processes of their trees, with when the debuggee exited (ms since the epoch). */
+  private readonly exited = new Map<number, number>();
+  /**
+   * Each process's parent as first seen, by pid. An orphan is reparented (to init or a subreaper) the moment its
+   * parent exits, so by the time a debuggee is known to have exited only this remembers whose child it was.
+   */
+  private readonly lineage = new Map<number, { ppid: number; startTime: number; seenAt: number }>();
+  private readonly tid = kernelThreadId();
+  /** Start time of each host root when first seen, by pid. */
+  private readonly rootStarts = new Map<number, number>();
+
+  configure(settings: WorkerSettings): void {
+    const before = this.settings;
+    this.settings = settings;
+    if (before === null || before.backend !== settings.backend || before.ssPath !== settings.ssPath) this.sampler = null;
+    if (this.tracker !== null && before !== null && !trackerOptionsEqual(before, settings)) {
+      // New retention applies to what is held already; what it evicts now goes out with the next update.
+      this.tracker.setOptions(trackerOptions(settings));
+      this.removedBetweenSamples.push(...this.tracker.lastChanges().removed);
+    }
+  }
+
+  markExited(pid: number): void {
+    const at = Date.now();
+    const children = new Map<number, number[]>();
+    for (const [child, { ppid }] of this.lineage) {
+      const list = children.get(ppid);
+      if (list === undefined) children.set(ppid, [child]);
+      else list.push(child);
+    }
+    const stack = [pid];
+    while (stack.length > 0) {
+      const p = stack.pop() as number;
+      if (this.exited.has(p) && p !== pid) continue;
+      this.exited.set(p, at);
+      for (const c of children.get(p) ?? []) stack.push(c);
+    }
+  }
+
+  private remember(processes: readonly ProcessInfo[], now: number): void {
+    for (const p of processes) {
+      const known = this.lineage.get(p.pid);
+      if (known === undefined || known.startTime !== p.startTime) this.lineage.set(p.pid, { ppid: p.ppid, startTime: p.startTime, seenAt: now });
+      else known.seenAt = now;
+    }
+    for (const [pid, l] of this.lineage) if (now - l.seenAt > LINEAGE_MEMORY_MS) this.lineage.delete(pid);
+  }
+
+  private resetTracking(): void {
+    this.tracker = null;
+    this.removedBetweenSamples.length = 0;
+    this.encoder.reset();
+  }
+
+  private trackerFor(settings: WorkerSettings): ConnectionTracker {
+    if (this.tracker === null) {
+      this.tracker = new ConnectionTracker(trackerOptions(settings));
+    }
+    return this.tracker;
+  }
+
+  private samplerFor(settings: WorkerSettings): SocketSampler {
+    if (this.sampler === null) this.sampler = new SocketSampler({ backend: settings.backend, ssPath: settings.ssPath });
+    return this.sampler;
+  }
+
+  /**
+   * The host's roots that are still the processes they were when first asked for. A root can outlive its process
+   * (a terminal stays open after its shell exits; a debug session hangs): once the pid is reused, the new process
+   * must not join the scope.
+   */
+  private liveRoots(pids: readonly number[]): number[] {
+    const out: number[] = [];
+    const asked = new Set(pids);
+    for (const pid of this.rootStarts.keys()) if (!asked.has(pid)) this.rootStarts.delete(pid);
+    for (const pid of asked) {
+      const start = startTimeOf(pid);
+      if (start === null) continue;
+      const first = this.rootStarts.get(pid);
+      if (first === undefined) this.rootStarts.set(pid, start);
+      else if (first !== start) continue;
+      out.push(pid);
+    }
+    return out;
+  }
+
+  /**
+   * The scope asked for, narrowed to live roots and widened by the processes carried from earlier samples: those
+   * still running as the same process whose root is still asked for or has exited.
+   */
+  private effectiveScope(scope: WorkerScope): WorkerScope {
+    if (scope.mode === 'all') return scope;
+    const roots = new Set(this.liveRoots(scope.rootPids));
+    const originLive = new Map<number, boolean>();
+    for (const [pid, c] of this.carried) {
+      if (roots.has(pid) || startTimeOf(pid) !== c.start) continue;
+      let live = originLive.get(c.origin);
+      if (live === undefined) originLive.set(c.origin, (live = startTimeOf(c.origin) === c.originStart));
+      // Origin still running: keep only while it is still asked for. Origin gone: keep the orphans.
+      if (!live || roots.has(c.origin)) roots.add(pid);
+    }
+    return { mode: 'workspace', rootPids: [...roots], folders: scope.folders };
+  }
+
+  /** Remembers the scope's process trees for the next sample (not its loopback peers: those are in scope only while connected). */
+  private carry(scope: WorkerScope, sample: ScopedSample, byPid: ReadonlyMap<number, ProcessInfo>): void {
+    const before = this.carried;
+    this.carried = new Map();
+    if (scope.mode === 'all') return;
+    const children = new Map<number, number[]>();
+    for (const p of sample.processes) {
+      const list = children.get(p.ppid);
+      if (list === undefined) children.set(p.ppid, [p.pid]);
+      else list.push(p.pid);
+    }
+    const visit = (pid: number, origin: number, originStart: number): void => {
+      const stack = [pid];
+      while (stack.length > 0) {
+        const q = stack.pop() as number;
+        const p = byPid.get(q);
+        if (p === undefined || this.carried.has(q)) continue;
+        this.carried.set(q, { start: p.startTime, origin, originStart });
+        for (const c of children.get(q) ?? []) stack.push(c);
+      }
+    };
+    // Host roots first (they are their own origin), then processes in scope by their cwd, then the carried ones.
+    for (const pid of scope.rootPids) {
+      const start = this.rootStarts.get(pid);
+      if (start !== undefined) visit(pid, pid, start);
+    }
+    for (const p of sample.processes) {
+      if (p.cwd && scope.folders.some((f) => isPathInside(p.cwd as string, f))) visit(p.pid, p.pid, p.startTime);
+    }
+    for (const pid of scope.rootPids) {
+      const c = before.get(pid);
+      if (c !== undefined) visit(pid, c.origin, c.originStart);
+    }
+  }
+
+  async sample(seq: number, requested: WorkerScope, wantSample: boolean): Promise<WorkerToHost> {
+    const settings = this.settings;
+    if (settings === null) return { kind: 'failed', seq, error: { code: 'internal', message: 'sample asked for before any settings' } };
+    if (requested.mode !== this.mode) {
+      // A different scope is a different set of connections: start over rather than report sockets leaving the
+      // scope as closed and sockets entering it as opened.
+      if (this.mode !== null) this.resetTracking();
+      this.mode = requested.mode;
+      this.carried.clear();
+    }
+    const elu0 = performance.eventLoopUtilization();
+    const scope = this.effectiveScope(requested);
+    let sample: ScopedSample;
+    try {
+      sample = await this.samplerFor(settings).sample({ scope });
+    } catch (e) {
+      return { kind: 'failed', seq, error: toSampleError(e) };
+    }
+
+    const started = performance.now();
+    const processes = new Map<number, ProcessInfo>(sample.processes.map((p) => [p.pid, p] as const));
+    this.carry(scope, sample, processes);
+    const now = Date.now();
+    this.remember(sample.processes, now);
+    for (const [pid, at] of this.exited) if (now - at > EXITED_MEMORY_MS) this.exited.delete(pid);
+    const tracker = this.trackerFor(settings);
+    const events = tracker.update(sample);
+    const changes = tracker.lastChanges();
+    const insights = computeInsights({ connections: tracker.liveConnections(), now: sample.takenAt, thresholds: settings.insights, exitedPids: this.exited });
+    const delta = this.encoder.encode({
+      at: sample.takenAt,
+      events,
+      changed: changes.changed,
+      removed: [...this.removedBetweenSamples.splice(0), ...changes.removed],
+      all: () => tracker.connections(), // only for a reset
+      counts: tracker.counts(),
+      insights,
+      processes,
+    });
+    const trackMs = performance.now() - started;
+    const busyMs = performance.eventLoopUtilization(elu0).active;
+    const costMs = busyMs + (sample.backend === 'ss' ? (this.sampler?.lastStats?.childCpuMs ?? 0) : 0);
+
+    return {
+      kind: 'sampled',
+      seq,
+      update: delta.update,
+      processes: delta.processes,
+      stats: {
+        takenAt: sample.takenAt,
+        backend: sample.backend,
+        scope: sample.scope,
+        totalSockets: sample.totalSockets,
+        scopedSockets: sample.sockets.length,
+        skippedLines: sample.skippedLines,
+        sampleMs: sample.durationMs,
+        sampleCpuMs: sample.cpuMs,
+        trackMs,
+        costMs,
+        workerTid: this.tid,
+      },
+      sample: wantSample ? sample : null,
+    };
+  }
+}
+
+function serve(): void {
+  const port = parentPort;
+  if (port === null) return; // loaded outside a worker (a test importing SamplerPipeline)
+  const pipeline = new SamplerPipeline();
+  // Messages are handled in order: a sample in progress finishes before the next message is looked at, so settings
+  // never change under a running sample.
+  let chain: Promise<void> = Promise.resolve();
+  port.on('message', (message: unknown) => {
+    if (!isHostToWorker(message)) return;
+    chain = chain.then(() => handle(pipeline, message, port)).catch((e: unknown) => {
+      if (message.kind === 'sample') port.postMessage({ kind: 'failed', seq: message.seq, error: toSampleError(e) } satisfies WorkerToHost);
+    });
+  });
+}
+
+async function handle(pipeline: SamplerPipeline, message: HostToWorker, port: NonNullable<typeof parentPort>): Promise<void> {
+  switch (message.kind) {
+    case 'configure':
+      pipeline.configure(message.settings);
+      return;
+    case 'markExited':
+      pipeline.markExited(message.pid);
+      return;
+    case 'sample': {
+      const answer = await pipeline.sample(message.seq, message.scope, message.wantSample);
+      const size = message.chunkSize;
+      const changed = answer.kind === 'sampled' ? answer.update?.changed : undefined;
+      if (changed !== undefined && size !== undefined && size > 0 && changed.length > size) {
+        // The head goes ahead in chunks; the sampled message keeps the tail, so the host sees the same order.
+        const tail = changed.length - size;
+        for (let i = 0; i < tail; i += size) {
+          port.postMessage({ kind: 'chunk', seq: message.seq, changed: changed.slice(i, Math.min(i + size, tail)) } satisfies WorkerChunk);
+        }
+        changed.splice(0, tail);
+      }
+      port.postMessage(answer satisfies WorkerToHost);
+      return;
+    }
+  }
+}
+
+serve();

@@ -1,0 +1,435 @@
+// One sample = read the kernel's TCP table (proc or ss backend) + the process table + attribute sockets to
+// processes + narrow to the scope. The sampler keeps the incremental caches between samples, so create one and
+// reuse it. It runs in the sampler worker thread (src/sampling/samplerWorker.ts) and in the CLI, never on the extension
+// host's main thread: its /proc reads are synchronous (see processes.ts for why).
+import { execFile } from 'node:child_process';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { endianness } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { OwnerMemory, SocketAttributor, type AttributionStats } from './attribution';
+import { dropRepeatedRows, parseProcNetTcpBytes, type ParseResult } from './procNetTcp';
+import { ProcessTable } from './processes';
+import { computeScopePids, selectScope } from '../domain/scope';
+import { parseSsOutput } from './ssOutput';
+import type { BackendName, Owner, ProcessInfo, ScopedSample, SocketRecord } from '../domain/types';
+
+export type SamplerErrorCode = 'unsupported-platform' | 'no-proc' | 'permission' | 'ss-missing' | 'ss-failed' | 'timeout';
+
+/** Why a sample could not be taken. `message` is English and says what to do; hosts localize by `code`. */
+export class SamplerError extends Error {
+  override readonly name = 'SamplerError';
+  constructor(
+    readonly code: SamplerErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export type SampleScope = { mode: 'all' } | { mode: 'workspace'; rootPids: number[]; folders: string[] };
+
+export interface SampleRequest {
+  scope: SampleScope;
+}
+
+export interface SamplerOptions {
+  /** 'auto' tries proc, then ss, and keeps the first that works. */
+  backend: 'auto' | BackendName;
+  /** The ss executable (default `ss`, looked up on PATH). */
+  ssPath?: string;
+  /** Where procfs is mounted (default /proc). */
+  procRoot?: string;
+  /** ss is killed after this long (default 5000 ms). */
+  ssTimeoutMs?: number;
+  /** ss output beyond this many bytes fails the sample (default 64 MiB, ~400k sockets). */
+  ssMaxBytes?: number;
+}
+
+/** What the last sample cost, part by part: for the log and the benchmark. */
+export interface SamplerStats {
+  backend: BackendName;
+  tableRows: number;
+  readMs: number;
+  processes: number;
+  processMs: number;
+  attributeMs: number;
+  /** CPU of the child processes (ss) this sample ran, ms (whole clock ticks). */
+  childCpuMs: number;
+  attribution: AttributionStats;
+}
+
+/** ss arguments: TCP, all states, numeric, timers, details (uid, inode), no header. Never -p (see issue 3). */
+export const SS_ARGS: readonly string[] = ['-tanoeH'];
+
+/** ss arguments to list listeners only, with their inodes: the backlog (Send-Q) that /proc does not show. */
+export const SS_LISTEN_ARGS: readonly string[] = ['-ltneH'];
+
+/**
+ * Peer owners are searched for in the other processes, stopping once found, and after listing this many fd entries
+ * in one sample (~1.6 µs each); the rest wait for the next sample. A whole desktop session usually fits.
+ */
+const PEER_SEARCH_FDS = 20_000;
+/** In 'all' mode at least 1/ROTATION_SLICES of the processes are listed every sample, so ownership heals in ~16 samples. */
+const ROTATION_SLICES = 16;
+/** Bytes per read(2) of /proc/net/tcp{,6}: 16-64 KiB measured fastest (BENCHMARKS.md). */
+const PROC_READ_BYTES = 64 * 1024;
+
+function errnoOf(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
+}
+
+/** CPU time of this thread where Node can tell (>= 23.9), else of the whole process, in ms. */
+function cpuNowMs(): number {
+  const p = process as unknown as { threadCpuUsage?: () => NodeJS.CpuUsage };
+  const u = typeof p.threadCpuUsage === 'function' ? p.threadCpuUsage() : process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+export class SocketSampler {
+  private backend: BackendName | null;
+  private readonly procRoot: string;
+  private readonly ssPath: string;
+  private readonly ssTimeoutMs: number;
+  private readonly ssMaxBytes: number;
+  private readonly processes: ProcessTable;
+  private readonly attributor: SocketAttributor;
+  private readonly memory = new OwnerMemory();
+  /** Owner lists by the attributor's pid arrays (stable while the owners do not change). */
+  private readonly ownerLists = new WeakMap<readonly number[], Owner[]>();
+  /** LISTEN inode -> backlog, from `ss -ltneH`; -1 when ss did not list it. */
+  private readonly backlogs = new Map<number, number>();
+  private listenBacklogUnavailable = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Holds a whole /proc/net/tcp{,6} file while it is read; grows to the largest table seen. */
+  private readBuffer = Buffer.allocUnsafe(4 * PROC_READ_BYTES);
+  /**
+   * The latest reading's rows that have an inode, by inode: the sample's live inodes for attribution, and the
+   * next /proc reading's `previous`. Unchanged rows come back as these same objects (ProcNetTcpOptions.previous),
+   * so a record stands for its socket as of the latest sample: callers that keep a sample's records past the
+   * next sample must copy them.
+   */
+  private rowsByInode: ReadonlyMap<number, SocketRecord> = new Map();
+  /** Costs of the last sample. */
+  lastStats: SamplerStats | null = null;
+
+  constructor(options: SamplerOptions) {
+    this.backend = options.backend === 'auto' ? null : options.backend;
+    this.procRoot = options.procRoot ?? '/proc';
+    this.ssPath = options.ssPath || 'ss';
+    this.ssTimeoutMs = options.ssTimeoutMs ?? 5000;
+    this.ssMaxBytes = options.ssMaxBytes ?? 64 * 1024 * 1024;
+    this.processes = new ProcessTable(this.procRoot);
+    this.attributor = new SocketAttributor(this.procRoot);
+  }
+
+  /** The backend samples are read with: the configured one, or what 'auto' picked (null until the first sample). */
+  get backendInUse(): BackendName | null {
+    return this.backend;
+  }
+
+  /** Takes one sample. Calls are queued: two samples never run at once, since they share the caches. */
+  sample(request: SampleRequest): Promise<ScopedSample> {
+    const run = this.queue.then(() => this.sampleNow(request));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Reads and parses the socket table with the backend in use (picking one first under 'auto'). */
+  async readTable(): Promise<{ backend: BackendName; table: ParseResult }> {
+    if (process.platform !== 'linux') {
+      throw new SamplerError(
+        'unsupported-platform',
+        `TCP State Viewer reads Linux's socket table; ${process.platform} is not supported yet. Use it in a Linux workspace (WSL, a container, SSH or a dev container).`,
+      );
+    }
+    if (this.backend !== null) return { backend: this.backend, table: await this.readWith(this.backend) };
+    let procError: unknown;
+    try {
+      const table = await this.readWith('proc');
+      this.backend = 'proc';
+      return { backend: 'proc', table };
+    } catch (e) {
+      procError = e;
+    }
+    try {
+      const table = await this.readWith('ss');
+      this.backend = 'ss';
+      return { backend: 'ss', table };
+    } catch (ssError) {
+      // The /proc reason is the one to act on (ss is the fallback); say ss did not help either.
+      const base = procError instanceof SamplerError ? procError : new SamplerError('no-proc', String(procError));
+      const why = ssError instanceof Error ? ssError.message : String(ssError);
+      throw new SamplerError(base.code, `${base.message} The ss fallback did not work either: ${why}`, { cause: procError });
+    }
+  }
+
+  /** Reads the table and drops repeated rows (see dropRepeatedRows; only /proc has them, ss never did). */
+  private async readWith(backend: BackendName): Promise<ParseResult> {
+    const table = backend === 'proc' ? this.readProc() : await this.readSs();
+    const kept = dropRepeatedRows(table.sockets);
+    this.rowsByInode = kept.byInode;
+    return { sockets: kept.sockets, skipped: table.skipped };
+  }
+
+  /**
+   * Reads a procfs file whole into `readBuffer` (kept between samples), PROC_READ_BYTES per read(2), and returns
+   * how many bytes it holds. procfs files report size 0, so readFileSync reads them in 8 KiB pieces, each into a
+   * new Buffer; 64 KiB reads into a reused buffer cost less kernel and GC time at 10k rows, while reads of 1 MiB or
+   * more were slower (BENCHMARKS.md). The bytes are parsed as they are: no string is made of the table.
+   */
+  private readWhole(path: string): number {
+    const fd = openSync(path, 'r');
+    try {
+      let length = 0;
+      for (;;) {
+        if (this.readBuffer.length - length < PROC_READ_BYTES) {
+          const grown = Buffer.allocUnsafe(this.readBuffer.length * 2);
+          this.readBuffer.copy(grown, 0, 0, length);
+          this.readBuffer = grown;
+        }
+        const n = readSync(fd, this.readBuffer, length, PROC_READ_BYTES, null);
+        if (n === 0) break;
+        length += n;
+      }
+      return length;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private readProc(): ParseResult {
+    const littleEndian = endianness() === 'LE';
+    // Each file is parsed before the next is read into the same buffer.
+    const parse = (file: string, family: 'ipv4' | 'ipv6', optional: boolean): ParseResult => {
+      const path = `${this.procRoot}/net/${file}`;
+      let length: number;
+      try {
+        length = this.readWhole(path);
+      } catch (e) {
+        const code = errnoOf(e);
+        if (code === 'ENOENT' && optional) return { sockets: [], skipped: 0 }; // IPv6 disabled: no tcp6 file
+        if (code === 'EACCES' || code === 'EPERM') {
+          throw new SamplerError('permission', `Permission denied reading ${path}. Check how /proc is mounted (hidepid, a restricted container), or set tcpStateViewer.backend to "ss".`, { cause: e });
+        }
+        throw new SamplerError('no-proc', `Cannot read ${path} (${code ?? String(e)}): /proc is not mounted here. Mount procfs, or install iproute2 (ss) and set tcpStateViewer.backend to "ss".`, { cause: e });
+      }
+      return parseProcNetTcpBytes(this.readBuffer, length, family, { littleEndian, previous: this.rowsByInode });
+    };
+    const v4 = parse('tcp', 'ipv4', false);
+    const v6 = parse('tcp6', 'ipv6', true);
+    return { sockets: v4.sockets.concat(v6.sockets), skipped: v4.skipped + v6.skipped };
+  }
+
+  private readSs(args: readonly string[] = SS_ARGS): Promise<ParseResult> {
+    return new Promise((resolve, reject) => {
+      execFile(
+        this.ssPath,
+        [...args],
+        { encoding: 'latin1', timeout: this.ssTimeoutMs, maxBuffer: this.ssMaxBytes, shell: false, windowsHide: true, env: { ...process.env, LC_ALL: 'C' } },
+        (error, stdout, stderr) => {
+          if (!error) {
+            resolve(parseSsOutput(stdout));
+            return;
+          }
+          const code = errnoOf(error);
+          const e = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null };
+          if (code === 'ENOENT') {
+            reject(new SamplerError('ss-missing', `"${this.ssPath}" was not found. Install iproute2 (it provides ss), set tcpStateViewer.ssPath to its full path, or set tcpStateViewer.backend to "proc".`, { cause: error }));
+          } else if (code === 'EACCES') {
+            reject(new SamplerError('permission', `Permission denied running "${this.ssPath}". Make it executable or point tcpStateViewer.ssPath at another ss.`, { cause: error }));
+          } else if (code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
+            reject(new SamplerError('ss-failed', `ss printed more than ${this.ssMaxBytes} bytes (too many sockets for one sample). Use the "proc" backend.`, { cause: error }));
+          } else if (e.killed && e.signal) {
+            reject(new SamplerError('timeout', `ss did not finish within ${this.ssTimeoutMs} ms and was stopped. The socket table may be very large: try the "proc" backend or a longer interval.`, { cause: error }));
+          } else {
+            const detail = String(stderr).trim().split('\n')[0] || error.message;
+            reject(new SamplerError('ss-failed', `ss failed: ${detail}. Check that "${this.ssPath}" is iproute2's ss, or use the "proc" backend.`, { cause: error }));
+          }
+        },
+      );
+    });
+  }
+
+  /**
+   * /proc/net/tcp shows a listener's accept queue but not its backlog (get_tcp4_sock prints tx_queue 0 for LISTEN),
+   * which ss reads over netlink. Listeners are few and long-lived, so ask `ss -ltneH` once per new listener and
+   * keep the answer. Without ss the backlog stays 0 (unknown).
+   */
+  private async fillListenBacklogs(sockets: SocketRecord[]): Promise<void> {
+    const listeners = sockets.filter((s) => s.state === 'LISTEN' && s.inode !== 0);
+    const liveListeners = new Set(listeners.map((s) => s.inode));
+    for (const inode of this.backlogs.keys()) if (!liveListeners.has(inode)) this.backlogs.delete(inode);
+    if (!this.listenBacklogUnavailable && listeners.some((s) => !this.backlogs.has(s.inode))) {
+      try {
+        const listed = await this.readSs(SS_LISTEN_ARGS);
+        for (const s of listed.sockets) if (s.state === 'LISTEN' && s.inode !== 0) this.backlogs.set(s.inode, s.sendQ);
+        for (const s of listeners) if (!this.backlogs.has(s.inode)) this.backlogs.set(s.inode, -1);
+      } catch {
+        this.listenBacklogUnavailable = true;
+      }
+    }
+    for (const s of listeners) {
+      const backlog = this.backlogs.get(s.inode);
+      if (backlog !== undefined && backlog >= 0) s.sendQ = backlog;
+    }
+  }
+
+  /** CPU time of reaped child processes (ss), from /proc/self/stat cutime + cstime (clock ticks, 100 per s). */
+  private childCpuMs(): number {
+    try {
+      const text = readFileSync(`${this.procRoot}/self/stat`, 'latin1');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      // Fields 16 and 17; f[0] is field 3.
+      return (Number(f[13]) + Number(f[14])) * 10;
+    } catch {
+      return 0;
+    }
+  }
+
+  private async sampleNow(request: SampleRequest): Promise<ScopedSample> {
+    const t0 = performance.now();
+    const cpu0 = cpuNowMs();
+    const child0 = this.childCpuMs();
+    const takenAt = Date.now();
+    const { backend, table } = await this.readTable();
+    const t1 = performance.now();
+    const scope = request.scope;
+    const workspace = scope.mode === 'workspace';
+    const folders = workspace ? scope.folders.filter((f) => typeof f === 'string' && f !== '') : [];
+    const procs = this.processes.refresh({ cwd: folders.length > 0 });
+    const t2 = performance.now();
+
+    const live = this.rowsByInode;
+    this.attributor.beginSample(live, procs);
+    this.memory.ensureCapacity(table.sockets.length);
+
+    let scopePids = new Set<number>();
+    if (workspace) {
+      scopePids = computeScopePids(scope.rootPids, procs.values(), folders);
+      const candidates = [...scopePids];
+      this.attributor.search({
+        wanted: live.keys(),
+        candidates,
+        stopEarly: true,
+        onlyFresh: true,
+        minVisits: Math.ceil(candidates.length / ROTATION_SLICES),
+        rotation: 'scope',
+      });
+    } else {
+      const pids = [...procs.keys()];
+      this.attributor.search({
+        wanted: live.keys(),
+        candidates: pids,
+        stopEarly: true,
+        minVisits: Math.ceil(pids.length / ROTATION_SLICES),
+        rotation: 'all',
+        coversAllProcesses: true,
+      });
+    }
+    const ownerCache = new Map<number, Owner>();
+    const ownerOf = (pid: number): Owner => {
+      let o = ownerCache.get(pid);
+      if (o === undefined) ownerCache.set(pid, (o = { pid, command: this.processes.command(pid) ?? '' }));
+      return o;
+    };
+    /** Owner lists checked this sample, by the attributor's interned pids arrays. */
+    const checked = new Map<readonly number[], Owner[]>();
+    const attach = (s: SocketRecord) => {
+      if (s.inode !== 0) {
+        const pids = this.attributor.ownerPids(s.inode);
+        if (pids === undefined) {
+          if (s.owners.length > 0) s.owners = []; // a record reused from the last sample keeps what it was given then
+          return;
+        }
+        // The attributor hands out one array per owner set (all the sockets of one process share it) while the
+        // owners stay the same: reuse the Owner list, checked against the process table once per sample.
+        let owners = checked.get(pids);
+        if (owners === undefined) {
+          owners = this.ownerLists.get(pids);
+          if (owners === undefined || owners.some((o) => o.command !== ownerOf(o.pid).command)) {
+            owners = pids.map(ownerOf);
+            this.ownerLists.set(pids, owners);
+          }
+          checked.set(pids, owners);
+        }
+        s.owners = owners;
+      } else {
+        const r = this.memory.recall(s);
+        if (r !== undefined) s.owners = r.owners;
+      }
+    };
+    for (const s of table.sockets) attach(s);
+
+    let sockets = table.sockets;
+    let peerPids: number[] = [];
+    if (workspace) {
+      const selection = selectScope(table.sockets, scopePids, (s) => {
+        const r = this.memory.recall(s);
+        return r !== undefined && (r.inScope || r.owners.some((o) => scopePids.has(o.pid)));
+      });
+      const unowned = selection.peers.filter((p) => p.inode !== 0 && p.owners.length === 0).map((p) => p.inode);
+      if (unowned.length > 0) {
+        // Newest processes first (pids grow until they wrap): a peer that just connected is most often a new process.
+        const others = [...procs.keys()].filter((pid) => !scopePids.has(pid)).sort((a, b) => b - a);
+        this.attributor.search({ wanted: unowned, candidates: others, stopEarly: true, maxFds: PEER_SEARCH_FDS, rotation: 'peers', coversAllProcesses: true });
+        for (const p of selection.peers) if (p.inode !== 0) attach(p);
+      }
+      const peerSet = new Set<number>();
+      for (const p of selection.peers) for (const o of p.owners) if (!scopePids.has(o.pid)) peerSet.add(o.pid);
+      peerPids = [...peerSet];
+      sockets = selection.sockets;
+    }
+    // Remember who held each connection, for when it loses its file (TIME-WAIT, orphans). In workspace mode only
+    // the scope's sockets: the others' owners are not searched for, so may be stale.
+    for (const s of sockets) {
+      if (s.inode !== 0 && s.owners.length > 0 && s.remote.port !== 0) {
+        this.memory.remember(s, s.owners, workspace && s.owners.some((o) => scopePids.has(o.pid)));
+      }
+    }
+    // Only for the sockets returned: listeners elsewhere on the machine need not cost an ss run.
+    if (backend === 'proc') await this.fillListenBacklogs(sockets);
+    const t3 = performance.now();
+
+    const wantedPids = new Set<number>(scopePids);
+    for (const pid of peerPids) wantedPids.add(pid);
+    // The scope and its peers, before the owners join them.
+    const outScopePids = workspace ? [...wantedPids].sort((a, b) => a - b) : [];
+    let lastOwners: readonly Owner[] | null = null;
+    for (const s of sockets) {
+      // Sockets of one process share their owner list (see attach): most rows repeat the previous row's.
+      if (s.owners === lastOwners) continue;
+      lastOwners = s.owners;
+      for (const o of s.owners) wantedPids.add(o.pid);
+    }
+    const processes: ProcessInfo[] = [];
+    for (const pid of [...wantedPids].sort((a, b) => a - b)) {
+      const info = this.processes.info(pid);
+      if (info !== undefined) processes.push(info);
+    }
+    const t4 = performance.now();
+    const childCpu = Math.max(0, this.childCpuMs() - child0);
+    this.lastStats = {
+      backend,
+      tableRows: table.sockets.length,
+      readMs: t1 - t0,
+      processes: procs.size,
+      processMs: t2 - t1 + (t4 - t3),
+      attributeMs: t3 - t2,
+      childCpuMs: childCpu,
+      attribution: { ...this.attributor.stats },
+    };
+    return {
+      takenAt,
+      backend,
+      sockets,
+      skippedLines: table.skipped,
+      durationMs: t4 - t0,
+      cpuMs: cpuNowMs() - cpu0 + childCpu,
+      scope: workspace ? 'workspace' : 'all',
+      scopePids: outScopePids,
+      processes,
+      totalSockets: table.sockets.length,
+    };
+  }
+}

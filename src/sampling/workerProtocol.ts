@@ -1,0 +1,139 @@
+// Messages between the extension host and the sampler worker thread (src/sampling/samplerWorker.ts).
+// The host drives: it asks for one sample at a time and waits for the answer (or its timeout) before asking again,
+// so two samples never overlap and a stuck worker is noticed from outside it. The worker answers with deltas only:
+// the full table never crosses the thread boundary in the loop (only `sampleNow` asks for the whole sample).
+import type { ProcessDelta } from '../domain/modelDelta';
+import type { BackendName, Connection, ModelUpdate, ScopeMode, ScopedSample } from '../domain/types';
+
+export type { ProcessDelta } from '../domain/modelDelta';
+
+/** The `tcpStateViewer.backend` setting. */
+export type BackendSetting = 'auto' | BackendName;
+
+/** Why a sample failed: the sampler's own codes, plus what can go wrong around it. */
+export type SampleErrorCode =
+  | 'unsupported-platform'
+  | 'no-proc'
+  | 'permission'
+  | 'ss-missing'
+  | 'ss-failed'
+  | 'timeout'
+  /** The worker thread died or could not start. */
+  | 'worker-crashed'
+  /** Anything else thrown inside the worker (a bug): logged with its stack. */
+  | 'internal';
+
+export interface SampleError {
+  code: SampleErrorCode;
+  /** The technical detail (English, for the log); the UI shows a localized message chosen by `code`. */
+  message: string;
+  /** ms the timed-out sample was given (code 'timeout' only). */
+  timeoutMs?: number;
+}
+
+export interface TrackerSettings {
+  /** How long a closed connection stays in the model, ms. */
+  closedRetentionMs: number;
+  /** At most this many closed connections stay in the model (oldest dropped first). */
+  maxClosedConnections: number;
+}
+
+export interface InsightThresholds {
+  closeWaitSeconds: number;
+  timeWaitPerEndpoint: number;
+  synSentSeconds: number;
+}
+
+export interface WorkerSettings {
+  backend: BackendSetting;
+  ssPath: string;
+  tracker: TrackerSettings;
+  insights: InsightThresholds;
+}
+
+export type WorkerScope = { mode: 'all' } | { mode: 'workspace'; rootPids: number[]; folders: string[] };
+
+export type HostToWorker =
+  /** New settings. A backend or tracker change rebuilds the pipeline (the next update is a reset). */
+  | { kind: 'configure'; settings: WorkerSettings }
+  /**
+   * Take one sample. `wantSample`: also send the whole scoped sample back (snapshot commands). `chunkSize`: send
+   * changed connections beyond this many ahead in `chunk` messages, so no single message costs the host's main
+   * thread more than a few ms to receive (a reset at 10k connections is ~4 MB of structured clone).
+   */
+  | { kind: 'sample'; seq: number; scope: WorkerScope; wantSample: boolean; chunkSize?: number }
+  /** A debuggee's process exited: its descendants still alive stay in scope, and open sockets of theirs are an insight. */
+  | { kind: 'markExited'; pid: number };
+
+export interface SampleStats {
+  /** When the socket table was read (ms since the epoch). */
+  takenAt: number;
+  backend: BackendName;
+  scope: ScopeMode;
+  /** Sockets in the whole kernel table, and in the scope. */
+  totalSockets: number;
+  scopedSockets: number;
+  skippedLines: number;
+  /** Reading, parsing and attributing (the sampler's own figures), ms. */
+  sampleMs: number;
+  sampleCpuMs: number;
+  /** Diffing into connections, insights and deltas on the worker thread, ms (pure CPU work). */
+  trackMs: number;
+  /**
+   * CPU the whole sample cost, ms: the worker thread's busy time (event-loop utilization, which counts its synchronous
+   * /proc reads) plus the CPU of `ss` when that backend ran. What the back-off budgets. Unlike `sampleCpuMs` (process
+   * CPU on Node 20) it does not count what the extension host's main thread did meanwhile.
+   */
+  costMs: number;
+  /** The worker thread's kernel thread id (/proc/thread-self), so tests can see the thread is gone after dispose. */
+  workerTid: number | null;
+}
+
+export type SampledMessage = Extract<WorkerToHost, { kind: 'sampled' }>;
+
+/**
+ * Changed connections of sample `seq`, sent ahead of its answer when the host asked for chunks; they come before the
+ * answer's `update.changed`. Not part of WorkerToHost (the answers), so code that never asks for chunks never sees one.
+ */
+export interface WorkerChunk {
+  kind: 'chunk';
+  seq: number;
+  changed: Connection[];
+}
+
+/** The answer to a `sample` request. */
+export type WorkerToHost =
+  | {
+      kind: 'sampled';
+      seq: number;
+      /** Null when nothing the views show changed. */
+      update: ModelUpdate | null;
+      processes: ProcessDelta;
+      stats: SampleStats;
+      sample: ScopedSample | null;
+    }
+  | { kind: 'failed'; seq: number; error: SampleError };
+
+const HOST_KINDS: ReadonlySet<string> = new Set(['configure', 'sample', 'markExited']);
+const WORKER_KINDS: ReadonlySet<string> = new Set(['sampled', 'failed']);
+
+function kindOf(message: unknown): string | null {
+  if (typeof message !== 'object' || message === null || !('kind' in message)) return null;
+  const kind = (message as { kind: unknown }).kind;
+  return typeof kind === 'string' ? kind : null;
+}
+
+/** Both ends are our own code; the guards only keep a stray message (another library's) from being misread. */
+export function isHostToWorker(message: unknown): message is HostToWorker {
+  const kind = kindOf(message);
+  return kind !== null && HOST_KINDS.has(kind);
+}
+
+export function isWorkerToHost(message: unknown): message is WorkerToHost {
+  const kind = kindOf(message);
+  return kind !== null && WORKER_KINDS.has(kind);
+}
+
+export function isWorkerChunk(message: unknown): message is WorkerChunk {
+  return kindOf(message) === 'chunk';
+}

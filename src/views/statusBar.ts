@@ -1,0 +1,143 @@
+// The status bar item: the scope's socket counts (`$(plug) 12 ESTAB · 3 TIME-WAIT`), a warning background while an
+// insight holds, a click focuses the Connections view. It asks the model for 'summary' samples only while shown.
+import * as vscode from 'vscode';
+import { insightText } from '../domain/insights';
+import { SHORT_STATE_NAMES, STATUS_BAR_ORDER, openSocketCount, statusBarCounts } from '../domain/treeModel';
+import type { StateCounts } from '../domain/types';
+import { CONNECTIONS_VIEW_ID } from './tree/connectionsTree';
+import { uiLocale } from './diagram/diagramView';
+import type { TcpModelApi } from '../model/modelApi';
+
+interface StatusBarSettings {
+  enabled: boolean;
+  hideWhenEmpty: boolean;
+}
+
+function readSettings(): StatusBarSettings {
+  const config = vscode.workspace.getConfiguration('tcpStateViewer.statusBar');
+  return { enabled: config.get<unknown>('enabled') !== false, hideWhenEmpty: config.get<unknown>('hideWhenEmpty') !== false };
+}
+
+export class TcpStatusBar implements vscode.Disposable {
+  private readonly item: vscode.StatusBarItem;
+  private readonly disposables: vscode.Disposable[] = [];
+  private settings = readSettings();
+  private demand: vscode.Disposable | null = null;
+  private shown = false;
+  /** What the item shows now: the model updates every second, and each property set is a message to the main process. */
+  private rendered: { text: string; tooltip: string; warning: boolean } | null = null;
+
+  constructor(private readonly model: TcpModelApi) {
+    // Priority: left of the language/encoding items, near other debug-time items.
+    this.item = vscode.window.createStatusBarItem('tcpStateViewer.counts', vscode.StatusBarAlignment.Left, 10);
+    this.item.name = vscode.l10n.t('TCP Connections');
+    this.item.command = { title: vscode.l10n.t('Show Connections'), command: `${CONNECTIONS_VIEW_ID}.focus` };
+    this.disposables.push(
+      this.item,
+      model.onDidUpdate(() => this.render()),
+      model.onDidChangeStatus(() => this.render()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('tcpStateViewer.statusBar')) this.applySettings();
+      }),
+    );
+    this.applySettings();
+  }
+
+  private applySettings(): void {
+    this.settings = readSettings();
+    this.render();
+  }
+
+  /**
+   * Shown when enabled and (the scope has sockets or hiding is off). While enabled it keeps a 'summary' demand
+   * even when hidden for emptiness: otherwise nothing would sample and it could never learn the scope filled up.
+   */
+  private render(): void {
+    if (!this.settings.enabled) {
+      this.setDemand(false);
+      this.setShown(false);
+      return;
+    }
+    this.setDemand(true);
+    const counts = this.model.counts();
+    const open = openSocketCount(counts);
+    const insights = this.model.insights();
+    const status = this.model.status();
+    const hide = this.settings.hideWhenEmpty && open === 0 && insights.length === 0 && status.error === null;
+    if (hide) {
+      this.setShown(false);
+      return;
+    }
+    const summary = statusBarCounts(counts, 3, (n) => vscode.l10n.t('+{0} more', n));
+    const icon = status.error !== null ? '$(error)' : status.paused ? '$(debug-pause)' : '$(plug)';
+    const text = `${icon} ${summary || vscode.l10n.t('no sockets')}`;
+    const warning = insights.length > 0 || status.error !== null;
+    const tooltip = this.tooltip(counts);
+    const last = this.rendered;
+    if (last === null || last.text !== text || last.tooltip !== tooltip.value || last.warning !== warning) {
+      this.rendered = { text, tooltip: tooltip.value, warning };
+      this.item.text = text;
+      this.item.backgroundColor = warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      this.item.tooltip = tooltip;
+      this.item.accessibilityInformation = { label: vscode.l10n.t('TCP sockets in scope: {0}', summary || vscode.l10n.t('none')) };
+    }
+    this.setShown(true);
+  }
+
+  private tooltip(counts: StateCounts): vscode.MarkdownString {
+    const status = this.model.status();
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`**${status.scope === 'all' ? vscode.l10n.t('All TCP sockets on this machine') : vscode.l10n.t("TCP sockets of the workspace's processes")}**\n\n`);
+    const rows = STATUS_BAR_ORDER.filter((s) => counts[s] > 0);
+    if (rows.length > 0) {
+      md.appendMarkdown(`| | |\n|---|---:|\n`);
+      for (const s of rows) md.appendMarkdown(`| ${s === SHORT_STATE_NAMES[s] ? s : `${s} (${SHORT_STATE_NAMES[s]})`} | ${counts[s]} |\n`);
+      md.appendMarkdown('\n');
+    }
+    const locale = uiLocale();
+    for (const insight of this.model.insights()) {
+      md.appendMarkdown('$(warning) ');
+      md.appendText(insightText(insight, locale).title);
+      md.appendMarkdown('\n\n');
+    }
+    if (status.error !== null) {
+      md.appendMarkdown('$(error) ');
+      md.appendText(status.error);
+      md.appendMarkdown('\n\n');
+    }
+    if (status.paused) md.appendText(vscode.l10n.t('Sampling is paused.'));
+    return md;
+  }
+
+  private setDemand(on: boolean): void {
+    if (on && this.demand === null) this.demand = this.model.demand('summary');
+    else if (!on && this.demand !== null) {
+      this.demand.dispose();
+      this.demand = null;
+    }
+  }
+
+  private setShown(shown: boolean): void {
+    if (shown === this.shown) return;
+    this.shown = shown;
+    if (shown) this.item.show();
+    else this.item.hide();
+  }
+
+  /** For the extension tests: the text while shown, or null when hidden. */
+  get visibleText(): string | null {
+    return this.shown ? this.item.text : null;
+  }
+
+  dispose(): void {
+    this.demand?.dispose();
+    this.demand = null;
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+export function registerStatusBar(context: vscode.ExtensionContext, model: TcpModelApi): TcpStatusBar {
+  const bar = new TcpStatusBar(model);
+  context.subscriptions.push(bar);
+  return bar;
+}

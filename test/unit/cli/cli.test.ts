@@ -1,0 +1,127 @@
+// tcp-states argument parsing, port filtering and the watch lines made from the real ConnectionTracker's events.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError, filterPorts, formatWatchLine, main, parseCli, scopeFor, watchLines, type WatchLine } from '../../../src/cli/cli';
+import { ConnectionTracker } from '../../../src/domain/tracker';
+import { parseProcNetTcp } from '../../../src/sampling/procNetTcp';
+import type { SocketRecord } from '../../../src/domain/types';
+
+const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures');
+const read = (name: string): string => readFileSync(join(fixtures, name), 'latin1');
+
+test('snapshot options: format, --json, scope, repeated --pid and --port', () => {
+  const o = parseCli(['snapshot']);
+  assert.deepEqual([o.command, o.format, o.scope, o.pids, o.ports, o.backend], ['snapshot', 'text', 'all', [], [], 'auto']);
+  assert.equal(parseCli(['snapshot', '--format', 'markdown']).format, 'markdown');
+  assert.equal(parseCli(['snapshot', '--json']).format, 'json');
+  assert.equal(parseCli(['snapshot', '--format=json', '--json']).format, 'json');
+  const p = parseCli(['snapshot', '--pid', '12', '--pid=34', '--port', '80', '--port', '443']);
+  assert.deepEqual([p.scope, p.pids, p.ports], ['workspace', [12, 34], [80, 443]]);
+  assert.deepEqual(scopeFor(p, '/w'), { mode: 'workspace', rootPids: [12, 34], folders: [] });
+  assert.deepEqual(scopeFor(parseCli(['snapshot', '--scope', 'workspace']), '/w'), { mode: 'workspace', rootPids: [], folders: ['/w'] });
+  assert.deepEqual(scopeFor(parseCli(['snapshot', '--scope', 'all']), '/w'), { mode: 'all' });
+  assert.equal(parseCli(['--help']).command, 'help');
+  assert.equal(parseCli(['help']).command, 'help');
+  const w = parseCli(['watch', '--json', '--interval', '250', '--backend', 'ss', '--ss-path', '/sbin/ss']);
+  assert.deepEqual([w.command, w.json, w.intervalMs, w.backend, w.ssPath], ['watch', true, 250, 'ss', '/sbin/ss']);
+});
+
+test('bad arguments are usage errors', () => {
+  const bad = [
+    [],
+    ['frobnicate'],
+    ['snapshot', 'extra'],
+    ['snapshot', '--format', 'xml'],
+    ['snapshot', '--format', 'text', '--json'],
+    ['snapshot', '--pid', 'abc'],
+    ['snapshot', '--pid', '0'],
+    ['snapshot', '--pid', '-5'],
+    ['snapshot', '--port', '70000'],
+    ['snapshot', '--port'],
+    ['snapshot', '--scope', 'galaxy'],
+    ['snapshot', '--scope', 'all', '--pid', '3'],
+    ['snapshot', '--interval', '500'],
+    ['snapshot', '--verbose'],
+    ['watch', '--format', 'json'],
+    ['watch', '--interval', '5'],
+    ['watch', '--backend', 'netstat'],
+  ];
+  for (const args of bad) assert.throws(() => parseCli(args), UsageError, args.join(' '));
+});
+
+test('main: usage on stderr and exit 2 for bad arguments; help on stdout and exit 0', async () => {
+  const run = async (argv: string[]) => {
+    let out = '';
+    let err = '';
+    const code = await main(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), cwd: '/', host: 'h', stopped: new Promise(() => {}) });
+    return { code, out, err };
+  };
+  const bad = await run(['snapshot', '--port', 'x']);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.out, '');
+  assert.match(bad.err, /--port needs a whole number/);
+  assert.match(bad.err, /Usage:/);
+  const help = await run(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /tcp-states snapshot/);
+  assert.equal(help.err, '');
+});
+
+test('--port keeps sockets with that local or remote port', () => {
+  const sockets = parseProcNetTcp(read('loopback-proc-net-tcp.txt'), 'ipv4').sockets;
+  const port = sockets.find((s) => s.state === 'LISTEN')!.local.port;
+  const kept = filterPorts(sockets, [port]);
+  assert.ok(kept.length > 1);
+  for (const s of kept) assert.ok(s.local.port === port || s.remote.port === port);
+  assert.equal(kept.length, sockets.filter((s) => s.local.port === port || s.remote.port === port).length);
+  assert.equal(filterPorts(sockets, []), sockets);
+});
+
+function socket(state: SocketRecord['state'], inode: number, pid: number | null): SocketRecord {
+  return {
+    state,
+    family: 'ipv4',
+    local: { address: '127.0.0.1', port: 40000 },
+    remote: { address: '127.0.0.1', port: 8080 },
+    inode,
+    uid: 0,
+    recvQ: 0,
+    sendQ: 0,
+    timer: null,
+    owners: pid === null ? [] : [{ pid, command: 'curl' }],
+  };
+}
+
+test('watch lines from the tracker: one per hop, inferred hops marked, ms in the old state', () => {
+  const tracker = new ConnectionTracker();
+  const lines: WatchLine[] = [];
+  const feed = (takenAt: number, sockets: SocketRecord[]) => {
+    for (const e of tracker.update({ takenAt, sockets })) lines.push(...watchLines(e, (id) => tracker.get(id)));
+  };
+  feed(1000, [socket('SYN-SENT', 77, 321)]);
+  feed(1250, [socket('ESTABLISHED', 77, 321)]);
+  // ESTABLISHED -> TIME-WAIT skips FIN-WAIT-1 and FIN-WAIT-2: the tracker fills them in as inferred.
+  feed(3250, [socket('TIME-WAIT', 0, null)]);
+  feed(5000, []);
+  assert.deepEqual(lines[0], { at: 1000, pid: 321, command: 'curl', local: '127.0.0.1:40000', remote: '127.0.0.1:8080', from: 'CLOSED', to: 'SYN-SENT', msInFrom: null, inferred: false });
+  assert.deepEqual([lines[1].from, lines[1].to, lines[1].msInFrom, lines[1].inferred], ['SYN-SENT', 'ESTABLISHED', 250, false]);
+  const rest = lines.slice(2);
+  assert.deepEqual([rest[0].from, rest[0].msInFrom], ['ESTABLISHED', 2000]);
+  for (let i = 1; i < rest.length; i++) {
+    assert.equal(rest[i].from, rest[i - 1].to, 'hops chain');
+    assert.equal(rest[i].at, rest[i].to === 'CLOSED' ? 5000 : 3250);
+  }
+  const intoTimeWait = rest.findIndex((l) => l.to === 'TIME-WAIT');
+  assert.ok(intoTimeWait > 0, 'the close passed through states no sample saw');
+  assert.ok(rest.slice(0, intoTimeWait).every((l) => l.inferred), 'and those hops are marked inferred');
+  assert.ok(rest.slice(1, intoTimeWait + 1).every((l) => l.msInFrom === null), 'time in an unseen state is unknown');
+  const last = rest[rest.length - 1];
+  assert.deepEqual([last.from, last.to, last.msInFrom, last.inferred], ['TIME-WAIT', 'CLOSED', 1750, false]);
+  // The owner stays on the connection after its socket lost the file.
+  for (const l of rest) assert.equal(l.pid, 321);
+  const text = formatWatchLine(lines[1]);
+  assert.match(text, /^\d\d:\d\d:\d\d\.\d{3} +321 curl +127\.0\.0\.1:40000 +127\.0\.0\.1:8080 +SYN-SENT -> ESTABLISHED +250$/);
+  assert.match(formatWatchLine({ ...lines[1], inferred: true, msInFrom: null }), /SYN-SENT -> ESTABLISHED \(inferred\) +-$/);
+});

@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { CPU_BUDGET, MAX_INTERVAL_MS, initialBackoff, nextBackoff, rebaseBackoff } from '../../../src/domain/backoff';
+import type { BackoffState } from '../../../src/domain/backoff';
+
+const base = { baseMs: 1000 };
+
+/** A loop past its first (cold-cache) sample, which only seeds the cost estimate. */
+function warm(baseMs: number, firstCostMs = 0): BackoffState {
+  return nextBackoff(initialBackoff(baseMs), firstCostMs, { baseMs });
+}
+
+function run(costs: number[], baseMs = 1000): BackoffState[] {
+  const states: BackoffState[] = [];
+  let s = warm(baseMs);
+  for (const c of costs) {
+    s = nextBackoff(s, c, { baseMs });
+    states.push(s);
+  }
+  return states;
+}
+
+test('samples within 1 % of a core keep the configured interval', () => {
+  // 10 ms of CPU per 1000 ms is exactly the budget: not over it.
+  for (const s of run([3, 7, 10, 0, 9.9])) assert.equal(s.intervalMs, 1000);
+});
+
+test('one sample over budget stretches the interval at once to what the budget allows', () => {
+  const [s] = run([50]);
+  assert.equal(s.intervalMs, 50 / CPU_BUDGET);
+  assert.ok(50 / s.intervalMs <= CPU_BUDGET);
+});
+
+test('after the cost drops the interval shrinks step by step back to the base, never below', () => {
+  const states = run([80, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]);
+  assert.equal(states[0].intervalMs, 8000);
+  const after = states.slice(1).map((s) => s.intervalMs);
+  for (let i = 1; i < after.length; i++) assert.ok(after[i] <= after[i - 1], `interval grew while cheap: ${after.join(',')}`);
+  // A single cheap sample does not undo the back-off.
+  assert.ok(after[0] > 1000);
+  assert.equal(after[after.length - 1], 1000);
+});
+
+test('the interval never goes beyond the cap, however slow a sample is', () => {
+  const [s] = run([1e9]);
+  assert.equal(s.intervalMs, MAX_INTERVAL_MS);
+});
+
+test('nonsense costs (negative, NaN, infinite) count as free, not as a reason to stop', () => {
+  for (const s of run([-5, Number.NaN, Number.POSITIVE_INFINITY])) assert.equal(s.intervalMs, 1000);
+});
+
+test('rebasing to the 5 s summary interval and back keeps a back-off the cost still calls for', () => {
+  let s = nextBackoff(warm(1000, 30), 30, base);
+  assert.equal(s.intervalMs, 3000);
+  s = rebaseBackoff(s, 5000);
+  assert.equal(s.intervalMs, 5000);
+  s = rebaseBackoff(s, 1000);
+  assert.equal(s.intervalMs, 3000);
+  // With nothing known about the cost, the new base is taken as is.
+  assert.equal(rebaseBackoff(initialBackoff(1000), 200).intervalMs, 200);
+});
+
+test('property: the interval stays within [base, cap], and an over-budget sample always leads to a within-budget interval', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 200, max: 60_000 }),
+      fc.array(fc.double({ min: 0, max: 5000, noNaN: true }), { minLength: 1, maxLength: 60 }),
+      (baseMs, costs) => {
+        const cap = Math.max(baseMs, MAX_INTERVAL_MS);
+        let s = warm(baseMs, costs[0]);
+        assert.equal(s.intervalMs, baseMs, 'the cold first sample does not stretch the interval');
+        for (const cost of costs.slice(1)) {
+          const before = s.intervalMs;
+          s = nextBackoff(s, cost, { baseMs });
+          assert.ok(s.intervalMs >= baseMs && s.intervalMs <= cap);
+          if (cost / before > CPU_BUDGET) assert.ok(cost / s.intervalMs <= CPU_BUDGET + 1e-9 || s.intervalMs === cap);
+        }
+      },
+    ),
+  );
+});
+
+test('the first sample (cold caches: every fd folder listed) seeds the estimate without stretching the interval', () => {
+  const first = nextBackoff(initialBackoff(1000), 400, base);
+  assert.equal(first.intervalMs, 1000);
+  assert.equal(first.smoothedCpuMs, 400);
+  // A steady cost over budget after it still backs off, never past the 10 s cap.
+  assert.equal(nextBackoff(first, 50, base).intervalMs, 5000);
+  assert.equal(nextBackoff(first, 500, base).intervalMs, MAX_INTERVAL_MS);
+  assert.equal(MAX_INTERVAL_MS, 10_000);
+});
