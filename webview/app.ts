@@ -1,22 +1,23 @@
 // The webview's state and its three parts: the diagram, the connections list, and the selected connection's
 // ladder. Host messages arrive already validated (main.ts); this applies them.
-import { insightText } from '../src/domain/insights';
-import { inferPath, type DiagramEdge } from '../src/domain/states';
+import { INSIGHT_STATE, insightText } from '../src/domain/insights';
 import type { Connection, ConnectionId, Insight, ModelUpdate, TcpState, TrackerEvent } from '../src/domain/types';
-import { TCP_STATES, formatEndpoint } from '../src/domain/types';
-import { format, type FullState, type HostMessage, type Selection, type WebviewStrings } from '../src/shared/protocol';
+import { formatEndpoint } from '../src/domain/types';
+import { type FullState, type HostMessage, type Selection, type WebviewStrings } from '../src/shared/protocol';
 import { Animator, type Hop, type Route } from './animator';
 import { DiagramView } from './diagram';
 import { findPeer, ladderRows, pathBetween, type LadderRow } from './ladder';
 import { pointAt, type EdgeGeometry } from './layout';
 import { loadState, post, saveState } from './vscodeApi';
+import { inferPath, type DiagramEdge } from '../src/domain/diagram';
+import { STATE_ORDER } from '../src/domain/states';
+import { clock, format, formatDuration } from '../src/domain/format';
 
 /** Rows the list renders at most; the rest are counted ("and 1,234 more"). Search narrows them. */
 const MAX_ROWS = 200;
 /** The list and ladder are redrawn once per period: ages move with the clock, and updates received meanwhile show. */
 const LIST_REFRESH_MS = 1000;
 /** Diagram order of the states, which the list is sorted by. */
-const STATE_ORDER = new Map<TcpState, number>(TCP_STATES.map((st, i) => [st, i]));
 /** Below this width the diagram takes the portrait layout and the list goes under it. */
 const NARROW_PX = 640;
 
@@ -25,19 +26,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: 
   if (cls) e.className = cls;
   if (text !== undefined) e.textContent = text;
   return e;
-}
-
-export function formatDuration(ms: number, s: WebviewStrings): string {
-  if (ms < 1000) return format(s.durationMs, Math.max(0, Math.round(ms)));
-  if (ms < 60_000) return format(s.durationS, (ms / 1000).toFixed(ms < 10_000 ? 1 : 0));
-  if (ms < 3_600_000) return format(s.durationMin, Math.floor(ms / 60_000), Math.floor((ms % 60_000) / 1000));
-  return format(s.durationH, Math.floor(ms / 3_600_000), Math.floor((ms % 3_600_000) / 60_000));
-}
-
-function clock(t: number): string {
-  const d = new Date(t);
-  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
 }
 
 const reducedMotionQuery = window.matchMedia('(prefers-reduced-motion: reduce)');
@@ -281,20 +269,10 @@ export class App {
   }
 
   private insightState(i: Insight): TcpState | null {
-    switch (i.kind) {
-      case 'close-wait-leak':
-        return 'CLOSE-WAIT';
-      case 'time-wait-storm':
-        return 'TIME-WAIT';
-      case 'syn-sent-stuck':
-        return 'SYN-SENT';
-      case 'accept-queue-full':
-        return 'LISTEN';
-      case 'open-after-exit': {
-        const c = i.connectionIds.map((id) => this.connections.get(id)).find((x) => x);
-        return c ? c.state : null;
-      }
-    }
+    const state = INSIGHT_STATE[i.kind];
+    if (state !== null) return state;
+    const c = i.connectionIds.map((id) => this.connections.get(id)).find((x) => x);
+    return c ? c.state : null;
   }
 
   // ---- animation --------------------------------------------------------------------------------------------
@@ -462,7 +440,7 @@ export class App {
       const role = c.role === 'client' ? s.roleClient : c.role === 'server' ? s.roleServer : s.roleListener;
       const owner = c.owner ? `${c.owner.command} (${c.owner.pid})` : s.unknownProcess;
       const ends = `${formatEndpoint(c.local)} → ${formatEndpoint(c.remote)}`;
-      const age = formatDuration(now - since, s);
+      const age = formatDuration(now - since, s.units);
       row.append(el('span', 'pill', c.state), el('span', 'endpoints', ends), el('span', 'meta', `${role} · ${owner} · ${age}`));
       row.setAttribute('aria-label', `${c.state}, ${ends}, ${role}, ${owner}, ${age}`);
       frag.append(row);
@@ -553,7 +531,7 @@ export class App {
       let timeText = '';
       if (r.since !== null) {
         const dur = (r.until ?? now) - r.since;
-        timeText = `${clock(r.since)} · ${r.until === null ? `${s.current}, ` : ''}${format(s.durationFor, formatDuration(dur, s))}`;
+        timeText = `${clock(r.since)} · ${r.until === null ? `${s.current}, ` : ''}${format(s.durationFor, formatDuration(dur, s.units))}`;
       }
       cell.append(el('span', 'when', timeText), el('span', 'tag', r.inferred ? s.inferred : s.observed));
       li.append(cell);

@@ -1,10 +1,12 @@
 // The SVG state diagram: nodes with live counts, labelled edges, keyboard focus (arrow keys between nodes,
 // a second tab stop for the edges), and the hover/focus tooltip. Tokens are drawn by the Animator into the
 // layer this view exposes.
-import type { DiagramEdge } from '../src/domain/states';
 import type { StateCounts, TcpState } from '../src/domain/types';
-import { format, type LocalizedStateInfo, type WebviewStrings } from '../src/shared/protocol';
+import { type LocalizedStateInfo, type WebviewStrings } from '../src/shared/protocol';
+import { format } from '../src/domain/format';
 import { layoutDiagram, neighbourInDirection, type DiagramLayout, type LayoutMode } from './layout';
+import { type DiagramEdge } from '../src/domain/diagram';
+import { KEY_ORDER } from '../src/domain/states';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -50,9 +52,6 @@ interface NodeView {
 interface EdgeView {
   g: SVGGElement;
 }
-
-/** The states in tab order for the keyboard: down the client side, then the server side. */
-const KEY_ORDER: TcpState[] = ['CLOSED', 'SYN-SENT', 'LISTEN', 'SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1', 'CLOSE-WAIT', 'FIN-WAIT-2', 'CLOSING', 'LAST-ACK', 'TIME-WAIT'];
 
 export class DiagramView {
   readonly element: HTMLElement;

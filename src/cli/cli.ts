@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { displayEndpoint, renderSnapshotMarkdown, renderSnapshotText, toSnapshotJson } from '../domain/snapshot';
 import { SamplerError, SocketSampler, type SampleScope } from '../sampling/socketSampler';
 import { ConnectionTracker } from '../domain/tracker';
+import { clock } from '../domain/format';
 import { type Connection, type ScopedSample, type SocketRecord, type TcpState, type TrackerEvent } from '../domain/types';
 
 export const USAGE = `Usage:
@@ -135,13 +136,6 @@ export function renderSnapshot(sample: ScopedSample, options: CliOptions, host: 
   if (options.format === 'json') return `${JSON.stringify(toSnapshotJson(filtered, host), null, 2)}\n`;
   if (options.format === 'markdown') return renderSnapshotMarkdown(filtered, host);
   return renderSnapshotText(filtered, host);
-}
-
-/** HH:MM:SS.mmm in local time, as tcpstates prints its first column. */
-function clock(at: number): string {
-  const d = new Date(at);
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
 }
 
 export interface WatchLine {

@@ -1,8 +1,9 @@
 // Patterns in the tracker's connections worth telling the developer about. Each is a pure function of the
 // connections, the time, and the thresholds from the settings; the texts come in English and Simplified Chinese.
-import type { Connection, ConnectionId, Endpoint, Insight, InsightKind, Owner } from './types';
+import type { Connection, ConnectionId, Endpoint, Insight, InsightKind, Owner, TcpState } from './types';
 import { formatEndpoint } from './types';
-import type { Locale } from './states';
+import { CHINESE_UNITS, ENGLISH_UNITS, formatDuration } from './format';
+import { type Locale } from './stateTexts';
 
 export interface InsightThresholds {
   /** A CLOSE-WAIT socket older than this many seconds counts as leaked. */
@@ -29,7 +30,19 @@ export interface InsightInput {
   exitedPids?: ExitedPids;
 }
 
-export const INSIGHT_KINDS: readonly InsightKind[] = ['close-wait-leak', 'time-wait-storm', 'syn-sent-stuck', 'accept-queue-full', 'open-after-exit'];
+/**
+ * The state each kind of insight is about, where the diagram puts its warning. Null for open-after-exit: its
+ * connections may be in any state (the state of its first connection stands for it).
+ */
+export const INSIGHT_STATE: Readonly<Record<InsightKind, TcpState | null>> = {
+  'close-wait-leak': 'CLOSE-WAIT',
+  'time-wait-storm': 'TIME-WAIT',
+  'syn-sent-stuck': 'SYN-SENT',
+  'accept-queue-full': 'LISTEN',
+  'open-after-exit': null,
+};
+
+export const INSIGHT_KINDS: readonly InsightKind[] = Object.keys(INSIGHT_STATE) as InsightKind[];
 
 /** ms the connection has been in its current state, as far as the samples tell. */
 function msInState(c: Connection, now: number): number {
@@ -185,18 +198,6 @@ function isInput(v: readonly Connection[] | InsightInput): v is InsightInput {
 // ---------------------------------------------------------------------------------------------------------
 // Texts
 
-/** "45 s", "3 min 5 s", "2 h 4 min" (and the Chinese units). */
-export function formatAge(ms: number, locale: Locale): string {
-  const s = Math.floor(ms / 1000);
-  const zh = locale === 'zh-cn';
-  const [sec, min, hour] = zh ? [' 秒', ' 分', ' 小时'] : [' s', ' min', ' h'];
-  if (s < 60) return `${s}${sec}`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return s % 60 === 0 ? `${m}${min}` : `${m}${min} ${s % 60}${sec}`;
-  const h = Math.floor(m / 60);
-  return m % 60 === 0 ? `${h}${hour}` : `${h}${hour} ${m % 60}${min}`;
-}
-
 function who(i: Insight, locale: Locale): string {
   if (i.pid === null) return locale === 'zh-cn' ? '未知进程' : 'an unknown process';
   return i.command ? `${i.command} (${i.pid})` : `pid ${i.pid}`;
@@ -210,7 +211,7 @@ function plural(n: number, one: string, many: string): string {
 export function insightText(i: Insight, locale: Locale): { title: string; detail: string } {
   const zh = locale === 'zh-cn';
   const endpoint = i.endpoint ? formatEndpoint(i.endpoint) : '?';
-  const oldest = i.oldestMs === null ? '' : formatAge(i.oldestMs, locale);
+  const oldest = i.oldestMs === null ? '' : formatDuration(i.oldestMs, locale === 'zh-cn' ? CHINESE_UNITS : ENGLISH_UNITS);
   switch (i.kind) {
     case 'close-wait-leak':
       return zh

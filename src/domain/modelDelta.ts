@@ -3,7 +3,7 @@
 // ModelMirror (host side) applies those deltas, so it holds the same connections as the worker's tracker while the
 // host's main thread touches only the changed records.
 import type { Connection, ConnectionId, Insight, ModelUpdate, ProcessInfo, StateCounts, TrackerEvent } from './types';
-import { TCP_STATES } from './types';
+import { TCP_STATES } from './states';
 
 /** Processes referenced by connections, as changes to what the other side already has. */
 export interface ProcessDelta {

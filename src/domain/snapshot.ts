@@ -1,7 +1,9 @@
 // A snapshot of the socket table for people and programs: the JSON shape the CLI prints with --format json, and
 // plain-text and Markdown renderings (the CLI, and the "TCP: Take Snapshot" command, which passes localized labels).
 // Pure: no I/O.
-import { TCP_STATES, emptyCounts, formatEndpoint, type BackendName, type Endpoint, type ScopeMode, type ScopedSample, type SocketRecord, type SocketTimer, type StateCounts, type TcpState } from './types';
+import { emptyCounts, formatEndpoint, type BackendName, type Endpoint, type ScopeMode, type ScopedSample, type SocketRecord, type SocketTimer, type StateCounts } from './types';
+import { COMPACT_UNITS, formatDuration } from './format';
+import { STATE_ORDER, TCP_STATES } from './states';
 
 /** One socket of the JSON snapshot: the record's fields that make the published shape (listed, so a field added to SocketRecord does not change the CLI's output). */
 export type SnapshotSocket = Pick<SocketRecord, 'state' | 'family' | 'local' | 'remote' | 'inode' | 'uid' | 'recvQ' | 'sendQ' | 'timer' | 'owners'>;
@@ -66,9 +68,6 @@ export const ENGLISH_SNAPSHOT_LABELS: SnapshotLabels = {
   noSockets: 'No sockets.',
 };
 
-/** Each state's index in diagram order (TCP_STATES): the sort key of snapshots and of the tree's state groups. */
-export const STATE_ORDER: ReadonlyMap<TcpState, number> = new Map<TcpState, number>(TCP_STATES.map((s, i) => [s, i]));
-
 function compareEndpoint(a: Endpoint, b: Endpoint): number {
   if (a.address !== b.address) return a.address < b.address ? -1 : 1;
   return a.port - b.port;
@@ -109,17 +108,9 @@ export function toSnapshotJson(sample: SnapshotInput, host: string): SnapshotJso
   };
 }
 
-/** `59.3s`, `850ms`, `2m05s`: short enough for a table cell. */
-export function formatMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const s = Math.round(ms / 1000);
-  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-}
-
 export function formatTimer(t: SocketTimer | null): string {
   if (t === null) return '';
-  return `${t.kind} ${formatMs(t.remainingMs)}${t.retransmits > 0 ? ` (${t.retransmits})` : ''}`;
+  return `${t.kind} ${formatDuration(t.remainingMs, COMPACT_UNITS)}${t.retransmits > 0 ? ` (${t.retransmits})` : ''}`;
 }
 
 export function formatOwners(owners: readonly { pid: number; command: string }[]): string {

@@ -3,13 +3,14 @@
 // prints, but scoped and in diagram order), the insights, and the connections grouped by state with their owner
 // and how long they have been in that state. Pure: the command passes the sample, the model's connections and
 // the translated labels. The JSON variant is B1's toSnapshotJson (the CLI's shape), not repeated here.
-import { ENGLISH_SNAPSHOT_LABELS, countStates, displayEndpoint, formatMs, formatOwners, formatTimer, sortSockets, type SnapshotLabels } from './snapshot';
+import { ENGLISH_SNAPSHOT_LABELS, countStates, displayEndpoint, formatOwners, formatTimer, sortSockets, type SnapshotLabels } from './snapshot';
 import { insightText } from './insights';
-import { STATE_INFO, type Locale } from './states';
 import { connectionKey } from './tracker';
-import { TCP_STATES, type Connection, type Insight, type ScopedSample, type SocketRecord } from './types';
+import { type Connection, type Insight, type ScopedSample, type SocketRecord } from './types';
 // `{0}` placeholders as vscode.l10n.t fills them: one implementation for the host and the webview (DOM- and Node-free).
-import { format } from '../shared/protocol';
+import { COMPACT_UNITS, format, formatDuration } from './format';
+import { STATE_TEXTS, type Locale } from './stateTexts';
+import { TCP_STATES } from './states';
 
 export interface SnapshotDocumentLabels extends SnapshotLabels {
   kernel: string;
@@ -72,7 +73,7 @@ export function timeInState(socket: Pick<SocketRecord, 'state'>, connection: Con
   const ms = takenAt - current.since;
   if (ms <= 0) return '—';
   // Entered before the connection was first seen (or when it was): the time is a lower bound.
-  return current.since <= connection.openedAt ? `≥ ${formatMs(ms)}` : formatMs(ms);
+  return current.since <= connection.openedAt ? `≥ ${formatDuration(ms, COMPACT_UNITS)}` : formatDuration(ms, COMPACT_UNITS);
 }
 
 const MAX_PIDS_LISTED = 20;
@@ -125,7 +126,7 @@ export function renderSnapshotDocument(input: SnapshotDocumentInput): string {
   for (const state of TCP_STATES) {
     const rows = sorted.filter((s) => s.state === state);
     if (rows.length === 0) continue;
-    out.push('', `### ${state} (${rows.length})`, '', text(STATE_INFO[state].summary[locale]), '');
+    out.push('', `### ${state} (${rows.length})`, '', text(STATE_TEXTS[state].summary[locale]), '');
     out.push(
       `| ${[labels.local, labels.remote, labels.process, labels.timeInState, labels.recvQ, labels.sendQ, labels.timer].map(text).join(' | ')} |`,
       '| --- | --- | --- | ---: | ---: | ---: | --- |',

@@ -1,399 +1,246 @@
-// What the project knows about TCP states: the names tools print for them, the RFC 9293 state diagram,
-// and the explanations shown in hovers, tooltips and the diagram, in English and Simplified Chinese.
-// Pure data and functions: no node or vscode imports, so the webview bundle can import it too.
+// The eleven TCP states of RFC 9293 and every fact the project keeps about each one, in one table: the names each
+// tool prints, the /proc code, the order the views list them in, the icon and colour. Every other list of states
+// (the /proc and ss parsers' tables, the status bar's order, the diagram's keyboard order, the alias matcher) is
+// derived from STATES here. The explanations are in stateTexts.ts, the diagram's edges in diagram.ts.
+// Pure data and functions: the webview bundle imports it too.
 import type { TcpState } from './types';
-import { TCP_STATES } from './types';
-import { stateOfStCode } from '../sampling/procNetTcp';
 
-export type Locale = 'en' | 'zh-cn';
-
-export const LOCALES: readonly Locale[] = ['en', 'zh-cn'];
-
-export interface StateInfo {
-  state: TcpState;
-  /** The `st` column of /proc/net/tcp (include/net/tcp_states.h), two upper-case hex digits. */
-  procCode: string;
-  /** One line. */
-  summary: Record<Locale, string>;
-  /** A paragraph: what happened to get here and what the kernel is doing. */
-  detail: Record<Locale, string>;
-  /** Who has to do something for the connection to move on. */
-  nextActor: Record<Locale, string>;
-  /** What it means when a socket stays in this state for long (or many sockets are in it). */
-  longStay: Record<Locale, string>;
+export interface StateFacts {
+  /** Position down RFC 9293 Figure 5: the open, then the active close on the left, the passive close on the right. */
+  order: number;
+  /**
+   * Values of the `st` column of /proc/net/tcp that mean this state (include/net/tcp_states.h). 0x0C is
+   * TCP_NEW_SYN_RECV, the kernel's request socket of a half-open connection: SYN-RECEIVED to a user.
+   */
+  stCodes: readonly number[];
+  /** Words `ss` prints in its State column (iproute2 misc/ss.c, sstate_name); the first one is the usual. */
+  ssNames: readonly string[];
+  /** The name `ss` takes in a state filter (ss(8), STATE-FILTER). */
+  ssFilter: string;
+  /** The name where room is short (status bar, tree rows): ss's word where it is shorter than the RFC's. */
+  shortName: string;
+  /** Place in the status bar's list, most telling first; null for never counted there (CLOSED). */
+  statusBarRank: number | null;
+  /** Tab order of the diagram's nodes: down the client side, then the server side. */
+  keyOrder: number;
+  /** Codicon of the state's tree rows. */
+  icon: string;
+  /** Theme colour contributed in package.json (`contributes.colors`). */
+  colorId: string;
+  /**
+   * Spellings tools and APIs print for the state. Sources: RFC 9293 (hyphenated names, Figure 5's SYN RCVD / ESTAB),
+   * Linux ss (ESTAB, SYN-RECV, UNCONN), net-tools netstat (SYN_RECV, FIN_WAIT1, CLOSE), the kernel's enum
+   * (TCP_ESTABLISHED, TCP_NEW_SYN_RECV), BSD/macOS netstat and <netinet/tcp_fsm.h> (SYN_RCVD, FIN_WAIT_1, TCPS_*),
+   * Windows netstat (LISTENING, SYN_SEND, TIMED_WAIT), Windows' MIB_TCP_STATE_* and TCPSTATE_* enums, PowerShell's
+   * Get-NetTCPConnection (Listen, SynSent, TimeWait, DeleteTCB, Bound), and Go and Java libraries' enum names.
+   */
+  aliases: readonly string[];
+  /**
+   * Spellings that are also everyday English words ("Listen", "closed", "established"): a text matcher takes these
+   * only exactly as spelled, and only in a line that looks like TCP output.
+   */
+  commonWords: readonly string[];
 }
 
-// The texts start from the seed article's state table (shared/seed) and correct it where it is wrong or vague:
-// - Linux keeps TIME-WAIT for a fixed 60 s (TCP_TIMEWAIT_LEN in include/net/tcp.h); it does not use
-//   "MSL = 60 s, wait 2 MSL = 120 s", and net.ipv4.tcp_fin_timeout does not change it.
-// - FIN-WAIT-2 is short only when the peer closes promptly; an orphaned one is dropped after
-//   net.ipv4.tcp_fin_timeout (60 s by default).
-// - The article's "SYC-SENT" is SYN-SENT.
-export const STATE_INFO: Record<TcpState, StateInfo> = {
-  CLOSED: {
-    state: 'CLOSED',
-    procCode: '07',
-    summary: {
-      en: 'No connection: the socket is not connected or listening, or its connection has ended.',
-      'zh-cn': '没有连接：套接字既未连接也未监听，或者它的连接已经结束。',
-    },
-    detail: {
-      en:
-        'CLOSED is the state before a connection exists and after it is gone. Linux calls it TCP_CLOSE ' +
-        '(code 07 in /proc/net/tcp; ss prints UNCONN or CLOSE). A socket shows up in this state while it is ' +
-        'created or bound but neither connect() nor listen() has been called, or after its connection ended ' +
-        'by a reset or a timeout while the application still holds the file descriptor. A connection that ' +
-        'ended normally simply disappears from the socket table.',
-      'zh-cn':
-        'CLOSED 是连接建立之前和结束之后的状态。Linux 里叫 TCP_CLOSE（/proc/net/tcp 中的代码是 07，' +
-        'ss 显示为 UNCONN 或 CLOSE）。套接字已经创建或绑定了端口，但还没有调用 connect() 或 listen() 时处于这个状态；' +
-        '连接因为收到 RST 或超时而结束、而应用程序仍然持有文件描述符时，也会停在这里。' +
-        '正常结束的连接则会直接从套接字表中消失。',
-    },
-    nextActor: {
-      en: 'The local application: connect() or listen() to use the socket, or close() to release it.',
-      'zh-cn': '本地应用程序：调用 connect() 或 listen() 来使用它，或者调用 close() 释放它。',
-    },
-    longStay: {
-      en:
-        'A socket that stays CLOSED with an owner is usually one whose connect() failed (refused, timed out) ' +
-        'or whose connection was reset, and the program never closed the descriptor: a small file-descriptor leak.',
-      'zh-cn':
-        '一个有归属进程的套接字长期处于 CLOSED，通常是 connect() 失败（被拒绝或超时）或连接被重置之后，' +
-        '程序一直没有关闭这个描述符：这是一个小小的文件描述符泄漏。',
-    },
-  },
+export const STATES: Readonly<Record<TcpState, StateFacts>> = {
   LISTEN: {
-    state: 'LISTEN',
-    procCode: '0A',
-    summary: {
-      en: 'Listening: waiting for clients to connect to this port.',
-      'zh-cn': '监听中：等待客户端连接这个端口。',
-    },
-    detail: {
-      en:
-        'The application called listen() (a passive OPEN). The kernel answers each incoming SYN with a SYN-ACK ' +
-        'and, once the handshake completes, puts the new connection in the accept queue until the application ' +
-        'calls accept(). On a LISTEN row, ss shows the current accept-queue length as Recv-Q and the backlog ' +
-        '(the listen() argument, capped by net.core.somaxconn) as Send-Q; the remote address is a wildcard.',
-      'zh-cn':
-        '应用程序调用了 listen()（被动打开）。内核对每个到来的 SYN 回复 SYN-ACK，三次握手完成后把新连接放进' +
-        '全连接队列（accept 队列），等应用程序调用 accept() 取走。在 LISTEN 行上，ss 的 Recv-Q 是当前 accept 队列' +
-        '里的连接数，Send-Q 是队列上限（listen() 的 backlog 参数，不超过 net.core.somaxconn）；远端地址是通配符。',
-    },
-    nextActor: {
-      en: 'A client, by sending a SYN; then the local application, by calling accept().',
-      'zh-cn': '先是客户端发来 SYN；然后是本地应用程序调用 accept()。',
-    },
-    longStay: {
-      en:
-        'Normal: a server listens for as long as it runs. Worry only when Recv-Q reaches Send-Q: the accept ' +
-        'queue is full because the application does not accept() fast enough, and Linux drops new handshakes, ' +
-        'so clients hang in SYN-SENT or time out.',
-      'zh-cn':
-        '这是正常的：服务器运行多久就监听多久。需要留意的是 Recv-Q 达到 Send-Q 的情况：accept 队列满了，' +
-        '说明应用程序 accept() 不够快，Linux 会丢弃新的握手，客户端就会卡在 SYN-SENT 或者连接超时。',
-    },
+    order: 0,
+    stCodes: [0x0a],
+    ssNames: ['LISTEN'],
+    ssFilter: 'listening',
+    shortName: 'LISTEN',
+    statusBarRank: 5,
+    keyOrder: 2,
+    icon: 'radio-tower',
+    colorId: 'tcpStateViewer.state.listen',
+    aliases: ['LISTEN', 'LISTENING', 'TCP_LISTEN', 'TCPS_LISTEN', 'MIB_TCP_STATE_LISTEN', 'TCPSTATE_LISTEN'],
+    commonWords: ['Listen', 'listening'],
   },
   'SYN-SENT': {
-    state: 'SYN-SENT',
-    procCode: '02',
-    summary: {
-      en: 'Connecting: a SYN was sent and the reply (SYN-ACK) has not arrived yet.',
-      'zh-cn': '正在连接：已发出 SYN，还没有收到对方的 SYN-ACK。',
-    },
-    detail: {
-      en:
-        'The application called connect() (an active OPEN) and the kernel sent a SYN carrying its initial ' +
-        'sequence number: the first step of the three-way handshake. A SYN-ACK moves the connection to ' +
-        'ESTABLISHED; a RST ends it at once (connection refused). With no answer, Linux resends the SYN ' +
-        'net.ipv4.tcp_syn_retries times (6 by default, backing off from 1 s), so connect() gives up after about ' +
-        '127 s unless the application set a shorter timeout.',
-      'zh-cn':
-        '应用程序调用了 connect()（主动打开），内核发出带有初始序列号的 SYN，这是三次握手的第一步。' +
-        '收到 SYN-ACK 后连接进入 ESTABLISHED；收到 RST 则立刻结束（连接被拒绝）。如果一直没有回应，' +
-        'Linux 会按 net.ipv4.tcp_syn_retries（默认 6 次，从 1 秒开始指数退避）重发 SYN，' +
-        '所以在应用没有设置更短超时的情况下，connect() 大约 127 秒后才会失败。',
-    },
-    nextActor: {
-      en: 'The remote host: it must answer with a SYN-ACK (or a RST).',
-      'zh-cn': '远端主机：它需要回复 SYN-ACK（或者 RST）。',
-    },
-    longStay: {
-      en:
-        'Nothing answers: the remote host is down or unreachable, a firewall silently drops the SYN, the address ' +
-        'or port is wrong and leads to a filtered place, or the server\'s accept queue is full and it drops the ' +
-        'SYN. A closed port on a reachable host would have answered with a RST right away.',
-      'zh-cn':
-        '没有任何回应：远端主机宕机或不可达、防火墙悄悄丢弃了 SYN、地址或端口写错了而发到了被过滤的地方，' +
-        '或者服务器的 accept 队列已满而丢弃了 SYN。如果主机可达而端口没人监听，对方会立刻回 RST，不会卡在这里。',
-    },
+    order: 1,
+    stCodes: [0x02],
+    ssNames: ['SYN-SENT'],
+    ssFilter: 'syn-sent',
+    shortName: 'SYN-SENT',
+    statusBarRank: 2,
+    keyOrder: 1,
+    icon: 'sync',
+    colorId: 'tcpStateViewer.state.synSent',
+    aliases: ['SYN-SENT', 'SYN_SENT', 'SYNSENT', 'SYN_SEND', 'SynSent', 'syn-sent', 'TCP_SYN_SENT', 'TCPS_SYN_SENT', 'MIB_TCP_STATE_SYN_SENT', 'TCPSTATE_SYN_SENT'],
+    commonWords: [],
   },
   'SYN-RECEIVED': {
-    state: 'SYN-RECEIVED',
-    procCode: '03',
-    summary: {
-      en: 'Half-open: a SYN arrived and was answered with a SYN-ACK; waiting for the client\'s ACK.',
-      'zh-cn': '半连接：收到了 SYN 并回复了 SYN-ACK，正在等待客户端的 ACK。',
-    },
-    detail: {
-      en:
-        'The second step of the three-way handshake, on the server side. On Linux a half-open connection is a ' +
-        'small request socket (TCP_NEW_SYN_RECV, code 0C inside the kernel, shown as SYN-RECV) kept in the ' +
-        'listener\'s SYN queue, with no file descriptor and so no owning process yet. When the client\'s ACK ' +
-        'arrives, the kernel creates the full socket in ESTABLISHED and queues it for accept(). Without an ACK, ' +
-        'the SYN-ACK is resent net.ipv4.tcp_synack_retries times (5 by default: about 63 s) before the request ' +
-        'is dropped.',
-      'zh-cn':
-        '这是三次握手的第二步，发生在服务端。在 Linux 上，半连接只是一个很小的请求套接字（内核内部叫 ' +
-        'TCP_NEW_SYN_RECV，代码 0C，显示为 SYN-RECV），放在监听套接字的半连接队列（SYN 队列）里，' +
-        '还没有文件描述符，所以也没有归属进程。客户端的 ACK 到达后，内核才创建完整的套接字，状态为 ESTABLISHED，' +
-        '并放入 accept 队列。如果一直收不到 ACK，SYN-ACK 会按 net.ipv4.tcp_synack_retries 重发' +
-        '（默认 5 次，约 63 秒），然后丢弃这个请求。',
-    },
-    nextActor: {
-      en: 'The client: it must send the final ACK of the handshake.',
-      'zh-cn': '客户端：它需要发出握手的最后一个 ACK。',
-    },
-    longStay: {
-      en:
-        'The client\'s ACK does not arrive: the client went away, the return path loses packets, or many ' +
-        'half-open connections from unknown addresses mean a SYN flood (Linux then answers with SYN cookies ' +
-        'when net.ipv4.tcp_syncookies allows it).',
-      'zh-cn':
-        '客户端的 ACK 一直没到：客户端已经离开、回程路径丢包；如果有大量来自陌生地址的半连接，' +
-        '可能是 SYN 洪水攻击（在 net.ipv4.tcp_syncookies 允许时，Linux 会改用 SYN cookie 应答）。',
-    },
+    order: 2,
+    stCodes: [0x03, 0x0c],
+    ssNames: ['SYN-RECV', 'NEW-SYN-RECV'],
+    ssFilter: 'syn-recv',
+    shortName: 'SYN-RECV',
+    statusBarRank: 3,
+    keyOrder: 3,
+    icon: 'sync',
+    colorId: 'tcpStateViewer.state.synReceived',
+    aliases: [
+      'SYN-RECEIVED', 'SYN_RECEIVED', 'SYN-RECEIVE', 'SYN-RCVD', 'SYN_RCVD', 'SYN-RECV', 'SYN_RECV', 'SYNRECV', 'NEW_SYN_RECV',
+      'TCP_SYN_RECV', 'TCP_NEW_SYN_RECV', 'TCPS_SYN_RECEIVED', 'MIB_TCP_STATE_SYN_RCVD', 'TCPSTATE_SYN_RCVD', 'SynReceived', 'syn-recv',
+    ],
+    commonWords: [],
   },
   ESTABLISHED: {
-    state: 'ESTABLISHED',
-    procCode: '01',
-    summary: {
-      en: 'Open: the handshake is complete and data can flow both ways.',
-      'zh-cn': '已建立：握手完成，双方可以互相传输数据。',
-    },
-    detail: {
-      en:
-        'The normal state of a working connection. The client gets here when the SYN-ACK arrives and it sends ' +
-        'the third segment of the handshake (the ACK); the server gets here when that ACK arrives. TCP is full ' +
-        'duplex: each side can send and receive independently until it closes. Recv-Q is data received but not ' +
-        'yet read by the application; Send-Q is data sent but not yet acknowledged by the peer.',
-      'zh-cn':
-        '连接正常工作时的状态。客户端在收到 SYN-ACK 并发出握手的第三个报文（ACK）时进入这个状态；' +
-        '服务端在收到这个 ACK 时进入。TCP 是全双工的：关闭之前，双方都可以各自独立地收发数据。' +
-        'Recv-Q 是已经收到但应用程序还没读取的数据，Send-Q 是已经发出但对方还没确认的数据。',
-    },
-    nextActor: {
-      en: 'Either application: to send data, or to close the connection.',
-      'zh-cn': '任意一端的应用程序：发送数据，或者关闭连接。',
-    },
-    longStay: {
-      en:
-        'Usually fine: pooled and keep-alive connections stay open for a long time. Look at the queues: a ' +
-        'growing Recv-Q means this application is not reading; a growing Send-Q means the peer is not reading ' +
-        'or the network is slow.',
-      'zh-cn':
-        '通常没问题：连接池和长连接本来就会保持很久。要看的是队列：Recv-Q 持续增长说明本端应用没有读取数据；' +
-        'Send-Q 持续增长说明对方没有读取，或者网络很慢。',
-    },
+    order: 3,
+    stCodes: [0x01],
+    ssNames: ['ESTAB'],
+    ssFilter: 'established',
+    shortName: 'ESTAB',
+    statusBarRank: 0,
+    keyOrder: 4,
+    icon: 'arrow-swap',
+    colorId: 'tcpStateViewer.state.established',
+    aliases: ['ESTABLISHED', 'ESTAB', 'TCP_ESTABLISHED', 'TCPS_ESTABLISHED', 'MIB_TCP_STATE_ESTAB', 'TCPSTATE_ESTABLISHED'],
+    commonWords: ['Established', 'established'],
   },
   'FIN-WAIT-1': {
-    state: 'FIN-WAIT-1',
-    procCode: '04',
-    summary: {
-      en: 'Closing first: this side sent its FIN and waits for it to be acknowledged.',
-      'zh-cn': '主动关闭：本端已发出 FIN，正在等待对方确认。',
-    },
-    detail: {
-      en:
-        'The application called close() or shutdown(SHUT_WR) first (the active close), and the kernel sent a FIN ' +
-        'after any data still queued: the first step of the close. The peer\'s ACK moves the connection to ' +
-        'FIN-WAIT-2. If the peer\'s own FIN arrives before that ACK, both sides are closing at once and the ' +
-        'connection goes to CLOSING; a FIN that also acknowledges ours leads straight to TIME-WAIT (RFC 9293 ' +
-        'Figure 5, note 2). The peer usually answers within a round trip, so this state is rarely seen.',
-      'zh-cn':
-        '应用程序先调用了 close() 或 shutdown(SHUT_WR)（主动关闭），内核在发完仍在排队的数据之后发出 FIN，' +
-        '这是挥手的第一步。收到对方的 ACK 后进入 FIN-WAIT-2。如果在这个 ACK 之前先收到了对方的 FIN，' +
-        '说明双方同时在关闭，连接进入 CLOSING；如果对方的 FIN 同时确认了我们的 FIN，则直接进入 TIME-WAIT' +
-        '（RFC 9293 图 5 的注释 2）。对方通常在一个往返时间内就会回应，所以很少能看到这个状态。',
-    },
-    nextActor: {
-      en: 'The remote host: it must acknowledge this side\'s FIN.',
-      'zh-cn': '远端主机：它需要确认本端的 FIN。',
-    },
-    longStay: {
-      en:
-        'The peer does not acknowledge: it has gone away, packets are lost, or its receive window is zero and ' +
-        'data queued before our FIN cannot be delivered. Linux keeps retransmitting; for a socket the ' +
-        'application already closed, net.ipv4.tcp_orphan_retries limits how long.',
-      'zh-cn':
-        '对方一直不确认：对方已经离开、报文丢失，或者对方的接收窗口为零，FIN 前面排队的数据发不出去。' +
-        'Linux 会不断重传；如果应用程序已经关闭了这个套接字，重传次数受 net.ipv4.tcp_orphan_retries 限制。',
-    },
+    order: 4,
+    stCodes: [0x04],
+    ssNames: ['FIN-WAIT-1'],
+    ssFilter: 'fin-wait-1',
+    shortName: 'FIN-WAIT-1',
+    statusBarRank: 6,
+    keyOrder: 5,
+    icon: 'debug-disconnect',
+    colorId: 'tcpStateViewer.state.finWait1',
+    aliases: [
+      'FIN-WAIT-1', 'FIN_WAIT_1', 'FIN_WAIT1', 'FIN-WAIT1', 'FINWAIT1', 'FINWAIT-1', 'FinWait1', 'fin-wait-1', 'TCP_FIN_WAIT1',
+      'TCPS_FIN_WAIT_1', 'MIB_TCP_STATE_FIN_WAIT1', 'TCPSTATE_FIN_WAIT_1',
+    ],
+    commonWords: [],
   },
   'FIN-WAIT-2': {
-    state: 'FIN-WAIT-2',
-    procCode: '05',
-    summary: {
-      en: 'Half-closed: our FIN was acknowledged; waiting for the peer to close its side.',
-      'zh-cn': '半关闭：我们的 FIN 已被确认，正在等待对方关闭它那一端。',
-    },
-    detail: {
-      en:
-        'The peer acknowledged our FIN, so this direction is finished: this side can no longer send but can ' +
-        'still receive until the peer sends its own FIN, which moves the connection to TIME-WAIT. Meanwhile the ' +
-        'peer sits in CLOSE-WAIT. How long this lasts depends entirely on when the peer application closes. If ' +
-        'this side\'s application has closed the socket completely (not just shutdown()), Linux drops the ' +
-        'orphaned connection after net.ipv4.tcp_fin_timeout (60 s by default).',
-      'zh-cn':
-        '对方已经确认了我们的 FIN，这个方向的数据传输结束了：本端不能再发送，但在对方发来自己的 FIN 之前仍然可以接收；' +
-        '收到对方的 FIN 后进入 TIME-WAIT。这时对方处于 CLOSE-WAIT。这个状态持续多久，完全取决于对方应用程序什么时候关闭。' +
-        '如果本端应用已经彻底关闭了套接字（而不只是 shutdown()），Linux 会在 net.ipv4.tcp_fin_timeout' +
-        '（默认 60 秒）之后丢弃这个无主连接。',
-    },
-    nextActor: {
-      en: 'The remote application: it must close its side so its FIN is sent.',
-      'zh-cn': '远端应用程序：它需要关闭自己那一端，让对方内核发出 FIN。',
-    },
-    longStay: {
-      en:
-        'The peer application has not closed its end (its socket is in CLOSE-WAIT): look for a missing close() ' +
-        'on the other side, or a half-close protocol where the peer still has data to send.',
-      'zh-cn':
-        '对方应用程序还没有关闭它那一端（它的套接字处于 CLOSE-WAIT）：检查对方是否漏了 close()，' +
-        '或者协议本身使用半关闭，对方还有数据要发。',
-    },
+    order: 5,
+    stCodes: [0x05],
+    ssNames: ['FIN-WAIT-2'],
+    ssFilter: 'fin-wait-2',
+    shortName: 'FIN-WAIT-2',
+    statusBarRank: 7,
+    keyOrder: 7,
+    icon: 'debug-disconnect',
+    colorId: 'tcpStateViewer.state.finWait2',
+    aliases: [
+      'FIN-WAIT-2', 'FIN_WAIT_2', 'FIN_WAIT2', 'FIN-WAIT2', 'FINWAIT2', 'FINWAIT-2', 'FinWait2', 'fin-wait-2', 'TCP_FIN_WAIT2',
+      'TCPS_FIN_WAIT_2', 'MIB_TCP_STATE_FIN_WAIT2', 'TCPSTATE_FIN_WAIT_2',
+    ],
+    commonWords: [],
   },
   'CLOSE-WAIT': {
-    state: 'CLOSE-WAIT',
-    procCode: '08',
-    summary: {
-      en: 'The peer has closed; this application has not called close() yet.',
-      'zh-cn': '对方已经关闭，本端应用程序还没有调用 close()。',
-    },
-    detail: {
-      en:
-        'The peer sent a FIN (it closed its side, the passive close begins) and this side acknowledged it. Reads ' +
-        'now return end-of-file (0 bytes). The connection stays here until the local application calls close() ' +
-        'or shutdown(SHUT_WR), which sends our FIN and moves it to LAST-ACK. The kernel has no timeout for this ' +
-        'state: only the application can end it.',
-      'zh-cn':
-        '对方发来了 FIN（它关闭了自己那一端，被动关闭开始），本端已回复 ACK。此后 read() 会返回 0（读到文件结尾）。' +
-        '连接会一直停在这里，直到本地应用程序调用 close() 或 shutdown(SHUT_WR)，发出我们的 FIN 并进入 LAST-ACK。' +
-        '内核对这个状态没有超时：只有应用程序能结束它。',
-    },
-    nextActor: {
-      en: 'The local application: it must call close() on this socket.',
-      'zh-cn': '本地应用程序：它需要对这个套接字调用 close()。',
-    },
-    longStay: {
-      en:
-        'Almost always a bug in this process: it stopped reading after end-of-file, or an error path skips ' +
-        'close(), so the descriptor leaks. Many CLOSE-WAIT sockets eventually exhaust file descriptors.',
-      'zh-cn':
-        '几乎总是本进程的 bug：读到文件结尾后没有再处理，或者某条错误处理路径漏掉了 close()，导致描述符泄漏。' +
-        'CLOSE-WAIT 堆积多了，最终会耗尽文件描述符。',
-    },
+    order: 6,
+    stCodes: [0x08],
+    ssNames: ['CLOSE-WAIT'],
+    ssFilter: 'close-wait',
+    shortName: 'CLOSE-WAIT',
+    statusBarRank: 1,
+    keyOrder: 6,
+    icon: 'debug-disconnect',
+    colorId: 'tcpStateViewer.state.closeWait',
+    aliases: ['CLOSE-WAIT', 'CLOSE_WAIT', 'CLOSEWAIT', 'CloseWait', 'close-wait', 'TCP_CLOSE_WAIT', 'TCPS_CLOSE_WAIT', 'MIB_TCP_STATE_CLOSE_WAIT', 'TCPSTATE_CLOSE_WAIT'],
+    commonWords: [],
   },
   CLOSING: {
-    state: 'CLOSING',
-    procCode: '0B',
-    summary: {
-      en: 'Both sides closed at once: waiting for the ACK of our FIN.',
-      'zh-cn': '双方同时关闭：正在等待对方确认我们的 FIN。',
-    },
-    detail: {
-      en:
-        'A simultaneous close: this side sent its FIN (FIN-WAIT-1) and, before the ACK of it came back, received ' +
-        'the peer\'s FIN and acknowledged it. Three things have happened: we sent a FIN, we are still waiting for ' +
-        'its ACK, and the peer\'s FIN arrived. The ACK of our FIN moves the connection to TIME-WAIT.',
-      'zh-cn':
-        '这是同时关闭：本端发出了 FIN（处于 FIN-WAIT-1），在收到对它的 ACK 之前，先收到了对方的 FIN 并做了确认。' +
-        '进入这个状态要满足三个条件：本端已发出 FIN、还在等它的 ACK、而对方的 FIN 先到了。' +
-        '收到对我们 FIN 的确认后，连接进入 TIME-WAIT。',
-    },
-    nextActor: {
-      en: 'The remote host: it must acknowledge our FIN.',
-      'zh-cn': '远端主机：它需要确认我们的 FIN。',
-    },
-    longStay: {
-      en:
-        'Rare and normally brief. If it lasts, our FIN or its ACK keeps getting lost, or the peer vanished ' +
-        'right after sending its FIN.',
-      'zh-cn': '少见且通常很短暂。如果持续存在，说明我们的 FIN 或对方的 ACK 一再丢失，或者对方发完 FIN 就消失了。',
-    },
+    order: 7,
+    stCodes: [0x0b],
+    ssNames: ['CLOSING'],
+    ssFilter: 'closing',
+    shortName: 'CLOSING',
+    statusBarRank: 9,
+    keyOrder: 8,
+    icon: 'debug-disconnect',
+    colorId: 'tcpStateViewer.state.closing',
+    aliases: ['CLOSING', 'TCP_CLOSING', 'TCPS_CLOSING', 'MIB_TCP_STATE_CLOSING', 'TCPSTATE_CLOSING'],
+    commonWords: ['Closing'],
   },
   'LAST-ACK': {
-    state: 'LAST-ACK',
-    procCode: '09',
-    summary: {
-      en: 'Closing second: our FIN is sent after the peer\'s; waiting for its final ACK.',
-      'zh-cn': '被动关闭的最后一步：在对方之后发出了我们的 FIN，正在等待最后的 ACK。',
-    },
-    detail: {
-      en:
-        'This side received the peer\'s FIN earlier (CLOSE-WAIT), then the application closed, so the kernel ' +
-        'sent our FIN: the third step of the close. When the peer\'s ACK arrives, the connection is deleted at ' +
-        'once (CLOSED) without a TIME-WAIT: only the side that closes first waits in TIME-WAIT.',
-      'zh-cn':
-        '本端之前已经收到了对方的 FIN（CLOSE-WAIT），随后应用程序关闭了连接，内核发出我们的 FIN，' +
-        '这是挥手的第三步。收到对方的 ACK 后，连接立即删除（CLOSED），不经过 TIME-WAIT：' +
-        '只有先关闭的一方才需要在 TIME-WAIT 中等待。',
-    },
-    nextActor: {
-      en: 'The remote host: it must acknowledge our FIN.',
-      'zh-cn': '远端主机：它需要确认我们的 FIN。',
-    },
-    longStay: {
-      en:
-        'The final ACK does not arrive: the peer is gone or packets are lost. Linux retransmits the FIN until ' +
-        'its retries run out, then drops the connection.',
-      'zh-cn': '最后的 ACK 一直没到：对方已经离开或者报文丢失。Linux 会重传 FIN，直到重试次数用完，然后丢弃连接。',
-    },
+    order: 8,
+    stCodes: [0x09],
+    ssNames: ['LAST-ACK'],
+    ssFilter: 'last-ack',
+    shortName: 'LAST-ACK',
+    statusBarRank: 8,
+    keyOrder: 9,
+    icon: 'debug-disconnect',
+    colorId: 'tcpStateViewer.state.lastAck',
+    aliases: ['LAST-ACK', 'LAST_ACK', 'LASTACK', 'LastAck', 'last-ack', 'TCP_LAST_ACK', 'TCPS_LAST_ACK', 'MIB_TCP_STATE_LAST_ACK', 'TCPSTATE_LAST_ACK'],
+    commonWords: [],
   },
   'TIME-WAIT': {
-    state: 'TIME-WAIT',
-    procCode: '06',
-    summary: {
-      en: 'Closed first, now waiting out the timer (60 s on Linux) before the 4-tuple can be reused.',
-      'zh-cn': '本端先关闭，现在等待计时结束（Linux 上为 60 秒），之后这个四元组才能再次使用。',
-    },
-    detail: {
-      en:
-        'The side that closed first gets here after it has received the peer\'s FIN and sent the last ACK of ' +
-        'the close. It waits so that, if that ACK is lost, the peer\'s retransmitted FIN can be acknowledged ' +
-        'again, and so that delayed segments of this connection die out before the same addresses and ports ' +
-        'carry a new one. RFC 9293 asks for 2 × MSL; Linux uses a fixed 60 s (TCP_TIMEWAIT_LEN, compiled into the ' +
-        'kernel; net.ipv4.tcp_fin_timeout is a different timer and does not change it): not "MSL = 60 s, so 120 s". The socket is then a small timewait entry with no file ' +
-        'descriptor, so no process owns it.',
-      'zh-cn':
-        '先关闭的一方在收到对方的 FIN、并发出挥手的最后一个 ACK 之后进入这个状态。等待的原因有两个：' +
-        '如果这个 ACK 丢了，对方会重发 FIN，本端还能再次确认；同时让这个连接在网络中迟到的报文全部消失，' +
-        '避免干扰之后使用相同地址和端口的新连接。RFC 9293 要求等待 2 × MSL；Linux 则固定等待 60 秒' +
-        '（TCP_TIMEWAIT_LEN，编译在内核里；net.ipv4.tcp_fin_timeout 是另一个计时器，改不了它）——' +
-        '并不是“MSL 为 60 秒、等待 120 秒”。' +
-        '此时套接字只是一个很小的 timewait 记录，没有文件描述符，因此不属于任何进程。',
-    },
-    nextActor: {
-      en: 'Nobody: the kernel deletes the connection when the timer expires.',
-      'zh-cn': '无需任何一方动作：计时结束后内核会删除这个连接。',
-    },
-    longStay: {
-      en:
-        'Each socket leaves by itself after 60 s. Many of them on one local endpoint mean this side closes ' +
-        'first on every request (for example an HTTP client without keep-alive); it can run out of ephemeral ' +
-        'ports towards one destination. Reuse connections, or let the peer close first; ' +
-        'net.ipv4.tcp_tw_reuse helps outgoing connections.',
-      'zh-cn':
-        '每个套接字 60 秒后都会自行消失。如果同一个本地端点上有大量 TIME-WAIT，说明每次请求都是本端先关闭' +
-        '（例如没有使用长连接的 HTTP 客户端），到同一目标的临时端口可能被用完。可以复用连接，或者让对方先关闭；' +
-        'net.ipv4.tcp_tw_reuse 对主动发起的连接有帮助。',
-    },
+    order: 9,
+    stCodes: [0x06],
+    ssNames: ['TIME-WAIT'],
+    ssFilter: 'time-wait',
+    shortName: 'TIME-WAIT',
+    statusBarRank: 4,
+    keyOrder: 10,
+    icon: 'watch',
+    colorId: 'tcpStateViewer.state.timeWait',
+    aliases: ['TIME-WAIT', 'TIME_WAIT', 'TIMEWAIT', 'TIMED_WAIT', 'TimeWait', 'time-wait', 'TCP_TIME_WAIT', 'TCPS_TIME_WAIT', 'MIB_TCP_STATE_TIME_WAIT', 'TCPSTATE_TIME_WAIT'],
+    commonWords: [],
+  },
+  CLOSED: {
+    order: 10,
+    stCodes: [0x07],
+    ssNames: ['UNCONN', 'CLOSE'],
+    ssFilter: 'closed',
+    shortName: 'CLOSED',
+    statusBarRank: null,
+    keyOrder: 0,
+    icon: 'circle-slash',
+    colorId: 'tcpStateViewer.state.closed',
+    aliases: ['CLOSED', 'CLOSE', 'UNCONN', 'TCP_CLOSE', 'TCPS_CLOSED', 'MIB_TCP_STATE_CLOSED', 'TCPSTATE_CLOSED', 'DELETE_TCB', 'MIB_TCP_STATE_DELETE_TCB', 'DeleteTCB'],
+    commonWords: ['Closed', 'closed', 'Bound'],
   },
 };
 
-// ---------------------------------------------------------------------------------------------------------
-// Names
+const ALL: readonly TcpState[] = Object.keys(STATES) as TcpState[];
+
+function sortedBy(key: (f: StateFacts) => number | null): TcpState[] {
+  return ALL.filter((s) => key(STATES[s]) !== null).sort((a, b) => (key(STATES[a]) as number) - (key(STATES[b]) as number));
+}
+
+/** The states in diagram order (STATES[s].order). Views list states in this order. */
+export const TCP_STATES: readonly TcpState[] = sortedBy((f) => f.order);
+
+/** Each state's index in diagram order: the sort key of snapshots, tree groups and the webview's list. */
+export const STATE_ORDER: ReadonlyMap<TcpState, number> = new Map(TCP_STATES.map((s, i) => [s, i]));
+
+/** The status bar's states, most telling first (CLOSED is never counted there). */
+export const STATUS_BAR_ORDER: readonly TcpState[] = sortedBy((f) => f.statusBarRank);
+
+/** The diagram's nodes in keyboard tab order. */
+export const KEY_ORDER: readonly TcpState[] = sortedBy((f) => f.keyOrder);
+
+function stateMap<T>(value: (f: StateFacts) => T): Record<TcpState, T> {
+  const out = {} as Record<TcpState, T>;
+  for (const s of ALL) out[s] = value(STATES[s]);
+  return out;
+}
+
+/** `ESTAB`, `SYN-RECV`, otherwise the RFC name. */
+export const SHORT_STATE_NAMES: Readonly<Record<TcpState, string>> = stateMap((f) => f.shortName);
+
+/** State names of `ss`'s state filter. */
+export const SS_STATE_FILTER_NAMES: Readonly<Record<TcpState, string>> = stateMap((f) => f.ssFilter);
+
+/** What each word of `ss`'s State column means. */
+export const SS_STATES: Readonly<Record<string, TcpState>> = Object.fromEntries(ALL.flatMap((s) => STATES[s].ssNames.map((n) => [n, s] as const)));
+
+/** /proc/net/tcp `st` value -> state, indexed by the value. */
+const ST_CODES: readonly (TcpState | undefined)[] = (() => {
+  const out: (TcpState | undefined)[] = [];
+  for (const s of ALL) for (const code of STATES[s].stCodes) out[code] = s;
+  return out;
+})();
+
+/** The state of a /proc/net/tcp `st` value (the number its hex digits spell), or undefined. */
+export function stateOfStCode(code: number): TcpState | undefined {
+  return ST_CODES[code];
+}
 
 /** The state for a /proc/net/tcp `st` field (`06`, `0A`, `0x0a`), or undefined. */
 export function stateFromProcCode(code: string): TcpState | undefined {
@@ -402,10 +249,14 @@ export function stateFromProcCode(code: string): TcpState | undefined {
   return stateOfStCode(parseInt(m[1] ?? m[2] ?? '', 16));
 }
 
+/** The usual two-hex-digit `st` code of a state (`06` for TIME-WAIT, `03` for SYN-RECEIVED). */
+export function procCodeOf(state: TcpState): string {
+  return (STATES[state].stCodes[0] ?? 0).toString(16).toUpperCase().padStart(2, '0');
+}
+
 /**
- * One spelling of a state name as some tool or API prints it.
- * `commonWord` marks spellings that are also everyday English words ("Listen", "closed", "established"):
- * a text matcher should take those only exactly as spelled here, and never their lower-case prose forms.
+ * One spelling of a state name as some tool or API prints it. `commonWord` marks spellings that are also everyday
+ * English words: a text matcher takes those only exactly as spelled, never their lower-case prose forms.
  */
 export interface StateAlias {
   alias: string;
@@ -413,350 +264,40 @@ export interface StateAlias {
   commonWord?: boolean;
 }
 
-// Sources: RFC 9293 (hyphenated names and Figure 5's SYN RCVD / ESTAB / FINWAIT-2), Linux ss (ESTAB, SYN-RECV,
-// UNCONN, its filter names in lower case), Linux net-tools netstat (SYN_RECV, FIN_WAIT1, CLOSE), the kernel's
-// enum (TCP_ESTABLISHED, TCP_NEW_SYN_RECV, ...), BSD/macOS netstat and <netinet/tcp_fsm.h> (SYN_RCVD,
-// FIN_WAIT_1, TCPS_*), Windows netstat (LISTENING, SYN_SEND, TIMED_WAIT), Windows' MIB_TCP_STATE_* and TCPSTATE_*
-// enums, PowerShell Get-NetTCPConnection (Listen, SynSent, TimeWait, DeleteTCB, Bound), and the upper-snake or
-// Pascal-case enum names of Go and Java libraries.
-export const STATE_ALIASES: readonly StateAlias[] = [
-  // CLOSED
-  { alias: 'CLOSED', state: 'CLOSED' },
-  { alias: 'CLOSE', state: 'CLOSED' },
-  { alias: 'UNCONN', state: 'CLOSED' },
-  { alias: 'TCP_CLOSE', state: 'CLOSED' },
-  { alias: 'TCPS_CLOSED', state: 'CLOSED' },
-  { alias: 'MIB_TCP_STATE_CLOSED', state: 'CLOSED' },
-  { alias: 'TCPSTATE_CLOSED', state: 'CLOSED' },
-  { alias: 'DELETE_TCB', state: 'CLOSED' },
-  { alias: 'MIB_TCP_STATE_DELETE_TCB', state: 'CLOSED' },
-  { alias: 'DeleteTCB', state: 'CLOSED' },
-  { alias: 'Closed', state: 'CLOSED', commonWord: true },
-  { alias: 'closed', state: 'CLOSED', commonWord: true },
-  { alias: 'Bound', state: 'CLOSED', commonWord: true },
-  // LISTEN
-  { alias: 'LISTEN', state: 'LISTEN' },
-  { alias: 'LISTENING', state: 'LISTEN' },
-  { alias: 'TCP_LISTEN', state: 'LISTEN' },
-  { alias: 'TCPS_LISTEN', state: 'LISTEN' },
-  { alias: 'MIB_TCP_STATE_LISTEN', state: 'LISTEN' },
-  { alias: 'TCPSTATE_LISTEN', state: 'LISTEN' },
-  { alias: 'Listen', state: 'LISTEN', commonWord: true },
-  { alias: 'listening', state: 'LISTEN', commonWord: true },
-  // SYN-SENT
-  { alias: 'SYN-SENT', state: 'SYN-SENT' },
-  { alias: 'SYN_SENT', state: 'SYN-SENT' },
-  { alias: 'SYNSENT', state: 'SYN-SENT' },
-  { alias: 'SYN_SEND', state: 'SYN-SENT' },
-  { alias: 'SynSent', state: 'SYN-SENT' },
-  { alias: 'syn-sent', state: 'SYN-SENT' },
-  { alias: 'TCP_SYN_SENT', state: 'SYN-SENT' },
-  { alias: 'TCPS_SYN_SENT', state: 'SYN-SENT' },
-  { alias: 'MIB_TCP_STATE_SYN_SENT', state: 'SYN-SENT' },
-  { alias: 'TCPSTATE_SYN_SENT', state: 'SYN-SENT' },
-  // SYN-RECEIVED
-  { alias: 'SYN-RECEIVED', state: 'SYN-RECEIVED' },
-  { alias: 'SYN_RECEIVED', state: 'SYN-RECEIVED' },
-  { alias: 'SYN-RECEIVE', state: 'SYN-RECEIVED' },
-  { alias: 'SYN-RCVD', state: 'SYN-RECEIVED' },
-  { alias: 'SYN_RCVD', state: 'SYN-RECEIVED' },
-  { alias: 'SYN-RECV', state: 'SYN-RECEIVED' },
-  { alias: 'SYN_RECV', state: 'SYN-RECEIVED' },
-  { alias: 'SYNRECV', state: 'SYN-RECEIVED' },
-  { alias: 'NEW_SYN_RECV', state: 'SYN-RECEIVED' },
-  { alias: 'TCP_SYN_RECV', state: 'SYN-RECEIVED' },
-  { alias: 'TCP_NEW_SYN_RECV', state: 'SYN-RECEIVED' },
-  { alias: 'TCPS_SYN_RECEIVED', state: 'SYN-RECEIVED' },
-  { alias: 'MIB_TCP_STATE_SYN_RCVD', state: 'SYN-RECEIVED' },
-  { alias: 'TCPSTATE_SYN_RCVD', state: 'SYN-RECEIVED' },
-  { alias: 'SynReceived', state: 'SYN-RECEIVED' },
-  { alias: 'syn-recv', state: 'SYN-RECEIVED' },
-  // ESTABLISHED
-  { alias: 'ESTABLISHED', state: 'ESTABLISHED' },
-  { alias: 'ESTAB', state: 'ESTABLISHED' },
-  { alias: 'TCP_ESTABLISHED', state: 'ESTABLISHED' },
-  { alias: 'TCPS_ESTABLISHED', state: 'ESTABLISHED' },
-  { alias: 'MIB_TCP_STATE_ESTAB', state: 'ESTABLISHED' },
-  { alias: 'TCPSTATE_ESTABLISHED', state: 'ESTABLISHED' },
-  { alias: 'Established', state: 'ESTABLISHED', commonWord: true },
-  { alias: 'established', state: 'ESTABLISHED', commonWord: true },
-  // FIN-WAIT-1
-  { alias: 'FIN-WAIT-1', state: 'FIN-WAIT-1' },
-  { alias: 'FIN_WAIT_1', state: 'FIN-WAIT-1' },
-  { alias: 'FIN_WAIT1', state: 'FIN-WAIT-1' },
-  { alias: 'FIN-WAIT1', state: 'FIN-WAIT-1' },
-  { alias: 'FINWAIT1', state: 'FIN-WAIT-1' },
-  { alias: 'FINWAIT-1', state: 'FIN-WAIT-1' },
-  { alias: 'FinWait1', state: 'FIN-WAIT-1' },
-  { alias: 'fin-wait-1', state: 'FIN-WAIT-1' },
-  { alias: 'TCP_FIN_WAIT1', state: 'FIN-WAIT-1' },
-  { alias: 'TCPS_FIN_WAIT_1', state: 'FIN-WAIT-1' },
-  { alias: 'MIB_TCP_STATE_FIN_WAIT1', state: 'FIN-WAIT-1' },
-  { alias: 'TCPSTATE_FIN_WAIT_1', state: 'FIN-WAIT-1' },
-  // FIN-WAIT-2
-  { alias: 'FIN-WAIT-2', state: 'FIN-WAIT-2' },
-  { alias: 'FIN_WAIT_2', state: 'FIN-WAIT-2' },
-  { alias: 'FIN_WAIT2', state: 'FIN-WAIT-2' },
-  { alias: 'FIN-WAIT2', state: 'FIN-WAIT-2' },
-  { alias: 'FINWAIT2', state: 'FIN-WAIT-2' },
-  { alias: 'FINWAIT-2', state: 'FIN-WAIT-2' },
-  { alias: 'FinWait2', state: 'FIN-WAIT-2' },
-  { alias: 'fin-wait-2', state: 'FIN-WAIT-2' },
-  { alias: 'TCP_FIN_WAIT2', state: 'FIN-WAIT-2' },
-  { alias: 'TCPS_FIN_WAIT_2', state: 'FIN-WAIT-2' },
-  { alias: 'MIB_TCP_STATE_FIN_WAIT2', state: 'FIN-WAIT-2' },
-  { alias: 'TCPSTATE_FIN_WAIT_2', state: 'FIN-WAIT-2' },
-  // CLOSE-WAIT
-  { alias: 'CLOSE-WAIT', state: 'CLOSE-WAIT' },
-  { alias: 'CLOSE_WAIT', state: 'CLOSE-WAIT' },
-  { alias: 'CLOSEWAIT', state: 'CLOSE-WAIT' },
-  { alias: 'CloseWait', state: 'CLOSE-WAIT' },
-  { alias: 'close-wait', state: 'CLOSE-WAIT' },
-  { alias: 'TCP_CLOSE_WAIT', state: 'CLOSE-WAIT' },
-  { alias: 'TCPS_CLOSE_WAIT', state: 'CLOSE-WAIT' },
-  { alias: 'MIB_TCP_STATE_CLOSE_WAIT', state: 'CLOSE-WAIT' },
-  { alias: 'TCPSTATE_CLOSE_WAIT', state: 'CLOSE-WAIT' },
-  // CLOSING
-  { alias: 'CLOSING', state: 'CLOSING' },
-  { alias: 'TCP_CLOSING', state: 'CLOSING' },
-  { alias: 'TCPS_CLOSING', state: 'CLOSING' },
-  { alias: 'MIB_TCP_STATE_CLOSING', state: 'CLOSING' },
-  { alias: 'TCPSTATE_CLOSING', state: 'CLOSING' },
-  { alias: 'Closing', state: 'CLOSING', commonWord: true },
-  // LAST-ACK
-  { alias: 'LAST-ACK', state: 'LAST-ACK' },
-  { alias: 'LAST_ACK', state: 'LAST-ACK' },
-  { alias: 'LASTACK', state: 'LAST-ACK' },
-  { alias: 'LastAck', state: 'LAST-ACK' },
-  { alias: 'last-ack', state: 'LAST-ACK' },
-  { alias: 'TCP_LAST_ACK', state: 'LAST-ACK' },
-  { alias: 'TCPS_LAST_ACK', state: 'LAST-ACK' },
-  { alias: 'MIB_TCP_STATE_LAST_ACK', state: 'LAST-ACK' },
-  { alias: 'TCPSTATE_LAST_ACK', state: 'LAST-ACK' },
-  // TIME-WAIT
-  { alias: 'TIME-WAIT', state: 'TIME-WAIT' },
-  { alias: 'TIME_WAIT', state: 'TIME-WAIT' },
-  { alias: 'TIMEWAIT', state: 'TIME-WAIT' },
-  { alias: 'TIMED_WAIT', state: 'TIME-WAIT' },
-  { alias: 'TimeWait', state: 'TIME-WAIT' },
-  { alias: 'time-wait', state: 'TIME-WAIT' },
-  { alias: 'TCP_TIME_WAIT', state: 'TIME-WAIT' },
-  { alias: 'TCPS_TIME_WAIT', state: 'TIME-WAIT' },
-  { alias: 'MIB_TCP_STATE_TIME_WAIT', state: 'TIME-WAIT' },
-  { alias: 'TCPSTATE_TIME_WAIT', state: 'TIME-WAIT' },
-];
+/** Every spelling of every state (STATES[s].aliases and commonWords), as one list. */
+export const STATE_ALIASES: readonly StateAlias[] = ALL.flatMap((state) => [
+  ...STATES[state].aliases.map((alias) => ({ alias, state })),
+  ...STATES[state].commonWords.map((alias) => ({ alias, state, commonWord: true })),
+]);
 
-/** Names with separators, prefixes and case removed ("FIN_WAIT_1" -> "FINWAIT1") -> state. */
-const COMPACT_NAMES: ReadonlyMap<string, TcpState> = (() => {
-  const m = new Map<string, TcpState>();
-  const add = (state: TcpState, ...names: string[]): void => {
-    for (const n of names) m.set(n, state);
-  };
-  add('CLOSED', 'CLOSED', 'CLOSE', 'UNCONN', 'DELETETCB', 'BOUND');
-  add('LISTEN', 'LISTEN', 'LISTENING');
-  add('SYN-SENT', 'SYNSENT', 'SYNSEND');
-  add('SYN-RECEIVED', 'SYNRECEIVED', 'SYNRECEIVE', 'SYNRCVD', 'SYNRECV', 'NEWSYNRECV');
-  add('ESTABLISHED', 'ESTABLISHED', 'ESTAB');
-  add('FIN-WAIT-1', 'FINWAIT1');
-  add('FIN-WAIT-2', 'FINWAIT2');
-  add('CLOSE-WAIT', 'CLOSEWAIT');
-  add('CLOSING', 'CLOSING');
-  add('LAST-ACK', 'LASTACK');
-  add('TIME-WAIT', 'TIMEWAIT', 'TIMEDWAIT');
-  return m;
-})();
+/** A name with separators removed and letters upper-cased: "FIN_WAIT_1" -> "FINWAIT1". */
+function compact(name: string): string {
+  return name.toUpperCase().replace(/[-_ ]/g, '');
+}
+
+/** Compact spellings -> state, from every alias. */
+const COMPACT_NAMES: ReadonlyMap<string, TcpState> = new Map(STATE_ALIASES.map((a) => [compact(a.alias), a.state] as const));
 
 const NAME_PREFIXES = ['MIBTCPSTATE', 'TCPSTATE', 'TCPS', 'TCP', 'STATE'];
 
 /**
- * The state a tool's name for it stands for: any spelling in STATE_ALIASES in any letter case, a /proc/net/tcp
- * hex code (`06`, `0x0A`; `0C` is SYN-RECEIVED), or undefined when the name is not a TCP state.
+ * The state a tool's name for it stands for: any spelling of STATE_ALIASES in any letter case and with any of the
+ * enum prefixes, a /proc/net/tcp hex code (`06`, `0x0A`; `0C` is SYN-RECEIVED), or undefined when the name is not a
+ * TCP state.
  */
 export function normalizeState(name: string): TcpState | undefined {
   const trimmed = name.trim();
   const byCode = stateFromProcCode(trimmed);
   if (byCode) return byCode;
   if (!/^[A-Za-z][A-Za-z0-9_\- ]*$/.test(trimmed)) return undefined;
-  const compact = trimmed.toUpperCase().replace(/[-_ ]/g, '');
-  const direct = COMPACT_NAMES.get(compact);
+  const c = compact(trimmed);
+  const direct = COMPACT_NAMES.get(c);
   if (direct) return direct;
   // Each prefix on its own: TCP_SYN_SENT also starts with "TCPS" (BSD's TCPS_ prefix).
   for (const prefix of NAME_PREFIXES) {
-    if (!compact.startsWith(prefix)) continue;
-    const found = COMPACT_NAMES.get(compact.slice(prefix.length));
+    if (!c.startsWith(prefix)) continue;
+    const found = COMPACT_NAMES.get(c.slice(prefix.length));
     if (found) return found;
   }
   return undefined;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The diagram
-
-/** 'rfc': drawn in RFC 9293 Figure 5; 'linux': a transition Linux takes that the figure omits; 'abort': RST/ABORT. */
-export type EdgeKind = 'rfc' | 'linux' | 'abort';
-
-export interface DiagramEdge {
-  id: string;
-  from: TcpState;
-  to: TcpState;
-  /** What causes the transition, in RFC 9293's words ("rcv SYN", "CLOSE", "Timeout=2MSL"). */
-  event: string;
-  /** What TCP does on it ("snd SYN,ACK", "delete TCB"), or "" where the figure shows none (its "x"). */
-  action: string;
-  /** `event / action`, or just the event when there is no action. */
-  label: string;
-  kind: EdgeKind;
-  /** Whose usual path the edge is on: the client's (active open, and the active close the seed draws dashed), the server's, or neither/both. */
-  path: 'client' | 'server' | 'both';
-  /** On the everyday lifecycle (handshake, one-sided close). False for simultaneous open/close, resets and other rare turns. */
-  typical: boolean;
-}
-
-function edge(
-  from: TcpState,
-  to: TcpState,
-  event: string,
-  action: string,
-  kind: EdgeKind,
-  path: DiagramEdge['path'],
-  typical: boolean,
-): DiagramEdge {
-  return { id: `${from}>${to}`, from, to, event, action, label: action ? `${event} / ${action}` : event, kind, path, typical };
-}
-
-/**
- * RFC 9293 section 3.3.2 Figure 5, edge by edge, with the figure's own labels (note the simultaneous-open edge:
- * RFC 9293 sends SYN,ACK where RFC 793's figure said ACK), then note 2's FIN-WAIT-1 -> TIME-WAIT, which Linux
- * takes when the peer's FIN also acknowledges ours, then the RST/ABORT edges note 3 leaves out, from each state
- * whose drawn edges do not already reach CLOSED.
- */
-export const DIAGRAM_EDGES: readonly DiagramEdge[] = [
-  edge('CLOSED', 'LISTEN', 'passive OPEN', 'create TCB', 'rfc', 'server', true),
-  edge('CLOSED', 'SYN-SENT', 'active OPEN', 'create TCB, snd SYN', 'rfc', 'client', true),
-  edge('LISTEN', 'SYN-RECEIVED', 'rcv SYN', 'snd SYN,ACK', 'rfc', 'server', true),
-  edge('LISTEN', 'SYN-SENT', 'SEND', 'snd SYN', 'rfc', 'both', false),
-  edge('LISTEN', 'CLOSED', 'CLOSE', 'delete TCB', 'rfc', 'server', true),
-  edge('SYN-SENT', 'SYN-RECEIVED', 'rcv SYN', 'snd SYN,ACK', 'rfc', 'both', false),
-  edge('SYN-SENT', 'ESTABLISHED', 'rcv SYN,ACK', 'snd ACK', 'rfc', 'client', true),
-  edge('SYN-SENT', 'CLOSED', 'CLOSE', 'delete TCB', 'rfc', 'client', true),
-  edge('SYN-RECEIVED', 'ESTABLISHED', 'rcv ACK of SYN', '', 'rfc', 'server', true),
-  edge('SYN-RECEIVED', 'FIN-WAIT-1', 'CLOSE', 'snd FIN', 'rfc', 'both', false),
-  edge('SYN-RECEIVED', 'LISTEN', 'rcv RST (note 1)', '', 'rfc', 'server', false),
-  edge('ESTABLISHED', 'FIN-WAIT-1', 'CLOSE', 'snd FIN', 'rfc', 'client', true),
-  edge('ESTABLISHED', 'CLOSE-WAIT', 'rcv FIN', 'snd ACK', 'rfc', 'server', true),
-  edge('FIN-WAIT-1', 'FIN-WAIT-2', 'rcv ACK of FIN', '', 'rfc', 'client', true),
-  edge('FIN-WAIT-1', 'CLOSING', 'rcv FIN', 'snd ACK', 'rfc', 'both', false),
-  edge('FIN-WAIT-2', 'TIME-WAIT', 'rcv FIN', 'snd ACK', 'rfc', 'client', true),
-  edge('CLOSING', 'TIME-WAIT', 'rcv ACK of FIN', '', 'rfc', 'both', false),
-  edge('CLOSE-WAIT', 'LAST-ACK', 'CLOSE', 'snd FIN', 'rfc', 'server', true),
-  edge('LAST-ACK', 'CLOSED', 'rcv ACK of FIN', '', 'rfc', 'server', true),
-  edge('TIME-WAIT', 'CLOSED', 'Timeout=2MSL', 'delete TCB', 'rfc', 'client', true),
-  edge('FIN-WAIT-1', 'TIME-WAIT', 'rcv FIN,ACK of FIN', 'snd ACK', 'linux', 'client', false),
-  edge('SYN-RECEIVED', 'CLOSED', 'rcv RST, ABORT or timeout', 'delete TCB', 'abort', 'both', false),
-  edge('ESTABLISHED', 'CLOSED', 'rcv RST, ABORT or timeout', 'delete TCB', 'abort', 'both', false),
-  edge('FIN-WAIT-1', 'CLOSED', 'rcv RST, ABORT or timeout', 'delete TCB', 'abort', 'both', false),
-  edge('FIN-WAIT-2', 'CLOSED', 'rcv RST, ABORT or timeout', 'delete TCB', 'abort', 'both', false),
-  edge('CLOSE-WAIT', 'CLOSED', 'rcv RST, ABORT or timeout', 'delete TCB', 'abort', 'both', false),
-  edge('CLOSING', 'CLOSED', 'rcv RST, ABORT or timeout', 'delete TCB', 'abort', 'both', false),
-];
-
-const STATE_INDEX: ReadonlyMap<TcpState, number> = new Map(TCP_STATES.map((s, i) => [s, i]));
-const N = TCP_STATES.length;
-
-/** edgeMatrix[from * N + to]: the edge between two states (at most one per ordered pair). */
-const edgeMatrix: (DiagramEdge | undefined)[] = new Array<DiagramEdge | undefined>(N * N).fill(undefined);
-for (const e of DIAGRAM_EDGES) edgeMatrix[(STATE_INDEX.get(e.from) ?? 0) * N + (STATE_INDEX.get(e.to) ?? 0)] = e;
-
-/** The edge from one state to another, or undefined when the diagram has none. */
-export function adjacent(from: TcpState, to: TcpState): DiagramEdge | undefined {
-  const f = STATE_INDEX.get(from);
-  const t = STATE_INDEX.get(to);
-  return f === undefined || t === undefined ? undefined : edgeMatrix[f * N + t];
-}
-
-/**
- * Costs for the most-likely-path search. The everyday lifecycle is cheapest; the rare RFC turns (simultaneous
- * open and close, SYN-RECEIVED's reset back to LISTEN) cost more; Linux's FIN-WAIT-1 -> TIME-WAIT costs more than
- * the two everyday hops through FIN-WAIT-2 it usually stands for in sampled data; an abort costs more than a
- * three-hop passive close (ESTABLISHED -> CLOSE-WAIT -> LAST-ACK -> CLOSED) but less than four everyday hops.
- */
-function edgeCost(e: DiagramEdge): number {
-  // Linux never takes these two with a socket: a listening socket cannot connect(), and a reset half-open
-  // connection is a request socket that is simply dropped; the listener it hung from never left LISTEN.
-  if ((e.from === 'LISTEN' && e.to === 'SYN-SENT') || (e.from === 'SYN-RECEIVED' && e.to === 'LISTEN')) return 4;
-  if (e.kind === 'abort') return 3.5;
-  if (e.kind === 'linux') return 2.5;
-  // 2.25, not 2: two rare hops (SYN-RECEIVED -> FIN-WAIT-1 -> FIN-WAIT-2) must lose to three everyday ones.
-  return e.typical ? 1 : 2.25;
-}
-
-export interface InferPathOptions {
-  /** States the path must not pass through (as intermediate hops), e.g. TIME-WAIT when a sample would have seen it. */
-  avoid?: readonly TcpState[];
-}
-
-const pathCache = new Map<string, readonly TcpState[]>();
-
-/**
- * The most likely sequence of states from `from` to `to`, both included: [from] when they are equal, [from, to]
- * when an RFC or Linux edge joins them, otherwise the cheapest path of the diagram (see edgeCost), which may be a
- * single abort edge (SYN-RECEIVED -> CLOSED) or a normal close instead of one (ESTABLISHED -> CLOSE-WAIT ->
- * LAST-ACK -> CLOSED). Always a valid path of DIAGRAM_EDGES; `avoid`ed states are skipped when another path
- * exists. The returned array is shared: do not modify it.
- */
-export function inferPath(from: TcpState, to: TcpState, options?: InferPathOptions): readonly TcpState[] {
-  if (from === to) return [from];
-  const direct = adjacent(from, to);
-  if (direct && direct.kind !== 'abort') return [from, to];
-  const avoid = options?.avoid ?? [];
-  const cacheKey = `${from}>${to}|${avoid.join(',')}`;
-  const cached = pathCache.get(cacheKey);
-  if (cached) return cached;
-  const result = dijkstra(from, to, new Set(avoid)) ?? dijkstra(from, to, new Set()) ?? [from, to];
-  pathCache.set(cacheKey, result);
-  return result;
-}
-
-function dijkstra(from: TcpState, to: TcpState, avoid: ReadonlySet<TcpState>): TcpState[] | undefined {
-  const dist = new Map<TcpState, number>([[from, 0]]);
-  const prev = new Map<TcpState, TcpState>();
-  const done = new Set<TcpState>();
-  for (;;) {
-    let best: TcpState | undefined;
-    let bestDist = Infinity;
-    // Ties are broken by diagram order, so the result is deterministic.
-    for (const s of TCP_STATES) {
-      const d = dist.get(s);
-      if (d !== undefined && !done.has(s) && d < bestDist) {
-        best = s;
-        bestDist = d;
-      }
-    }
-    if (best === undefined) return undefined;
-    if (best === to) break;
-    done.add(best);
-    for (const e of DIAGRAM_EDGES) {
-      if (e.from !== best) continue;
-      if (e.to !== to && avoid.has(e.to)) continue;
-      const nd = bestDist + edgeCost(e);
-      if (nd < (dist.get(e.to) ?? Infinity)) {
-        dist.set(e.to, nd);
-        prev.set(e.to, best);
-      }
-    }
-  }
-  const path: TcpState[] = [to];
-  let cur = to;
-  while (cur !== from) {
-    const p = prev.get(cur);
-    if (p === undefined) return undefined;
-    path.push(p);
-    cur = p;
-  }
-  return path.reverse();
-}
-
-/** The states of RFC 9293 section 3.5.2's third group: both sides' SYNs are acknowledged. */
-export function isSynchronized(state: TcpState): boolean {
-  return state !== 'CLOSED' && state !== 'LISTEN' && state !== 'SYN-SENT' && state !== 'SYN-RECEIVED';
 }

@@ -1,20 +1,9 @@
 // Turns consecutive readings of the socket table into connection lifecycles: opened, changed state, closed.
 // Runs on every sample over up to tens of thousands of rows, so the path for a row that did not change does no
 // string building and no allocation: rows are found by a numeric port-pair key, then compared field by field.
-import type {
-  AddressFamily,
-  Connection,
-  ConnectionId,
-  ConnectionRole,
-  Endpoint,
-  Owner,
-  SocketRecord,
-  StateCounts,
-  TcpState,
-  TrackerEvent,
-} from './types';
+import type { AddressFamily, Connection, ConnectionId, ConnectionRole, Endpoint, Owner, SocketRecord, StateCounts, TcpState, TrackerEvent } from './types';
 import { emptyCounts, formatEndpoint } from './types';
-import { adjacent, inferPath } from './states';
+import { adjacent, inferPath } from './diagram';
 
 export interface TrackerOptions {
   /** History entries kept per connection (oldest dropped first); at least 1. */

@@ -1,9 +1,10 @@
 // The connections tree as plain data: which groups and rows exist, their labels, and which of them changed since
 // the last build. Pure (no `vscode`): src/views/tree/connectionsTree.ts turns these nodes into TreeItems, and the unit tests
 // build trees from recorded connections with a fixed clock.
-import { STATE_ORDER } from './snapshot';
-import { TCP_STATES, formatEndpoint } from './types';
+import { formatEndpoint } from './types';
 import type { Connection, ConnectionId, Endpoint, Insight, StateCounts, TcpState } from './types';
+import { formatDuration, type DurationUnits } from './format';
+import { SHORT_STATE_NAMES, SS_STATE_FILTER_NAMES, STATE_ORDER, STATUS_BAR_ORDER, TCP_STATES } from './states';
 
 export type GroupBy = 'state' | 'process' | 'localPort';
 export const GROUP_BYS: readonly GroupBy[] = ['state', 'process', 'localPort'];
@@ -27,16 +28,6 @@ export interface TreeStrings {
   wasState(state: TcpState): string;
   units: DurationUnits;
 }
-
-export interface DurationUnits {
-  ms: string;
-  s: string;
-  min: string;
-  h: string;
-  d: string;
-}
-
-export const ENGLISH_UNITS: DurationUnits = { ms: 'ms', s: 's', min: 'min', h: 'h', d: 'd' };
 
 export interface TreeOptions {
   groupBy: GroupBy;
@@ -122,46 +113,6 @@ export interface TreeModel {
 }
 
 export const INSIGHTS_ID = 'insights';
-
-/** Short names as `ss` prints them (iproute2 misc/ss.c `sstate_name`), CLOSED excepted (`ss` says UNCONN). */
-export const SHORT_STATE_NAMES: Record<TcpState, string> = {
-  LISTEN: 'LISTEN',
-  'SYN-SENT': 'SYN-SENT',
-  'SYN-RECEIVED': 'SYN-RECV',
-  ESTABLISHED: 'ESTAB',
-  'FIN-WAIT-1': 'FIN-WAIT-1',
-  'FIN-WAIT-2': 'FIN-WAIT-2',
-  'CLOSE-WAIT': 'CLOSE-WAIT',
-  CLOSING: 'CLOSING',
-  'LAST-ACK': 'LAST-ACK',
-  'TIME-WAIT': 'TIME-WAIT',
-  CLOSED: 'CLOSED',
-};
-
-/** The colour id contributed in package.json for a state: `tcpStateViewer.state.timeWait`. */
-export function stateColorId(state: TcpState): string {
-  const camel = state.toLowerCase().replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-  return `tcpStateViewer.state.${camel}`;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Durations
-
-/** `850 ms`, `3.2 s`, `42 s`, `5 min 3 s`, `12 min`, `2 h 5 min`, `3 d 4 h`: coarser as it grows, so old rows rarely change text. */
-export function formatDuration(ms: number, units: DurationUnits = ENGLISH_UNITS): string {
-  const t = Math.max(0, ms);
-  if (t < 1000) return `${Math.floor(t)} ${units.ms}`;
-  if (t < 10_000) return `${(Math.floor(t / 100) / 10).toFixed(1)} ${units.s}`;
-  const s = Math.floor(t / 1000);
-  if (s < 60) return `${s} ${units.s}`;
-  const min = Math.floor(s / 60);
-  if (min < 10) return s % 60 === 0 ? `${min} ${units.min}` : `${min} ${units.min} ${s % 60} ${units.s}`;
-  if (min < 60) return `${min} ${units.min}`;
-  const h = Math.floor(min / 60);
-  if (h < 24) return min % 60 === 0 ? `${h} ${units.h}` : `${h} ${units.h} ${min % 60} ${units.min}`;
-  const d = Math.floor(h / 24);
-  return h % 24 === 0 ? `${d} ${units.d}` : `${d} ${units.d} ${h % 24} ${units.h}`;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Filter
@@ -578,9 +529,6 @@ export function diffTrees(before: TreeModel | null, after: TreeModel): TreeDiff 
 // ---------------------------------------------------------------------------------------------------------------
 // Status bar
 
-/** The order the status bar lists states in: the ones a developer acts on first. */
-export const STATUS_BAR_ORDER: readonly TcpState[] = ['ESTABLISHED', 'CLOSE-WAIT', 'SYN-SENT', 'SYN-RECEIVED', 'TIME-WAIT', 'LISTEN', 'FIN-WAIT-1', 'FIN-WAIT-2', 'LAST-ACK', 'CLOSING'];
-
 /**
  * `12 ESTAB · 3 TIME-WAIT` (at most `max` states, then `more(N)` for the sockets in the others); empty string when
  * nothing is open. CLOSED is not counted.
@@ -600,21 +548,6 @@ export function openSocketCount(counts: StateCounts): number {
 
 // ---------------------------------------------------------------------------------------------------------------
 // ss filter expressions
-
-/** State names of the `ss` state filter (ss(8), STATE-FILTER). */
-export const SS_STATE_FILTER_NAMES: Record<TcpState, string> = {
-  LISTEN: 'listening',
-  'SYN-SENT': 'syn-sent',
-  'SYN-RECEIVED': 'syn-recv',
-  ESTABLISHED: 'established',
-  'FIN-WAIT-1': 'fin-wait-1',
-  'FIN-WAIT-2': 'fin-wait-2',
-  'CLOSE-WAIT': 'close-wait',
-  CLOSING: 'closing',
-  'LAST-ACK': 'last-ack',
-  'TIME-WAIT': 'time-wait',
-  CLOSED: 'closed',
-};
 
 function isWildcard(address: string): boolean {
   return address === '0.0.0.0' || address === '::';

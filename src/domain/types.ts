@@ -1,5 +1,6 @@
 // The records that flow from the sampler through the tracker to every view, the CLI and the webview.
 // Pure types and constants: no I/O, no `vscode`, safe to import from the webview bundle.
+import { TCP_STATES } from './states';
 
 /** The eleven connection states of RFC 9293 section 3.3.2, under the RFC's own names. */
 export type TcpState =
@@ -14,24 +15,6 @@ export type TcpState =
   | 'CLOSING'
   | 'LAST-ACK'
   | 'TIME-WAIT';
-
-/**
- * Diagram order: the order of the states down RFC 9293 Figure 5 (open, then the active close on the left and
- * the passive close on the right). Views list states in this order.
- */
-export const TCP_STATES: readonly TcpState[] = [
-  'LISTEN',
-  'SYN-SENT',
-  'SYN-RECEIVED',
-  'ESTABLISHED',
-  'FIN-WAIT-1',
-  'FIN-WAIT-2',
-  'CLOSE-WAIT',
-  'CLOSING',
-  'LAST-ACK',
-  'TIME-WAIT',
-  'CLOSED',
-];
 
 export type AddressFamily = 'ipv4' | 'ipv6';
 

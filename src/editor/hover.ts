@@ -1,13 +1,15 @@
 // Hover docs on TCP state names in any document: what the state means, how a connection gets in and out of it,
 // how many sockets are in it now, and links to the diagram and the tree.
 import * as vscode from 'vscode';
-import { formatMs } from '../domain/snapshot';
+import { COMPACT_UNITS, formatDuration } from '../domain/format';
 import { stateMentionAt, type StateMention } from '../domain/stateMatcher';
-import { DIAGRAM_EDGES, STATE_INFO, normalizeState, type DiagramEdge, type Locale } from '../domain/states';
-import { TCP_STATES, type TcpState } from '../domain/types';
+import { normalizeState, TCP_STATES } from '../domain/states';
+import { type TcpState } from '../domain/types';
 import { CONNECTIONS_VIEW_ID } from '../views/tree/connectionsTree';
 import { uiLocale } from '../views/diagram/diagramView';
 import type { TcpModelApi } from '../model/modelApi';
+import { DIAGRAM_EDGES, type DiagramEdge } from '../domain/diagram';
+import { STATE_TEXTS, type Locale } from '../domain/stateTexts';
 
 export const HOVER_COMMANDS = {
   showInDiagram: 'tcpStateViewer.showInDiagram',
@@ -68,7 +70,7 @@ function liveCountText(model: TcpModelApi, state: TcpState, now: number): string
     return vscode.l10n.t('Live count: not sampling while the TCP views are closed. "Show those sockets" starts it.');
   }
   const scope = status.scope === 'all' ? vscode.l10n.t('whole machine') : vscode.l10n.t('workspace processes');
-  const age = formatMs(Math.max(0, now - status.lastSampleAt));
+  const age = formatDuration(Math.max(0, now - status.lastSampleAt), COMPACT_UNITS);
   const count = model.counts()[state];
   return status.paused
     ? vscode.l10n.t('Live count: {0} in {1} (scope: {2}), sampled {3} ago; sampling is paused.', count, state, scope, age)
@@ -78,7 +80,7 @@ function liveCountText(model: TcpModelApi, state: TcpState, now: number): string
 /** The hover's Markdown for one mention. Exported for the extension tests. */
 export function stateHoverMarkdown(mention: StateMention, model: TcpModelApi, locale: Locale, now = Date.now()): vscode.MarkdownString {
   const state = mention.state;
-  const info = STATE_INFO[state];
+  const info = STATE_TEXTS[state];
   const md = new vscode.MarkdownString('', true);
   md.isTrusted = { enabledCommands: [HOVER_COMMANDS.showInDiagram, HOVER_COMMANDS.showState] };
 
@@ -139,7 +141,7 @@ async function stateFromArgument(arg: unknown, model: TcpModelApi): Promise<TcpS
     TCP_STATES.map((s) => ({
       label: s,
       description: counts ? String(counts[s]) : undefined,
-      detail: STATE_INFO[s].summary[locale],
+      detail: STATE_TEXTS[s].summary[locale],
       state: s,
     })),
     { placeHolder: vscode.l10n.t('Show the sockets in which state?'), matchOnDetail: true },

@@ -2,10 +2,10 @@
 // diagram. The same matcher as the hover decides what is a state name, so both agree.
 import * as vscode from 'vscode';
 import { findStateMentions } from '../domain/stateMatcher';
-import { STATE_INFO } from '../domain/states';
 import type { TcpState } from '../domain/types';
 import { uiLocale } from '../views/diagram/diagramView';
 import { HOVER_COMMANDS } from './hover';
+import { STATE_TEXTS } from '../domain/stateTexts';
 
 class StateTerminalLink extends vscode.TerminalLink {
   constructor(
@@ -31,7 +31,7 @@ export function stateTerminalLinks(line: string): StateTerminalLink[] {
       new StateTerminalLink(
         m.start,
         m.end - m.start,
-        vscode.l10n.t('{0}: {1} (open on the TCP state diagram)', m.state, STATE_INFO[m.state].summary[locale]),
+        vscode.l10n.t('{0}: {1} (open on the TCP state diagram)', m.state, STATE_TEXTS[m.state].summary[locale]),
         m.state,
       ),
   );

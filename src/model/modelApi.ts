@@ -1,17 +1,7 @@
 // The host's live model of the scope's connections, as the views see it. Implemented by src/model/model.ts
 // (sampler worker + tracker); consumed by the tree, status bar, diagram, hover and snapshot commands.
 import type * as vscode from 'vscode';
-import type {
-  BackendName,
-  Connection,
-  ConnectionId,
-  Insight,
-  ModelUpdate,
-  ProcessInfo,
-  ScopeMode,
-  ScopedSample,
-  StateCounts,
-} from '../domain/types';
+import type { BackendName, Connection, ConnectionId, Insight, ModelUpdate, ProcessInfo, ScopeMode, ScopedSample, StateCounts } from '../domain/types';
 
 export interface ModelStatus {
   backend: BackendName | null;

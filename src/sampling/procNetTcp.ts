@@ -12,7 +12,8 @@
 // - tr:tm->when is the pending timer and its time left in clock ticks: jiffies_delta_to_clock_t(), i.e. USER_HZ
 //   (100 per second on every architecture Linux userland sees, `getconf CLK_TCK`).
 // - retrnsmt (hex) is icsk_retransmits; "timeout" (decimal) is icsk_probes_out (keepalive / zero-window probes).
-import type { AddressFamily, SocketRecord, SocketTimer, TcpState } from '../domain/types';
+import type { AddressFamily, SocketRecord, SocketTimer } from '../domain/types';
+import { stateOfStCode } from '../domain/states';
 
 export interface ParseResult {
   sockets: SocketRecord[];
@@ -31,28 +32,6 @@ export interface ProcNetTcpOptions {
    * between two samples, and not allocating them keeps the garbage collector's share of a sample small.
    */
   previous?: ReadonlyMap<number, SocketRecord>;
-}
-
-/** include/net/tcp_states.h. TCP_NEW_SYN_RECV (12) is a request socket: SYN-RECEIVED in RFC 9293 terms. */
-const ST_CODES: readonly (TcpState | undefined)[] = [
-  undefined,
-  'ESTABLISHED', // 01 TCP_ESTABLISHED
-  'SYN-SENT', // 02 TCP_SYN_SENT
-  'SYN-RECEIVED', // 03 TCP_SYN_RECV
-  'FIN-WAIT-1', // 04 TCP_FIN_WAIT1
-  'FIN-WAIT-2', // 05 TCP_FIN_WAIT2
-  'TIME-WAIT', // 06 TCP_TIME_WAIT
-  'CLOSED', // 07 TCP_CLOSE
-  'CLOSE-WAIT', // 08 TCP_CLOSE_WAIT
-  'LAST-ACK', // 09 TCP_LAST_ACK
-  'LISTEN', // 0A TCP_LISTEN
-  'CLOSING', // 0B TCP_CLOSING
-  'SYN-RECEIVED', // 0C TCP_NEW_SYN_RECV
-];
-
-/** The state of a /proc/net/tcp `st` value (the number its hex digits spell), or undefined. */
-export function stateOfStCode(code: number): TcpState | undefined {
-  return ST_CODES[code];
 }
 
 /** Bytes of one printed 32-bit word (its value), in memory (network) order. */
@@ -321,7 +300,7 @@ function readRow(text: Uint8Array, i: number, end: number, addresses: AddressCac
   if ((i = blanks(text, i, end, 1)) < 0 || (i = dec(text, i, end, 20)) < 0) return null;
   const inode = value;
   if (!Number.isSafeInteger(inode) || (i < end && blanks(text, i, end, 1) < 0)) return null;
-  const state = ST_CODES[st];
+  const state = stateOfStCode(st);
   if (state === undefined) return null;
   if (previous !== undefined && inode !== 0 && tr === 0) {
     const p = previous.get(inode);

@@ -14,23 +14,7 @@
 // - `%iface` follows an address when the socket is bound to a device: `[fe80::1]%eth0:22`, `0.0.0.0%lo:53`.
 import { formatIpv6, type ParseResult } from './procNetTcp';
 import type { AddressFamily, Endpoint, SocketRecord, SocketTimer, TcpState, TimerKind } from '../domain/types';
-
-/** ss's state column (sstate_name) to RFC 9293 names; tcpInfo.ts reads `ss -tani` rows with it too. */
-export const SS_STATES: Readonly<Record<string, TcpState>> = {
-  ESTAB: 'ESTABLISHED',
-  'SYN-SENT': 'SYN-SENT',
-  'SYN-RECV': 'SYN-RECEIVED',
-  'NEW-SYN-RECV': 'SYN-RECEIVED',
-  'FIN-WAIT-1': 'FIN-WAIT-1',
-  'FIN-WAIT-2': 'FIN-WAIT-2',
-  'TIME-WAIT': 'TIME-WAIT',
-  UNCONN: 'CLOSED',
-  CLOSE: 'CLOSED',
-  'CLOSE-WAIT': 'CLOSE-WAIT',
-  'LAST-ACK': 'LAST-ACK',
-  LISTEN: 'LISTEN',
-  CLOSING: 'CLOSING',
-};
+import { SS_STATES } from '../domain/states';
 
 const TIMER_KINDS: Readonly<Record<string, TimerKind>> = {
   on: 'retransmit',

@@ -2,9 +2,9 @@
 // byte counters. Runs `ss` with execFile (no shell) and a filter that selects the one socket. No `vscode` import,
 // so the parser is unit-tested in plain Node on captured output.
 import { execFile } from 'node:child_process';
-import { SS_STATES } from './ssOutput';
 import { ssFilterArgs } from '../domain/treeModel';
 import type { Connection, Endpoint, TcpState } from '../domain/types';
+import { SS_STATES } from '../domain/states';
 
 export interface TcpInfo {
   /** From the State column; null when the filter named the state (ss then leaves the column out). */

@@ -4,8 +4,11 @@
 // by the parse functions below before use: the host never trusts the webview, and the webview ignores
 // anything that is not a well-formed host message.
 // Type-only imports: this module carries no runtime dependency but its own validators.
-import { TCP_STATES, type Connection, type ConnectionId, type Insight, type ModelUpdate, type StateCounts, type TcpState } from '../domain/types';
-import type { DiagramEdge, Locale } from '../domain/states';
+import { type Connection, type ConnectionId, type Insight, type ModelUpdate, type StateCounts, type TcpState } from '../domain/types';
+import { TCP_STATES } from '../domain/states';
+import { type DiagramEdge } from '../domain/diagram';
+import { type Locale } from '../domain/stateTexts';
+import { type DurationUnits } from '../domain/format';
 
 /** A state's explanation, already in the UI language (the host picks the locale). */
 export interface LocalizedStateInfo {
@@ -59,14 +62,8 @@ export interface WebviewStrings {
   reconstructedNote: string;
   /** `{0}` = duration text. */
   durationFor: string;
-  /** `{0}` ms. */
-  durationMs: string;
-  /** `{0}` seconds (one decimal below 10). */
-  durationS: string;
-  /** `{0}` minutes `{1}` seconds. */
-  durationMin: string;
-  /** `{0}` hours `{1}` minutes. */
-  durationH: string;
+  /** Duration units in the UI language. */
+  units: DurationUnits;
   current: string;
   closeLadder: string;
   roleClient: string;
@@ -274,9 +271,4 @@ export function parseHostMessage(raw: unknown): HostMessage | undefined {
     default:
       return undefined;
   }
-}
-
-/** `{0}`-style placeholders, as vscode.l10n.t uses them, filled in the webview for counts known only there. */
-export function format(template: string, ...args: (string | number)[]): string {
-  return template.replace(/\{(\d+)\}/g, (m, i: string) => (Number(i) < args.length ? String(args[Number(i)]) : m));
 }

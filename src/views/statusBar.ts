@@ -2,11 +2,12 @@
 // insight holds, a click focuses the Connections view. It asks the model for 'summary' samples only while shown.
 import * as vscode from 'vscode';
 import { insightText } from '../domain/insights';
-import { SHORT_STATE_NAMES, STATUS_BAR_ORDER, openSocketCount, statusBarCounts } from '../domain/treeModel';
+import { openSocketCount, statusBarCounts } from '../domain/treeModel';
 import type { StateCounts } from '../domain/types';
 import { CONNECTIONS_VIEW_ID } from './tree/connectionsTree';
 import { uiLocale } from './diagram/diagramView';
 import type { TcpModelApi } from '../model/modelApi';
+import { SHORT_STATE_NAMES, STATUS_BAR_ORDER } from '../domain/states';
 
 interface StatusBarSettings {
   enabled: boolean;

@@ -12,7 +12,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { TCP_STATES, type AddressFamily, type Endpoint, type SocketRecord, type TcpState } from '../../src/domain/types';
+import { type AddressFamily, type Endpoint, type SocketRecord, type TcpState } from '../../src/domain/types';
 
 /** Diagram order of the states, re-exported for scripts/capture-fixtures.mjs (which loads only this bundle). */
 export const DIAGRAM_ORDER = TCP_STATES;
@@ -296,6 +296,7 @@ for line in sys.stdin:
     except Exception as e:
         out({"id": rid, "ok": False, "error": repr(e)})
 `;
+import { TCP_STATES } from '../../src/domain/states';
 
 export interface HolderReply {
   id: number;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { SnapshotJson } from '../../src/domain/snapshot';
-import { TCP_STATES } from '../../src/domain/types';
+import { TCP_STATES } from '../../src/domain/states';
 
 const built = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 /** A private copy of the bundle: another build of the shared tree (which empties dist/ first) cannot pull it away mid-test. */

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { buildAllStatesWorld, NetNamespace, netnsSupport, waitFor, type AllStatesWorld, type DuplicateReport } from '../common/netns';
 import type { WatchLine } from '../common/netnsWatchMain';
-import { TCP_STATES, formatEndpoint, type ScopedSample, type SocketRecord } from '../../src/domain/types';
+import { formatEndpoint, type ScopedSample, type SocketRecord } from '../../src/domain/types';
+import { TCP_STATES } from '../../src/domain/states';
 
 const support = netnsSupport();
 const skip = support.ok ? false : support.reason;

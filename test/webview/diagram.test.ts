@@ -1,10 +1,12 @@
 // The diagram webview bundle in real headless Chromium, fed a scripted host message stream.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DIAGRAM_EDGES, STATE_INFO } from '../../src/domain/states';
-import { TCP_STATES, emptyCounts, type Connection, type Insight, type ModelUpdate, type TcpState } from '../../src/domain/types';
+import { emptyCounts, type Connection, type Insight, type ModelUpdate, type TcpState } from '../../src/domain/types';
 import { closeBrowser, connection, countsOf, fullState, openWebview, translator, type WebviewPage } from './harness';
 import { T0, clientInTimeWait, scene } from './fixtures';
+import { DIAGRAM_EDGES } from '../../src/domain/diagram';
+import { STATE_TEXTS } from '../../src/domain/stateTexts';
+import { TCP_STATES } from '../../src/domain/states';
 
 after(() => closeBrowser());
 
@@ -179,7 +181,7 @@ test('hovering a node explains the state, who acts next, what a long stay means,
     await w.page.hover('.node[data-state="CLOSE-WAIT"]');
     const tip = w.page.locator('#diagram-tooltip');
     await tip.waitFor({ state: 'visible' });
-    const info = STATE_INFO['CLOSE-WAIT'];
+    const info = STATE_TEXTS['CLOSE-WAIT'];
     assert.equal(await tip.locator('.tip-summary').textContent(), info.summary.en);
     assert.equal(await tip.locator('.tip-next').textContent(), info.nextActor.en);
     assert.equal(await tip.locator('.tip-long').textContent(), info.longStay.en);
@@ -215,7 +217,7 @@ test('the UI language comes from the host: Chinese strings and explanations in z
     await w.page.hover('.node[data-state="TIME-WAIT"]');
     const tip = w.page.locator('#diagram-tooltip');
     await tip.waitFor({ state: 'visible' });
-    assert.equal(await tip.locator('.tip-summary').textContent(), STATE_INFO['TIME-WAIT'].summary['zh-cn']);
+    assert.equal(await tip.locator('.tip-summary').textContent(), STATE_TEXTS['TIME-WAIT'].summary['zh-cn']);
     assert.match((await tip.textContent()) ?? '', new RegExp(translator('zh-cn').t('Who acts next')));
     assert.equal(await w.page.locator('html').getAttribute('lang'), 'zh-cn');
     assert.equal(await w.page.locator('.pause').textContent(), '暂停');
@@ -244,7 +246,7 @@ test('keyboard: arrows move between states, Enter filters the list, Tab reaches 
       assert.equal(await focused(), expected, `${key} reaches ${expected}`);
     }
     assert.ok(await w.page.locator('#diagram-tooltip').isVisible(), 'focus shows the explanation');
-    assert.equal(await w.page.locator('#diagram-tooltip .tip-summary').textContent(), STATE_INFO['LAST-ACK'].summary.en);
+    assert.equal(await w.page.locator('#diagram-tooltip .tip-summary').textContent(), STATE_TEXTS['LAST-ACK'].summary.en);
     // Roving tabindex: exactly one node is in the tab order, the focused one.
     assert.deepEqual(await w.page.locator('.node[tabindex="0"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-state'))), ['LAST-ACK']);
 
@@ -297,7 +299,8 @@ test('selecting a connection shows its ladder: lanes, states with durations, seg
       'S:TIME-WAIT',
     ]);
     const est = w.page.locator('.ladder-state').filter({ hasText: 'ESTABLISHED' });
-    assert.match((await est.locator('.when').textContent()) ?? '', /for 5\.0 s/);
+    // 4,960 ms: durations are cut to the tenth below (formatDuration), so a row's text never runs ahead.
+    assert.match((await est.locator('.when').textContent()) ?? '', /for 4\.9 s/);
     assert.match((await w.page.locator('.ladder-state').last().locator('.when').textContent()) ?? '', /now, for \d+ min/);
     assert.match((await w.page.locator('.lane-head.local').textContent()) ?? '', new RegExp(`Local 127\\.0\\.0\\.1:${c.local.port}`));
     // The path lights up on the diagram.

@@ -10,9 +10,9 @@
 // the transitions the animator drew.
 //   node out/test/webview/frameBench.js [--seconds 6] [--rate 1000] [--connections 2000] [--narrow] [--reduced-motion]
 // BENCH_PROFILE=1 adds the page's CPU profile (top functions by self time) from the DevTools protocol.
-import { DIAGRAM_EDGES } from '../../src/domain/states';
 import { emptyCounts, type Connection, type ModelUpdate, type StateCounts, type TcpState, type TrackerEvent } from '../../src/domain/types';
 import { closeBrowser, connection, fullState, openWebview } from './harness';
+import { DIAGRAM_EDGES } from '../../src/domain/diagram';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

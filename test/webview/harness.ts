@@ -10,11 +10,14 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import type * as CodeServerModule from '../../scripts/code-server.mjs';
-import { DIAGRAM_EDGES, STATE_INFO, type Locale } from '../../src/domain/states';
-import { TCP_STATES, emptyCounts, type Connection, type HistoryEntry, type StateCounts, type TcpState } from '../../src/domain/types';
+import { emptyCounts, type Connection, type HistoryEntry, type StateCounts, type TcpState } from '../../src/domain/types';
 import { diagramHtml } from '../../src/views/diagram/diagramHtml';
 import { webviewStrings, type Translator } from '../../src/views/diagram/diagramStrings';
-import { format, type FullState, type HostMessage, type LocalizedStateInfo } from '../../src/shared/protocol';
+import { type FullState, type HostMessage, type LocalizedStateInfo } from '../../src/shared/protocol';
+import { format } from '../../src/domain/format';
+import { DIAGRAM_EDGES } from '../../src/domain/diagram';
+import { STATE_TEXTS, type Locale } from '../../src/domain/stateTexts';
+import { TCP_STATES } from '../../src/domain/states';
 
 export const root = join(__dirname, '..', '..', '..');
 
@@ -28,7 +31,7 @@ export function translator(locale: Locale): Translator {
 export function statesIn(locale: Locale): Record<TcpState, LocalizedStateInfo> {
   const out = {} as Record<TcpState, LocalizedStateInfo>;
   for (const s of TCP_STATES) {
-    const i = STATE_INFO[s];
+    const i = STATE_TEXTS[s];
     out[s] = { summary: i.summary[locale], detail: i.detail[locale], nextActor: i.nextActor[locale], longStay: i.longStay[locale] };
   }
   return out;

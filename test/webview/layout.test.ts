@@ -1,12 +1,12 @@
 // The diagram's geometry and the ladder's reconstruction, in plain Node (both are DOM-free modules).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DIAGRAM_EDGES } from '../../src/domain/states';
-import { TCP_STATES } from '../../src/domain/types';
 import { layoutDiagram, neighbourInDirection, pointAt, type LayoutMode } from '../../webview/layout';
 import { findPeer, ladderRows, pathBetween, segmentsOf } from '../../webview/ladder';
 import { connection } from './harness';
 import { T0 } from './fixtures';
+import { DIAGRAM_EDGES } from '../../src/domain/diagram';
+import { TCP_STATES } from '../../src/domain/states';
 
 type Rect = { x: number; y: number; w: number; h: number };
 const overlaps = (a: Rect, b: Rect): boolean => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;

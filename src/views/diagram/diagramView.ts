@@ -5,8 +5,7 @@
 // The model samples at full rate only while a diagram is visible (demand('full')).
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { DIAGRAM_EDGES, STATE_INFO, type Locale } from '../../domain/states';
-import { TCP_STATES, type TcpState } from '../../domain/types';
+import { type TcpState } from '../../domain/types';
 import { diagramHtml } from './diagramHtml';
 import { webviewStrings } from './diagramStrings';
 import type { TcpModelApi } from '../../model/modelApi';
@@ -18,6 +17,9 @@ import {
   type LocalizedStateInfo,
   type Selection,
 } from '../../shared/protocol';
+import { DIAGRAM_EDGES } from '../../domain/diagram';
+import { STATE_TEXTS, type Locale } from '../../domain/stateTexts';
+import { TCP_STATES } from '../../domain/states';
 
 export const DIAGRAM_VIEW_ID = 'tcpStateViewer.diagram';
 export const DIAGRAM_PANEL_TYPE = 'tcpStateViewer.diagramPanel';
@@ -31,7 +33,7 @@ export function uiLocale(language: string = vscode.env.language): Locale {
 export function localizedStates(locale: Locale): Record<TcpState, LocalizedStateInfo> {
   const out = {} as Record<TcpState, LocalizedStateInfo>;
   for (const s of TCP_STATES) {
-    const info = STATE_INFO[s];
+    const info = STATE_TEXTS[s];
     out[s] = { summary: info.summary[locale], detail: info.detail[locale], nextActor: info.nextActor[locale], longStay: info.longStay[locale] };
   }
   return out;

@@ -3,23 +3,15 @@
 // stable object per id, so reveal, selection and targeted refresh work); TreeItems are made only in getTreeItem.
 import * as vscode from 'vscode';
 import { insightText } from '../../domain/insights';
-import { STATE_INFO } from '../../domain/states';
-import type { Locale } from '../../domain/states';
-import {
-  GROUP_BYS,
-  buildTree,
-  currentStateSince,
-  diffTrees,
-  formatDuration,
-  parseFilter,
-  processName,
-  stateColorId,
-} from '../../domain/treeModel';
-import type { ConnectionNode, DurationUnits, FilterTerm, GroupBy, GroupNode, TreeModel, TreeNode, TreeOptions, TreeStrings } from '../../domain/treeModel';
+import { GROUP_BYS, buildTree, currentStateSince, diffTrees, parseFilter, processName } from '../../domain/treeModel';
+import type { ConnectionNode, FilterTerm, GroupBy, GroupNode, TreeModel, TreeNode, TreeOptions, TreeStrings } from '../../domain/treeModel';
 import { formatEndpoint } from '../../domain/types';
 import type { Connection, ModelUpdate, TcpState } from '../../domain/types';
 import { uiLocale } from '../diagram/diagramView';
 import type { ModelStatus, TcpModelApi } from '../../model/modelApi';
+import { formatDuration, type DurationUnits } from '../../domain/format';
+import { STATES } from '../../domain/states';
+import { STATE_TEXTS, type Locale } from '../../domain/stateTexts';
 
 export const CONNECTIONS_VIEW_ID = 'tcpStateViewer.connections';
 
@@ -44,22 +36,8 @@ const TICK_MS = 1000;
 const EXPAND_LIMIT = 200;
 
 /** Codicon per state: the shape tells the phase (handshake, data, closing, timer) without relying on colour. */
-const STATE_ICONS: Record<TcpState, string> = {
-  LISTEN: 'radio-tower',
-  'SYN-SENT': 'sync',
-  'SYN-RECEIVED': 'sync',
-  ESTABLISHED: 'arrow-swap',
-  'FIN-WAIT-1': 'debug-disconnect',
-  'FIN-WAIT-2': 'debug-disconnect',
-  'CLOSE-WAIT': 'debug-disconnect',
-  CLOSING: 'debug-disconnect',
-  'LAST-ACK': 'debug-disconnect',
-  'TIME-WAIT': 'watch',
-  CLOSED: 'circle-slash',
-};
-
 export function stateIcon(state: TcpState, greyed = false): vscode.ThemeIcon {
-  return new vscode.ThemeIcon(STATE_ICONS[state], new vscode.ThemeColor(greyed ? 'tcpStateViewer.state.closed' : stateColorId(state)));
+  return new vscode.ThemeIcon(STATES[state].icon, new vscode.ThemeColor(STATES[greyed ? 'CLOSED' : state].colorId));
 }
 
 function durationUnits(): DurationUnits {
@@ -416,9 +394,9 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
       item.contextValue = 'stateGroup';
       const md = new vscode.MarkdownString();
       md.appendMarkdown(`**${node.state}**\n\n`);
-      md.appendText(STATE_INFO[node.state].summary[this.locale]);
+      md.appendText(STATE_TEXTS[node.state].summary[this.locale]);
       md.appendMarkdown('\n\n');
-      md.appendText(STATE_INFO[node.state].nextActor[this.locale]);
+      md.appendText(STATE_TEXTS[node.state].nextActor[this.locale]);
       item.tooltip = md;
     } else if (node.pid !== null) {
       item.iconPath = new vscode.ThemeIcon('server-process');
@@ -531,9 +509,9 @@ export function connectionTooltip(c: Connection, model: TcpModelApi, locale: Loc
   md.supportThemeIcons = true;
   const state = c.state;
   md.appendMarkdown(`**${state}** · ${escapeMarkdown(formatEndpoint(c.local))} → ${escapeMarkdown(formatEndpoint(c.remote))}\n\n`);
-  md.appendText(STATE_INFO[state].summary[locale]);
+  md.appendText(STATE_TEXTS[state].summary[locale]);
   md.appendMarkdown('\n\n');
-  md.appendText(`${vscode.l10n.t('Next to act:')} ${STATE_INFO[state].nextActor[locale]}`);
+  md.appendText(`${vscode.l10n.t('Next to act:')} ${STATE_TEXTS[state].nextActor[locale]}`);
   md.appendMarkdown('\n\n');
 
   const role = c.role === 'client' ? vscode.l10n.t('client (connected out)') : c.role === 'server' ? vscode.l10n.t('server (accepted)') : vscode.l10n.t('listener');

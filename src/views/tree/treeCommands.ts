@@ -8,7 +8,6 @@ import { isPathInside } from '../../domain/scope';
 import { GROUP_BYS, connectionLabel, processLabel, ssCommandLine } from '../../domain/treeModel';
 import type { GroupBy, TreeNode } from '../../domain/treeModel';
 import type { Connection, TcpState } from '../../domain/types';
-import { TCP_STATES } from '../../domain/types';
 import { ConnectionsTree, groupByLabel } from './connectionsTree';
 import type { ConnectionsTreeApi } from './connectionsTree';
 import { registerDebugFollow } from '../../editor/debugFollow';
@@ -17,6 +16,7 @@ import type { TcpModelApi } from '../../model/modelApi';
 import { pidFromSessionName, workspaceFolderPaths } from '../../model/scopeRoots';
 import { SsError, readTcpInfo } from '../../sampling/tcpInfo';
 import type { TcpInfo } from '../../sampling/tcpInfo';
+import { TCP_STATES } from '../../domain/states';
 
 /** Every command this module registers (package.json contributes each one; a unit test holds them together). */
 export const TREE_COMMANDS = {

@@ -5,11 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { computeInsights, formatAge, insightText, type InsightThresholds } from '../../../src/domain/insights';
+import { computeInsights, insightText, type InsightThresholds } from '../../../src/domain/insights';
 import { ConnectionTracker } from '../../../src/domain/tracker';
 import { parseSsOutput } from '../../../src/sampling/ssOutput';
-import { LOCALES } from '../../../src/domain/states';
 import type { Insight, InsightKind, SocketRecord } from '../../../src/domain/types';
+import { LOCALES } from '../../../src/domain/stateTexts';
 
 const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures');
 const T0 = 1_700_000_000_000;
@@ -195,13 +195,4 @@ test('every insight has a title and a detail in both languages, with its numbers
   assert.equal(insightText(queue, 'en').title, 'Accept queue of 127.0.0.1:41659 is full (2/1)');
   const storm = insights.find((i) => i.kind === 'time-wait-storm' && i.endpoint?.address === '::1') as Insight;
   assert.equal(insightText(storm, 'en').title, '1 TIME-WAIT socket towards [::1]:39919');
-});
-
-test('formatAge', () => {
-  assert.equal(formatAge(0, 'en'), '0 s');
-  assert.equal(formatAge(59_999, 'en'), '59 s');
-  assert.equal(formatAge(60_000, 'en'), '1 min');
-  assert.equal(formatAge(3_723_000, 'en'), '1 h 2 min');
-  assert.equal(formatAge(7_200_000, 'zh-cn'), '2 小时');
-  assert.equal(formatAge(61_000, 'zh-cn'), '1 分 1 秒');
 });

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DeltaEncoder, ModelMirror } from '../../../src/domain/modelDelta';
 import type { EncodedDelta } from '../../../src/domain/modelDelta';
-import { TCP_STATES, emptyCounts } from '../../../src/domain/types';
+import { emptyCounts } from '../../../src/domain/types';
 import type { Connection, Insight, ProcessInfo, SocketRecord, StateCounts, TcpState } from '../../../src/domain/types';
 import { ConnectionTracker } from '../../../src/domain/tracker';
+import { TCP_STATES } from '../../../src/domain/states';
 
 function connection(id: number, state: TcpState, patch: Partial<Connection> = {}): Connection {
   return {

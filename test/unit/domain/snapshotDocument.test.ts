@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { insightText } from '../../../src/domain/insights';
 import { renderSnapshotDocument, timeInState, type SnapshotDocumentSample } from '../../../src/domain/snapshotDocument';
 import { parseSsOutput } from '../../../src/sampling/ssOutput';
-import { STATE_INFO, normalizeState } from '../../../src/domain/states';
+import { normalizeState, TCP_STATES } from '../../../src/domain/states';
 import { ConnectionTracker } from '../../../src/domain/tracker';
-import { TCP_STATES, formatEndpoint, type Insight, type SocketRecord, type TcpState } from '../../../src/domain/types';
+import { formatEndpoint, type Insight, type SocketRecord, type TcpState } from '../../../src/domain/types';
 import { displayEndpoint } from '../../../src/domain/snapshot';
+import { STATE_TEXTS } from '../../../src/domain/stateTexts';
 
 // `ss -tanoeH` captured on Linux 6.18 while loopback sockets were held in ten states (see fixtures/README.md).
 const fixture = readFileSync(join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures', 'loopback-ss-tanoeH.txt'), 'utf8');
@@ -101,7 +102,7 @@ test('connections are grouped by state, each group with its count and explanatio
     headings,
     TCP_STATES.filter((s) => expected.has(s)).map((s) => [s, expected.get(s)]),
   );
-  for (const s of TCP_STATES.filter((x) => expected.has(x))) assert.ok(doc.includes(STATE_INFO[s].summary.en), s);
+  for (const s of TCP_STATES.filter((x) => expected.has(x))) assert.ok(doc.includes(STATE_TEXTS[s].summary.en), s);
   for (const s of captured) {
     const cells = `| \`${displayEndpoint(s.local)}\` | \`${displayEndpoint(s.remote)}\` |`;
     assert.equal(doc.split(cells).length - 1, 1, key(s));
@@ -141,7 +142,7 @@ test('insights are listed in the document language; none gives the "nothing unus
   const none = renderSnapshotDocument({ sample, host: 'h', kernel: 'k', connections, insights: [], locale: 'en' });
   assert.match(none, /## Insights\n\nNothing unusual\.\n/);
   const zh = renderSnapshotDocument({ sample, host: 'h', kernel: 'k', connections, insights: [insight], locale: 'zh-cn' });
-  assert.ok(zh.includes(STATE_INFO['TIME-WAIT'].summary['zh-cn']));
+  assert.ok(zh.includes(STATE_TEXTS['TIME-WAIT'].summary['zh-cn']));
   assert.ok(zh.includes(esc(insightText(insight, 'zh-cn').title)));
 });
 

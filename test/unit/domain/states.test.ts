@@ -3,20 +3,30 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DIAGRAM_EDGES,
-  LOCALES,
+  KEY_ORDER,
+  SHORT_STATE_NAMES,
+  SS_STATES,
+  SS_STATE_FILTER_NAMES,
+  STATES,
   STATE_ALIASES,
-  STATE_INFO,
-  adjacent,
-  inferPath,
-  isSynchronized,
+  STATE_ORDER,
+  STATUS_BAR_ORDER,
   normalizeState,
+  procCodeOf,
   stateFromProcCode,
+  stateOfStCode,
+  TCP_STATES,
 } from '../../../src/domain/states';
-import { TCP_STATES, type TcpState } from '../../../src/domain/types';
+import { type TcpState } from '../../../src/domain/types';
 import { ST_CODE_STATES } from '../../common/stCodes';
+import { DIAGRAM_EDGES, adjacent, inferPath } from '../../../src/domain/diagram';
+import { LOCALES, STATE_TEXTS } from '../../../src/domain/stateTexts';
 
 const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures');
+const ROOT = join(__dirname, '..', '..', '..', '..');
+
+/** RFC 9293 section 3.5.2's third group: both sides' SYNs are acknowledged, so a reset ends the connection. */
+const synchronized = (s: TcpState): boolean => s !== 'CLOSED' && s !== 'LISTEN' && s !== 'SYN-SENT' && s !== 'SYN-RECEIVED';
 
 // RFC 9293 section 3.3.2, Figure 5, read off the figure: from, to, event / action.
 const RFC_9293_FIGURE_5: readonly [TcpState, TcpState, string][] = [
@@ -67,11 +77,11 @@ test('abort edges go to CLOSED, and every state but CLOSED has some way to CLOSE
   for (const e of aborts) {
     assert.equal(e.to, 'CLOSED');
     assert.match(e.event, /RST/);
-    assert.ok(isSynchronized(e.from) || e.from === 'SYN-RECEIVED', `${e.from} is not a state a reset can end`);
+    assert.ok(synchronized(e.from) || e.from === 'SYN-RECEIVED', `${e.from} is not a state a reset can end`);
   }
   for (const s of TCP_STATES) if (s !== 'CLOSED') assert.ok(adjacent(s, 'CLOSED'), `${s} has no edge to CLOSED`);
   // Synchronized states each get a reset edge of their own unless the figure already draws one to CLOSED.
-  for (const s of TCP_STATES.filter(isSynchronized)) {
+  for (const s of TCP_STATES.filter(synchronized)) {
     const e = adjacent(s, 'CLOSED');
     assert.ok(e && (e.kind === 'abort' || e.kind === 'rfc'), s);
   }
@@ -165,7 +175,7 @@ test('everyday English words among the aliases are marked, so a text matcher can
   for (const a of STATE_ALIASES) if (/^[A-Z0-9_-]+$/.test(a.alias) && a.alias.length > 3) assert.ok(!a.commonWord, `${a.alias} is upper case and needs no marking`);
 });
 
-test('/proc/net/tcp st codes map to states; 0C (NEW_SYN_RECV) is SYN-RECEIVED; STATE_INFO codes agree', () => {
+test('/proc/net/tcp st codes map to states; 0C (NEW_SYN_RECV) is SYN-RECEIVED; each state\'s usual code maps back', () => {
   for (const [code, state] of Object.entries(ST_CODE_STATES)) {
     assert.equal(normalizeState(code), state, code);
     assert.equal(normalizeState(code.toLowerCase()), state, code.toLowerCase());
@@ -173,7 +183,12 @@ test('/proc/net/tcp st codes map to states; 0C (NEW_SYN_RECV) is SYN-RECEIVED; S
     assert.equal(stateFromProcCode(code), state);
   }
   assert.equal(normalizeState('0x6'), 'TIME-WAIT');
-  for (const s of TCP_STATES) assert.equal(stateFromProcCode(STATE_INFO[s].procCode), s);
+  for (const s of TCP_STATES) assert.equal(stateFromProcCode(procCodeOf(s)), s);
+  assert.equal(procCodeOf('SYN-RECEIVED'), '03');
+  assert.equal(procCodeOf('LISTEN'), '0A');
+  for (let code = 1; code <= 0x0c; code++) assert.ok(stateOfStCode(code), `st ${code} has a state`);
+  assert.equal(stateOfStCode(0), undefined);
+  assert.equal(stateOfStCode(0x0d), undefined);
 });
 
 test('names that are not TCP states are refused', () => {
@@ -199,9 +214,9 @@ test('every state word in captured ss, netstat and /proc output normalizes', () 
 test('every state has all four texts in both languages, non-empty, and each language in its own script', () => {
   const cjk = /[\u4e00-\u9fff]/;
   assert.deepEqual([...LOCALES].sort(), ['en', 'zh-cn']);
-  assert.deepEqual(Object.keys(STATE_INFO).sort(), [...TCP_STATES].sort());
+  assert.deepEqual(Object.keys(STATE_TEXTS).sort(), [...TCP_STATES].sort());
   for (const s of TCP_STATES) {
-    const info = STATE_INFO[s];
+    const info = STATE_TEXTS[s];
     assert.equal(info.state, s);
     for (const field of ['summary', 'detail', 'nextActor', 'longStay'] as const) {
       for (const locale of LOCALES) {
@@ -218,26 +233,26 @@ test('every state has all four texts in both languages, non-empty, and each lang
 });
 
 test("the explanations fix the seed's errors: TIME-WAIT is a fixed 60 s on Linux, no SYC-SENT", () => {
-  const tw = STATE_INFO['TIME-WAIT'];
+  const tw = STATE_TEXTS['TIME-WAIT'];
   for (const locale of LOCALES) {
     assert.match(tw.detail[locale], /60/);
     assert.match(tw.detail[locale], /TCP_TIMEWAIT_LEN/);
     assert.match(tw.summary[locale], /60/);
   }
-  const all = JSON.stringify(STATE_INFO);
+  const all = JSON.stringify(STATE_TEXTS);
   assert.doesNotMatch(all, /SYC/);
   // "120" only appears where the seed's claim is named as wrong.
   for (const locale of LOCALES) {
     for (const s of TCP_STATES) {
-      for (const field of ['summary', 'nextActor', 'longStay'] as const) assert.doesNotMatch(STATE_INFO[s][field][locale], /120/);
+      for (const field of ['summary', 'nextActor', 'longStay'] as const) assert.doesNotMatch(STATE_TEXTS[s][field][locale], /120/);
     }
   }
-  assert.match(STATE_INFO['CLOSE-WAIT'].summary.en, /close\(\)/);
-  assert.match(STATE_INFO['SYN-RECEIVED'].detail.en, /tcp_synack_retries/);
-  assert.match(STATE_INFO['SYN-SENT'].detail.en, /tcp_syn_retries/);
-  assert.match(STATE_INFO['FIN-WAIT-2'].detail.en, /tcp_fin_timeout/);
-  assert.match(STATE_INFO.LISTEN.detail.en, /accept-queue length as Recv-Q and the backlog .* as Send-Q/);
-  assert.match(STATE_INFO.LISTEN.detail['zh-cn'], /Recv-Q 是当前 accept 队列.*Send-Q 是队列上限/);
+  assert.match(STATE_TEXTS['CLOSE-WAIT'].summary.en, /close\(\)/);
+  assert.match(STATE_TEXTS['SYN-RECEIVED'].detail.en, /tcp_synack_retries/);
+  assert.match(STATE_TEXTS['SYN-SENT'].detail.en, /tcp_syn_retries/);
+  assert.match(STATE_TEXTS['FIN-WAIT-2'].detail.en, /tcp_fin_timeout/);
+  assert.match(STATE_TEXTS.LISTEN.detail.en, /accept-queue length as Recv-Q and the backlog .* as Send-Q/);
+  assert.match(STATE_TEXTS.LISTEN.detail['zh-cn'], /Recv-Q 是当前 accept 队列.*Send-Q 是队列上限/);
 });
 
 test('inferPath takes the everyday lifecycle', () => {
@@ -294,3 +309,31 @@ function reachableWithout(from: TcpState, to: TcpState, avoided: TcpState): bool
   }
   return false;
 }
+
+test('the state table: every derived list holds each state once, in the order the table gives', () => {
+  assert.deepEqual([...TCP_STATES], ['LISTEN', 'SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT', 'CLOSED']);
+  for (const s of TCP_STATES) assert.equal(STATE_ORDER.get(s), STATES[s].order);
+  assert.deepEqual([...KEY_ORDER].sort(), [...TCP_STATES].sort(), 'the keyboard reaches every node');
+  assert.equal(KEY_ORDER[0], 'CLOSED');
+  assert.deepEqual([...STATUS_BAR_ORDER].sort(), TCP_STATES.filter((s) => s !== 'CLOSED').sort(), 'the status bar counts every open state');
+  assert.equal(STATUS_BAR_ORDER[0], 'ESTABLISHED');
+  assert.equal(SHORT_STATE_NAMES.ESTABLISHED, 'ESTAB');
+  assert.equal(SHORT_STATE_NAMES['SYN-RECEIVED'], 'SYN-RECV');
+  assert.equal(SS_STATE_FILTER_NAMES.LISTEN, 'listening');
+  // Every name in the table is a name normalizeState knows as that state.
+  for (const s of TCP_STATES) {
+    const f = STATES[s];
+    for (const n of [...f.ssNames, f.shortName, ...f.aliases, ...f.commonWords]) assert.equal(normalizeState(n), s, n);
+    for (const n of f.ssNames) assert.equal(SS_STATES[n], s, n);
+  }
+});
+
+test('the state table: each state\'s colour is contributed in package.json, each icon is a codicon name', () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { contributes: { colors: { id: string }[] } };
+  const contributed = new Set(pkg.contributes.colors.map((c) => c.id));
+  for (const s of TCP_STATES) {
+    assert.ok(contributed.has(STATES[s].colorId), `${STATES[s].colorId} is not contributed`);
+    assert.match(STATES[s].icon, /^[a-z]+(-[a-z]+)*$/);
+  }
+  assert.equal(new Set(TCP_STATES.map((s) => STATES[s].colorId)).size, TCP_STATES.length, 'one colour per state');
+});

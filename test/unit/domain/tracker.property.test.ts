@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ConnectionTracker, type TrackerOptions } from '../../../src/domain/tracker';
-import { adjacent, inferPath } from '../../../src/domain/states';
-import { TCP_STATES, type Connection, type ConnectionId, type SocketRecord, type TcpState, type TrackerEvent } from '../../../src/domain/types';
+import { type Connection, type ConnectionId, type SocketRecord, type TcpState, type TrackerEvent } from '../../../src/domain/types';
+import { adjacent, inferPath } from '../../../src/domain/diagram';
+import { TCP_STATES } from '../../../src/domain/states';
 
 const stateArb = fc.constantFrom(...TCP_STATES);
 

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConnectionTracker, connectionKey } from '../../../src/domain/tracker';
-import { adjacent } from '../../../src/domain/states';
 import { parseSsOutput } from '../../../src/sampling/ssOutput';
 import type { Connection, Owner, SocketRecord, TcpState, TrackerEvent } from '../../../src/domain/types';
+import { adjacent } from '../../../src/domain/diagram';
 
 const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures');
 

@@ -3,26 +3,12 @@
 // pids as seen in a real capture), with a fixed clock so no test depends on wall time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ENGLISH_UNITS,
-  INSIGHTS_ID,
-  buildTree,
-  connectionMark,
-  diffTrees,
-  formatDuration,
-  matchesFilter,
-  nextMarkChange,
-  openSocketCount,
-  parseFilter,
-  processName,
-  ssCommandLine,
-  ssFilterArgs,
-  stateColorId,
-  statusBarCounts,
-} from '../../../src/domain/treeModel';
+import { INSIGHTS_ID, buildTree, connectionMark, diffTrees, matchesFilter, nextMarkChange, openSocketCount, parseFilter, processName, ssCommandLine, ssFilterArgs, statusBarCounts } from '../../../src/domain/treeModel';
+import { CHINESE_UNITS, COMPACT_UNITS, ENGLISH_UNITS, formatDuration } from '../../../src/domain/format';
 import type { ConnectionNode, GroupNode, TreeInput, TreeOptions, TreeStrings } from '../../../src/domain/treeModel';
-import { TCP_STATES, emptyCounts } from '../../../src/domain/types';
+import { emptyCounts } from '../../../src/domain/types';
 import type { Connection, HistoryEntry, Insight, TcpState } from '../../../src/domain/types';
+import { TCP_STATES } from '../../../src/domain/states';
 
 const T0 = 1_750_000_000_000;
 
@@ -260,7 +246,14 @@ test('durations get coarser as they grow', () => {
     [-5, '0 ms'],
   ];
   for (const [ms, text] of cases) assert.equal(formatDuration(ms), text, `${ms} ms`);
-  assert.equal(formatDuration(3249, { ms: '毫秒', s: '秒', min: '分', h: '小时', d: '天' }), '3.2 秒');
+  assert.equal(formatDuration(3249, CHINESE_UNITS), '3.2 秒');
+  assert.equal(formatDuration(61_000, CHINESE_UNITS), '1 分 1 秒');
+  assert.equal(formatDuration(7_200_000, CHINESE_UNITS), '2 小时');
+  // Compact units for table cells: no space, one letter for minutes.
+  assert.equal(formatDuration(850, COMPACT_UNITS), '850ms');
+  assert.equal(formatDuration(59_270, COMPACT_UNITS), '59s');
+  assert.equal(formatDuration(125_000, COMPACT_UNITS), '2m5s');
+  assert.equal(formatDuration(2 * 3_600_000 + 5 * 60_000, COMPACT_UNITS), '2h5m');
 });
 
 test('diff: nothing changed, one group changed, or the group list changed', () => {
@@ -305,9 +298,3 @@ test('ss filter: one socket by state and 4-tuple, as ss(8) reads it', () => {
   assert.deepEqual(ssFilterArgs({ state: 'CLOSED', local: clientSide.local, remote: clientSide.remote }), ['( sport = :54012 and dport = :8080 and src 127.0.0.1 and dst 127.0.0.1 )'], 'a closed socket has no state to filter by');
 });
 
-test('every state has a colour id', () => {
-  assert.equal(stateColorId('TIME-WAIT'), 'tcpStateViewer.state.timeWait');
-  assert.equal(stateColorId('FIN-WAIT-1'), 'tcpStateViewer.state.finWait1');
-  assert.equal(stateColorId('ESTABLISHED'), 'tcpStateViewer.state.established');
-  assert.equal(new Set(TCP_STATES.map(stateColorId)).size, 11);
-});

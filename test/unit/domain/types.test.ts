@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TCP_STATES, emptyCounts, formatEndpoint } from '../../../src/domain/types';
+import { emptyCounts, formatEndpoint } from '../../../src/domain/types';
+import { TCP_STATES } from '../../../src/domain/states';
 
 test('the diagram order lists each of the 11 RFC 9293 states once', () => {
   assert.equal(TCP_STATES.length, 11);

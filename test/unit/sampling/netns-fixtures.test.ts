@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseProcNetTcp } from '../../../src/sampling/procNetTcp';
 import { parseSsOutput } from '../../../src/sampling/ssOutput';
-import { TCP_STATES, formatEndpoint, type AddressFamily, type Endpoint, type SocketRecord, type TcpState } from '../../../src/domain/types';
+import { formatEndpoint, type AddressFamily, type Endpoint, type SocketRecord, type TcpState } from '../../../src/domain/types';
+import { TCP_STATES } from '../../../src/domain/states';
 
 // Tests run from out/test/unit; the fixtures stay in the source tree.
 const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures');

@@ -3,9 +3,10 @@
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
-import { STATE_INFO, normalizeState, type Locale } from '../../../src/domain/states';
+import { normalizeState } from '../../../src/domain/states';
 import type { ExtensionApi } from '../../../src/extension';
 import type { TcpState } from '../../../src/domain/types';
+import { STATE_TEXTS, type Locale } from '../../../src/domain/stateTexts';
 
 const EXTENSION_ID = 'tcp-state-viewer.tcp-state-viewer';
 const locale: Locale = vscode.env.language.toLowerCase() === 'zh-cn' ? 'zh-cn' : 'en';
@@ -34,7 +35,7 @@ async function stateHovers(doc: vscode.TextDocument, position: vscode.Position):
   for (const h of hovers) {
     const markdown = unescape(h.contents.map(text).join('\n'));
     const state = /^\*\*([A-Z12-]+)\*\*/.exec(markdown)?.[1] as TcpState | undefined;
-    if (state && state in STATE_INFO && markdown.includes(STATE_INFO[state].summary[locale])) out.push({ state, markdown, range: h.range });
+    if (state && state in STATE_TEXTS && markdown.includes(STATE_TEXTS[state].summary[locale])) out.push({ state, markdown, range: h.range });
   }
   return out;
 }
@@ -72,7 +73,7 @@ describe('hover on state names', function () {
     assert.equal(hovers.length, 1, JSON.stringify(hovers));
     const [h] = hovers;
     assert.equal(h.state, 'TIME-WAIT');
-    assert.ok(h.markdown.includes(STATE_INFO['TIME-WAIT'].summary[locale]));
+    assert.ok(h.markdown.includes(STATE_TEXTS['TIME-WAIT'].summary[locale]));
     // Transitions in (FIN-WAIT-2, CLOSING, and Linux's FIN-WAIT-1) and out (to CLOSED).
     for (const from of ['FIN-WAIT-2', 'CLOSING', 'FIN-WAIT-1', 'CLOSED']) assert.ok(h.markdown.includes(`**${from}**`), from);
     assert.ok(h.markdown.includes('`rcv FIN / snd ACK`'));

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../../src/extension';
 import type { KeptSnapshot } from '../../../src/snapshots/snapshotCommands';
-import { TCP_STATES, type TcpState } from '../../../src/domain/types';
+import { type TcpState } from '../../../src/domain/types';
+import { TCP_STATES } from '../../../src/domain/states';
 
 const EXTENSION_ID = 'tcp-state-viewer.tcp-state-viewer';
 

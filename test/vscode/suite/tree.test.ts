@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RenderedNode } from '../../../src/views/tree/connectionsTree';
 import type { ExtensionApi } from '../../../src/extension';
-import { STATE_INFO } from '../../../src/domain/states';
 import { workspaceProcessCheck } from '../../../src/views/tree/treeCommands';
 import { reportFact } from '../facts';
+import { STATE_TEXTS } from '../../../src/domain/stateTexts';
 
 const EXTENSION_ID = 'tcp-state-viewer.tcp-state-viewer';
 
@@ -211,7 +211,7 @@ describe('Connections tree', function () {
       // The hover: the state explained in the UI language, the history with durations, the owner's command line.
       const tip = leak.tooltip ?? '';
       const plain = tip.replace(/&nbsp;/g, ' ').replace(/\\(.)/g, '$1'); // Markdown escapes out
-      assert.ok(plain.includes(STATE_INFO['CLOSE-WAIT'].summary.en), tip);
+      assert.ok(plain.includes(STATE_TEXTS['CLOSE-WAIT'].summary.en), tip);
       assert.match(tip, /\| ESTABLISHED \|[^\n]*\|\n\| CLOSE-WAIT \|[^\n]*\(now\) \|/, 'history rows, oldest first, the current one marked');
       assert.ok(plain.includes(join(work, 'srv.cjs')), 'the owner\'s command line');
     });

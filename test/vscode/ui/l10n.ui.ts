@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bundleZhJson from '../../../l10n/bundle.l10n.zh-cn.json';
 import nlsZhJson from '../../../package.nls.zh-cn.json';
-import { STATE_INFO } from '../../../src/domain/states';
 import { installVsix, withWorkbench, type UiCheck } from '../workbench';
+import { STATE_TEXTS } from '../../../src/domain/stateTexts';
 
 const nlsZh: Record<string, string> = nlsZhJson;
 const bundleZh: Record<string, string> = bundleZhJson;
@@ -111,7 +111,7 @@ export const uiChecks: UiCheck[] = [
           }
           await hover.waitFor({ state: 'visible', timeout: 5000 });
           const text = (await hover.textContent()) ?? '';
-          assert.ok(text.includes(STATE_INFO['TIME-WAIT'].summary['zh-cn']), text);
+          assert.ok(text.includes(STATE_TEXTS['TIME-WAIT'].summary['zh-cn']), text);
           for (const key of ['Next to act:', 'Entered from:', 'Show in diagram', 'Show those sockets']) {
             assert.ok(text.includes(bundleZh[key]), `${key} -> ${bundleZh[key]} in: ${text}`);
           }
