@@ -1,6 +1,7 @@
 // Flat config: typescript-eslint's recommended rules over every TypeScript file of the project.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layersRule } from './scripts/eslint/layers.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', '.vscode-test/**', 'node_modules/**', '*.vsix'] },
@@ -16,11 +17,11 @@ export default tseslint.config(
     },
   },
   {
-    // src/core and src/shared must run without VS Code: type-only imports of 'vscode' at most.
-    files: ['src/domain/**/*.ts', 'src/sampling/**/*.ts', 'src/shared/**/*.ts', 'src/cli/**/*.ts', 'webview/**/*.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { paths: [{ name: 'vscode', allowTypeImports: true, message: 'src/domain, src/sampling, src/shared, the CLI and the webview must not import vscode at runtime.' }] }],
-    },
+    // The layers (scripts/eslint/layers.mjs): domain is pure; sampling and the CLI run without VS Code; nothing
+    // imports a layer above it; the webview imports only the pure layers. Type-only imports of 'vscode' are fine.
+    files: ['src/**/*.ts', 'webview/**/*.ts', 'test/unit/**/*.ts'],
+    plugins: { layers: { rules: { imports: layersRule } } },
+    rules: { 'layers/imports': 'error' },
   },
   {
     files: ['**/*.mjs', '**/*.js'],
