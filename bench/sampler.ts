@@ -25,7 +25,7 @@ import { createInterface } from 'node:readline';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { serialize } from 'node:v8';
 import { ModelMirror } from '../src/domain/modelDelta';
-import { SETTINGS } from '../src/domain/settings';
+import { SETTINGS } from '../src/contributions';
 import { emptyCounts, type BackendName } from '../src/domain/types';
 import { SamplerPipeline } from '../src/sampling/samplerWorker';
 import { isWorkerToHost, type HostToWorker, type WorkerSettings, type WorkerToHost } from '../src/sampling/workerProtocol';
@@ -250,7 +250,7 @@ function workerSettings(backend: BackendName, maxClosed = SETTINGS.maxClosedConn
   return {
     backend,
     ssPath: SS,
-    tracker: { closedRetentionMs: SETTINGS.closedRetentionSeconds.default * 1000, maxClosedConnections: maxClosed },
+    tracker: { closedRetentionMs: SETTINGS.closedRetentionSeconds.default * 1000, maxClosed },
     insights: {
       closeWaitSeconds: SETTINGS.closeWaitSeconds.default,
       timeWaitPerEndpoint: SETTINGS.timeWaitPerEndpoint.default,

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { registerDiagramView } from './views/diagram/diagramView';
 import { registerHover } from './editor/hover';
 import { createLog } from './platform/log';
+import { registerCommand } from './platform/commands';
 import { createTcpModel } from './model/model';
 import { registerStatusBar } from './views/statusBar';
 import { registerConnectionsTree } from './views/tree/treeCommands';
@@ -25,7 +26,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const log = createLog(context);
 
   context.subscriptions.push(
-    vscode.commands.registerCommand('tcpStateViewer.showLog', () => log.show(true)),
+    registerCommand('showLog', () => log.show(true)),
   );
 
   // FEATURE REGISTRATIONS (one line per module, keep in this block)

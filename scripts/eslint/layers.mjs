@@ -24,7 +24,7 @@ export function layerOf(rel) {
     ['webview/', 'webview'],
     ['test/unit/', 'unit-test'],
   ];
-  for (const [prefix, layer] of rules) if (p === prefix || p.startsWith(prefix)) return layer;
+  for (const [prefix, layer] of rules) if (p === prefix || `${p}.ts` === prefix || p.startsWith(prefix)) return layer;
   return null;
 }
 

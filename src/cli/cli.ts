@@ -5,7 +5,8 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { displayEndpoint, renderSnapshotMarkdown, renderSnapshotText, toSnapshotJson } from '../domain/snapshot';
-import { SamplerError, SocketSampler, type SampleScope } from '../sampling/socketSampler';
+import { SamplerError, SocketSampler } from '../sampling/socketSampler';
+import type { SampleScope } from '../domain/types';
 import { ConnectionTracker } from '../domain/tracker';
 import { clock } from '../domain/format';
 import { type Connection, type ScopedSample, type SocketRecord, type TcpState, type TrackerEvent } from '../domain/types';

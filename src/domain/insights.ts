@@ -112,15 +112,7 @@ function insight(kind: InsightKind, key: string, g: Group, oldestMs: number | nu
  *   one insight per process.
  * Sorted by kind (in INSIGHT_KINDS order), then key.
  */
-export function computeInsights(input: InsightInput): Insight[];
-export function computeInsights(connections: readonly Connection[], now: number, thresholds: InsightThresholds, exitedPids?: ExitedPids): Insight[];
-export function computeInsights(
-  first: readonly Connection[] | InsightInput,
-  nowArg?: number,
-  thresholdsArg?: InsightThresholds,
-  exitedArg?: ExitedPids,
-): Insight[] {
-  const input: InsightInput = isInput(first) ? first : { connections: first, now: nowArg ?? 0, thresholds: thresholdsArg ?? DEFAULT_INSIGHT_THRESHOLDS, exitedPids: exitedArg };
+export function computeInsights(input: InsightInput): Insight[] {
   const { connections, now, thresholds, exitedPids } = input;
   const closeWait = new Map<string, Group>();
   // TIME-WAIT is most of a busy table: its groups are keyed without building a string per row, by the endpoint's
@@ -189,10 +181,6 @@ export function computeInsights(
 
   const order = new Map(INSIGHT_KINDS.map((k, i) => [k, i]));
   return out.sort((a, b) => (order.get(a.kind) ?? 0) - (order.get(b.kind) ?? 0) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-}
-
-function isInput(v: readonly Connection[] | InsightInput): v is InsightInput {
-  return !Array.isArray(v);
 }
 
 // ---------------------------------------------------------------------------------------------------------

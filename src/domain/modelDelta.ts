@@ -192,18 +192,6 @@ export class ModelMirror {
     return removed === update.removed ? update : { ...update, removed };
   }
 
-  /** Drops everything (the model stopped): returns the update that tells views so, or null if it was empty. */
-  clear(at: number, emptyCounts: StateCounts): ModelUpdate | null {
-    if (this.byId.size === 0 && this.currentInsights.length === 0) return null;
-    const removed = [...this.byId.keys()];
-    this.byId.clear();
-    this.processesByPid.clear();
-    this.list = [];
-    this.currentCounts = { ...emptyCounts };
-    this.currentInsights = [];
-    return { at, events: [], changed: [], removed, counts: { ...emptyCounts }, insights: [], reset: true };
-  }
-
   connections(): readonly Connection[] {
     if (this.list === null) this.list = [...this.byId.values()];
     return this.list;
@@ -227,9 +215,5 @@ export class ModelMirror {
 
   get size(): number {
     return this.byId.size;
-  }
-
-  get processCount(): number {
-    return this.processesByPid.size;
   }
 }

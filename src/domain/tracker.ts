@@ -1,7 +1,7 @@
 // Turns consecutive readings of the socket table into connection lifecycles: opened, changed state, closed.
 // Runs on every sample over up to tens of thousands of rows, so the path for a row that did not change does no
 // string building and no allocation: rows are found by a numeric port-pair key, then compared field by field.
-import type { AddressFamily, Connection, ConnectionId, ConnectionRole, Endpoint, Owner, SocketRecord, StateCounts, TcpState, TrackerEvent } from './types';
+import type { AddressFamily, Connection, ConnectionId, ConnectionRole, Endpoint, Owner, PathHop, SocketRecord, StateCounts, TcpState, TrackerEvent } from './types';
 import { emptyCounts, formatEndpoint } from './types';
 import { adjacent, inferPath } from './diagram';
 
@@ -338,7 +338,7 @@ export class ConnectionTracker {
     const last = c.history[c.history.length - 1];
     const msInFrom = last !== undefined && last.state === from ? Math.max(0, at - last.since) : 0;
     this.enter(c, path, at, false);
-    const hops: { from: TcpState; to: TcpState; inferred: boolean }[] = [];
+    const hops: PathHop[] = [];
     const inferredHops = path.length > 2;
     for (let i = 0; i + 1 < path.length; i++) hops.push({ from: path[i] as TcpState, to: path[i + 1] as TcpState, inferred: inferredHops });
     events.push({ kind: 'changed', at, id: c.id, from, to: r.state, path: hops, msInFrom });

@@ -456,16 +456,6 @@ export function buildTree(input: TreeInput): TreeModel {
   return { roots, children, nodes, shown, total };
 }
 
-/** When the tree's text next changes by itself (a mark ends, a closed row leaves), or null. Durations aside. */
-export function nextMarkChange(connections: readonly Connection[], now: number, options: TreeOptions): number | null {
-  let next: number | null = null;
-  for (const c of connections) {
-    const { until } = connectionMark(c, now, options);
-    if (until !== null && until > now && (next === null || until < next)) next = until;
-  }
-  return next;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Diffing
 

@@ -61,6 +61,9 @@ export interface SocketRecord {
 
 export type BackendName = 'proc' | 'ss';
 
+/** What the user may pick: a backend, or 'auto' (/proc when it can be read, else ss). */
+export type BackendSetting = 'auto' | BackendName;
+
 /** A process as read from /proc/<pid>. */
 export interface ProcessInfo {
   pid: number;
@@ -123,6 +126,16 @@ export interface Connection {
   timer: SocketTimer | null;
 }
 
+/** One edge of the state diagram that a connection took (or, when `inferred`, most likely took between two samples). */
+export interface PathHop {
+  from: TcpState;
+  to: TcpState;
+  inferred: boolean;
+}
+
+/** Which sockets a sample keeps: the whole machine, or the workspace's process trees (roots and folders). */
+export type SampleScope = { mode: 'all' } | { mode: 'workspace'; rootPids: number[]; folders: string[] };
+
 /** What the tracker reports for one sample. */
 export type TrackerEvent =
   | { kind: 'opened'; at: number; connection: Connection }
@@ -133,7 +146,7 @@ export type TrackerEvent =
       from: TcpState;
       to: TcpState;
       /** Every hop from `from` to `to`, in order; hops not seen by a sample are marked inferred. */
-      path: { from: TcpState; to: TcpState; inferred: boolean }[];
+      path: PathHop[];
       /** ms spent in `from`, as far as the samples tell. */
       msInFrom: number;
     }

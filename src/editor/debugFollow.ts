@@ -3,12 +3,9 @@
 // debuggee joining the scope, and its lingering sockets after it exits, are the model's work (scopeRoots.ts).
 import * as vscode from 'vscode';
 import type { TreeNode } from '../domain/treeModel';
-import { CONNECTIONS_VIEW_ID } from '../views/tree/connectionsTree';
+import { readSetting } from '../platform/config';
+import { focusView } from '../platform/commands';
 import type { ConnectionsTree } from '../views/tree/connectionsTree';
-
-function revealOnDebug(): boolean {
-  return vscode.workspace.getConfiguration('tcpStateViewer').get<unknown>('revealOnDebug') !== false;
-}
 
 type RevealOptions = { select?: boolean; focus?: boolean; expand?: boolean | number };
 
@@ -23,7 +20,7 @@ export async function showConnectionsView(tree: ConnectionsTree, log: vscode.Log
     await reveal(tree.roots[0], { select: false, focus: false, expand: false });
   } catch (e) {
     log.debug(`reveal without focus failed (${e instanceof Error ? e.message : String(e)}); focusing the view`);
-    await vscode.commands.executeCommand(`${CONNECTIONS_VIEW_ID}.focus`);
+    await focusView('connections');
   }
 }
 
@@ -31,7 +28,7 @@ export function registerDebugFollow(context: vscode.ExtensionContext, tree: Conn
   context.subscriptions.push(
     vscode.debug.onDidStartDebugSession((session) => {
       // js-debug starts a child session per debuggee process: reveal once, for the session the user started.
-      if (session.parentSession !== undefined || !revealOnDebug() || tree.treeView.visible) return;
+      if (session.parentSession !== undefined || !readSetting('revealOnDebug') || tree.treeView.visible) return;
       log.info(`debug session '${session.name}' started: revealing the Connections view`);
       void showConnectionsView(tree, log);
     }),

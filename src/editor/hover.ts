@@ -5,32 +5,23 @@ import { COMPACT_UNITS, formatDuration } from '../domain/format';
 import { stateMentionAt, type StateMention } from '../domain/stateMatcher';
 import { normalizeState, TCP_STATES } from '../domain/states';
 import { type TcpState } from '../domain/types';
-import { CONNECTIONS_VIEW_ID } from '../views/tree/connectionsTree';
-import { uiLocale } from '../views/diagram/diagramView';
+import { COMMANDS } from '../contributions';
+import { readSetting } from '../platform/config';
+import { executeCommand, focusView, registerCommand } from '../platform/commands';
+import { uiLocale } from '../platform/l10n';
 import type { TcpModelApi } from '../model/modelApi';
 import { DIAGRAM_EDGES, type DiagramEdge } from '../domain/diagram';
 import { STATE_TEXTS, type Locale } from '../domain/stateTexts';
 
-export const HOVER_COMMANDS = {
-  showInDiagram: 'tcpStateViewer.showInDiagram',
-  showState: 'tcpStateViewer.showState',
-} as const;
-
 export interface HoverSettings {
   enabled: boolean;
   /** Language ids the hover is limited to; empty = every language. */
-  languages: string[];
+  languages: readonly string[];
 }
 
 /** The hover settings in force for a document (language-specific settings apply). */
 export function hoverSettings(scope?: vscode.ConfigurationScope): HoverSettings {
-  const config = vscode.workspace.getConfiguration('tcpStateViewer.hover', scope);
-  const enabled = config.get<unknown>('enabled');
-  const languages = config.get<unknown>('languages');
-  return {
-    enabled: typeof enabled === 'boolean' ? enabled : true,
-    languages: Array.isArray(languages) ? languages.filter((l): l is string => typeof l === 'string' && l.trim() !== '') : [],
-  };
+  return { enabled: readSetting('hoverEnabled', scope), languages: readSetting('hoverLanguages', scope) };
 }
 
 function commandLink(title: string, command: string, state: TcpState): string {
@@ -82,7 +73,7 @@ export function stateHoverMarkdown(mention: StateMention, model: TcpModelApi, lo
   const state = mention.state;
   const info = STATE_TEXTS[state];
   const md = new vscode.MarkdownString('', true);
-  md.isTrusted = { enabledCommands: [HOVER_COMMANDS.showInDiagram, HOVER_COMMANDS.showState] };
+  md.isTrusted = { enabledCommands: [COMMANDS.showInDiagram, COMMANDS.showState] };
 
   const spelled =
     mention.kind === 'proc-st'
@@ -111,8 +102,8 @@ export function stateHoverMarkdown(mention: StateMention, model: TcpModelApi, lo
   md.appendMarkdown('\n\n');
   md.appendMarkdown(plain(liveCountText(model, state, now)));
   md.appendMarkdown(
-    `\n\n${commandLink(`$(type-hierarchy) ${vscode.l10n.t('Show in diagram')}`, HOVER_COMMANDS.showInDiagram, state)}` +
-      ` · ${commandLink(`$(list-tree) ${vscode.l10n.t('Show those sockets')}`, HOVER_COMMANDS.showState, state)}`,
+    `\n\n${commandLink(`$(type-hierarchy) ${vscode.l10n.t('Show in diagram')}`, COMMANDS.showInDiagram, state)}` +
+      ` · ${commandLink(`$(list-tree) ${vscode.l10n.t('Show those sockets')}`, COMMANDS.showState, state)}`,
   );
   return md;
 }
@@ -150,15 +141,15 @@ async function stateFromArgument(arg: unknown, model: TcpModelApi): Promise<TcpS
 }
 
 /**
- * `tcpStateViewer.showState`: reveals the Connections view (which starts sampling) narrowed to one state's
+ * The showState command: reveals the Connections view (which starts sampling) narrowed to one state's
  * sockets through the tree's filter (`state:TIME-WAIT`).
  */
 async function showState(arg: unknown, model: TcpModelApi, log: vscode.LogOutputChannel): Promise<void> {
   const state = await stateFromArgument(arg, model);
   if (!state) return;
-  // The tree's filter command takes the filter text as its argument (src/views/tree/treeCommands.ts).
-  await vscode.commands.executeCommand('tcpStateViewer.filter', `state:${state}`);
-  await vscode.commands.executeCommand(`${CONNECTIONS_VIEW_ID}.focus`);
+  // The tree's filter command takes the filter text as its argument.
+  await executeCommand('filter', `state:${state}`);
+  await focusView('connections');
   log.info(`showState ${state}`);
 }
 
@@ -167,7 +158,7 @@ export function registerHover(context: vscode.ExtensionContext, model: TcpModelA
   // '*' is every language, in every scheme: files, untitled documents, output channels, git diffs.
   context.subscriptions.push(
     vscode.languages.registerHoverProvider('*', new StateHoverProvider(model)),
-    vscode.commands.registerCommand(HOVER_COMMANDS.showState, (arg: unknown) => showState(arg, model, log)),
+    registerCommand('showState', (arg) => showState(arg, model, log)),
   );
   log.debug('hover provider registered for all documents');
 }

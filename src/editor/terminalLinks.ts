@@ -3,8 +3,9 @@
 import * as vscode from 'vscode';
 import { findStateMentions } from '../domain/stateMatcher';
 import type { TcpState } from '../domain/types';
-import { uiLocale } from '../views/diagram/diagramView';
-import { HOVER_COMMANDS } from './hover';
+import { readSetting } from '../platform/config';
+import { executeCommand } from '../platform/commands';
+import { uiLocale } from '../platform/l10n';
 import { STATE_TEXTS } from '../domain/stateTexts';
 
 class StateTerminalLink extends vscode.TerminalLink {
@@ -19,8 +20,7 @@ class StateTerminalLink extends vscode.TerminalLink {
 }
 
 export function terminalLinksEnabled(): boolean {
-  const value = vscode.workspace.getConfiguration('tcpStateViewer.terminalLinks').get<unknown>('enabled');
-  return typeof value === 'boolean' ? value : true;
+  return readSetting('terminalLinksEnabled');
 }
 
 /** The links for one line of terminal output. Exported for the extension tests. */
@@ -47,7 +47,7 @@ export class StateTerminalLinkProvider implements vscode.TerminalLinkProvider<St
 
   async handleTerminalLink(link: StateTerminalLink): Promise<void> {
     this.log.debug(`terminal link: ${link.state}`);
-    await vscode.commands.executeCommand(HOVER_COMMANDS.showInDiagram, link.state);
+    await executeCommand('showInDiagram', link.state);
   }
 }
 

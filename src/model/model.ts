@@ -2,21 +2,17 @@
 // the worker posts, plus the scope's roots, the settings, demand, pause, and telling the user about errors once.
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { currentSettings, watchSettings } from '../platform/config';
+import { currentSettings, readSetting, updateSetting, watchSettings } from '../platform/config';
+import { setContext } from '../platform/commands';
+import { settingId } from '../contributions';
 import type { Settings } from '../platform/config';
 import { ModelMirror } from '../domain/modelDelta';
 import { emptyCounts } from '../domain/types';
-import type { Connection, ConnectionId, Insight, ModelUpdate, ProcessInfo, ScopeMode, ScopedSample, StateCounts } from '../domain/types';
+import type { Connection, ConnectionId, Insight, ModelUpdate, ProcessInfo, SampleScope, ScopeMode, ScopedSample, StateCounts } from '../domain/types';
 import type { DemandLevel, ModelStatus, TcpModelApi } from './modelApi';
 import { SampleFailure, SamplerHost } from '../sampling/samplerHost';
 import { WorkspaceRootCollector, workspaceFolderPaths } from './scopeRoots';
-import type { SampledMessage, SampleError, SampleErrorCode, WorkerScope, WorkerSettings } from '../sampling/workerProtocol';
-
-/** Context keys this model sets, for `when` clauses in package.json menus. */
-export const CONTEXT_KEYS = {
-  scope: 'tcpStateViewer.scope',
-  paused: 'tcpStateViewer.paused',
-} as const;
+import type { SampledMessage, SampleError, SampleErrorCode, WorkerSettings } from '../sampling/workerProtocol';
 
 /** What createTcpModel needs from the extension context (tests build a second model from the installed extension). */
 export type ModelContext = Pick<vscode.ExtensionContext, 'extensionUri' | 'extension'>;
@@ -47,7 +43,7 @@ function workerSettings(s: Settings): WorkerSettings {
   return {
     backend: s.backend,
     ssPath: s.ssPath,
-    tracker: { closedRetentionMs: s.closedRetentionSeconds * 1000, maxClosedConnections: s.maxClosedConnections },
+    tracker: { closedRetentionMs: s.closedRetentionSeconds * 1000, maxClosed: s.maxClosedConnections },
     insights: { closeWaitSeconds: s.closeWaitSeconds, timeWaitPerEndpoint: s.timeWaitPerEndpoint, synSentSeconds: s.synSentSeconds },
   };
 }
@@ -58,11 +54,11 @@ function describeError(error: SampleError, settings: Settings): string {
     case 'unsupported-platform':
       return vscode.l10n.t('TCP State Viewer reads the Linux kernel\'s socket table; other operating systems are not supported yet.');
     case 'no-proc':
-      return vscode.l10n.t('/proc cannot be read, so the socket table cannot be sampled. Mount /proc, or install iproute2 and set "tcpStateViewer.backend" to "ss".');
+      return vscode.l10n.t('/proc cannot be read, so the socket table cannot be sampled. Mount /proc, or install iproute2 and set "{0}" to "ss".', settingId('backend'));
     case 'permission':
       return vscode.l10n.t('Permission denied while reading the socket table: {0}', error.message);
     case 'ss-missing':
-      return vscode.l10n.t('The ss executable was not found at "{0}". Install iproute2, set "tcpStateViewer.ssPath", or set "tcpStateViewer.backend" to "proc".', settings.ssPath);
+      return vscode.l10n.t('The ss executable was not found at "{0}". Install iproute2, set "{1}", or set "{2}" to "proc".', settings.ssPath, settingId('ssPath'), settingId('backend'));
     case 'ss-failed':
       return vscode.l10n.t('ss failed: {0}', error.message);
     case 'timeout':
@@ -113,7 +109,7 @@ class Model implements TcpModel {
       onSampled: (message) => this.onSampled(message),
       onFailed: (error) => this.onFailed(error),
     });
-    void this.setContextKeys();
+    this.setContextKeys();
     this.disposables.push(
       this.updateEmitter,
       this.statusEmitter,
@@ -137,7 +133,7 @@ class Model implements TcpModel {
     this.updateStatus({});
   }
 
-  private workerScope(): WorkerScope {
+  private workerScope(): SampleScope {
     if (this.scopeMode === 'all') return { mode: 'all' };
     return { mode: 'workspace', rootPids: [...this.roots.keys()], folders: workspaceFolderPaths() };
   }
@@ -146,14 +142,14 @@ class Model implements TcpModel {
     if (mode === this.scopeMode) return;
     this.scopeMode = mode;
     this.log.info(`scope: ${mode}`);
-    void this.setContextKeys();
+    this.setContextKeys();
     this.updateStatus({});
     this.host.poke();
   }
 
-  private async setContextKeys(): Promise<void> {
-    await vscode.commands.executeCommand('setContext', CONTEXT_KEYS.scope, this.scopeMode);
-    await vscode.commands.executeCommand('setContext', CONTEXT_KEYS.paused, this.current.paused);
+  private setContextKeys(): void {
+    setContext('scope', this.scopeMode);
+    setContext('paused', this.current.paused);
   }
 
   private onSampled(message: SampledMessage): void {
@@ -226,10 +222,9 @@ class Model implements TcpModel {
 
   async setScope(mode: ScopeMode): Promise<void> {
     this.applyScope(mode);
-    const config = vscode.workspace.getConfiguration('tcpStateViewer');
     const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
     try {
-      if (config.get('scope') !== mode) await config.update('scope', mode, target);
+      if (readSetting('scope') !== mode) await updateSetting('scope', mode, target);
     } catch (e) {
       this.log.warn(`could not save the scope setting: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -239,14 +234,14 @@ class Model implements TcpModel {
     if (this.current.paused) return;
     this.host.setPaused(true);
     this.updateStatus({ paused: true });
-    void this.setContextKeys();
+    this.setContextKeys();
   }
 
   resume(): void {
     if (!this.current.paused) return;
     this.host.setPaused(false);
     this.updateStatus({ paused: false });
-    void this.setContextKeys();
+    this.setContextKeys();
   }
 
   demand(level: DemandLevel): vscode.Disposable {

@@ -14,8 +14,9 @@ export interface ModelStatus {
   intervalMs: number;
 }
 
-/** How much a visible view needs: 'full' samples at the configured interval; 'summary' (status bar only) every 5 s. */
-export type DemandLevel = 'full' | 'summary';
+import type { DemandLevel } from '../sampling/workerProtocol';
+
+export type { DemandLevel };
 
 export interface TcpModelApi {
   /** Fires after every sample that changed anything. */

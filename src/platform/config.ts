@@ -1,13 +1,31 @@
-// Settings from VS Code: one handler that runs at startup and again on every change of a `tcpStateViewer.*` setting.
+// The extension's settings from VS Code, through the typed map in src/contributions.ts: one reading of all of
+// them, one setting at a time (with a language or resource scope where a setting is language-overridable), a
+// handler that runs at startup and after every change, and writing a setting back.
 import * as vscode from 'vscode';
-import { SETTINGS_SECTION, changedSettings, readSettings } from '../domain/settings';
-import type { SettingName, Settings } from '../domain/settings';
+import { SETTINGS, SETTINGS_SECTION, changedSettings, readSettings, settingId } from '../contributions';
+import type { SettingName, SettingValue, Settings } from '../contributions';
 
-export type { Settings, SettingName } from '../domain/settings';
+export type { Settings, SettingName } from '../contributions';
 
 export function currentSettings(): Settings {
   const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
   return readSettings((key) => config.get(key));
+}
+
+/** One setting, read for `scope` (a document or `{ languageId }`) where the setting is language-overridable. */
+export function readSetting<K extends SettingName>(name: K, scope?: vscode.ConfigurationScope): SettingValue<K> {
+  const def = SETTINGS[name];
+  return def.parse(vscode.workspace.getConfiguration(SETTINGS_SECTION, scope).get(def.key)) as SettingValue<K>;
+}
+
+/** Whether a configuration change touches any of the named settings. */
+export function affectsSetting(e: vscode.ConfigurationChangeEvent, ...names: SettingName[]): boolean {
+  return names.some((n) => e.affectsConfiguration(settingId(n)));
+}
+
+/** Writes a setting (global unless a target is given). */
+export function updateSetting<K extends SettingName>(name: K, value: SettingValue<K>, target: vscode.ConfigurationTarget = vscode.ConfigurationTarget.Global): Thenable<void> {
+  return vscode.workspace.getConfiguration(SETTINGS_SECTION).update(SETTINGS[name].key, value, target);
 }
 
 /**

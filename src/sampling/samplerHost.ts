@@ -7,11 +7,9 @@
 import { Worker } from 'node:worker_threads';
 import { initialBackoff, nextBackoff, rebaseBackoff } from '../domain/backoff';
 import type { BackoffState } from '../domain/backoff';
-import type { Connection, ScopedSample } from '../domain/types';
+import type { Connection, SampleScope, ScopedSample } from '../domain/types';
 import { isWorkerChunk, isWorkerToHost } from './workerProtocol';
-import type { HostToWorker, SampledMessage, SampleError, WorkerChunk, WorkerScope, WorkerSettings, WorkerToHost } from './workerProtocol';
-
-export type DemandLevel = 'full' | 'summary';
+import type { DemandLevel, HostToWorker, SampledMessage, SampleError, WorkerChunk, WorkerSettings, WorkerToHost } from './workerProtocol';
 
 /** The status bar alone needs counts, not motion: one sample every 5 s. */
 export const SUMMARY_INTERVAL_MS = 5000;
@@ -43,7 +41,7 @@ export interface SamplerHostOptions {
   /** The configured interval (full demand), ms. */
   intervalMs: number;
   /** The scope to sample, asked for at each sample (roots come and go). */
-  scope: () => WorkerScope;
+  scope: () => SampleScope;
   /** Called on the host's thread as each answer arrives, before the next sample is scheduled. */
   onSampled: (message: SampledMessage) => void;
   /** Every failure (the caller decides what to tell the user, and how often). */

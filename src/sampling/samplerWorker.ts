@@ -8,14 +8,14 @@ import { computeInsights } from '../domain/insights';
 import { parseProcStat } from './processes';
 import { DeltaEncoder } from '../domain/modelDelta';
 import { isPathInside } from '../domain/scope';
-import { SocketSampler } from './socketSampler';
+import { SAMPLER_ERROR_CODES, SocketSampler } from './socketSampler';
 import { ConnectionTracker } from '../domain/tracker';
 import type { TrackerOptions } from '../domain/tracker';
-import type { ProcessInfo, ScopeMode, ScopedSample } from '../domain/types';
+import type { ProcessInfo, SampleScope, ScopeMode, ScopedSample } from '../domain/types';
 import { isHostToWorker } from './workerProtocol';
-import type { HostToWorker, SampleError, SampleErrorCode, WorkerChunk, WorkerScope, WorkerSettings, WorkerToHost } from './workerProtocol';
+import type { HostToWorker, SampleError, SampleErrorCode, WorkerChunk, WorkerSettings, WorkerToHost } from './workerProtocol';
 
-const SAMPLER_CODES: ReadonlySet<string> = new Set<SampleErrorCode>(['unsupported-platform', 'no-proc', 'permission', 'ss-missing', 'ss-failed', 'timeout']);
+const SAMPLER_CODES: ReadonlySet<string> = new Set<string>(SAMPLER_ERROR_CODES);
 
 /** Exited debuggees older than this no longer matter for the open-after-exit insight. */
 const EXITED_MEMORY_MS = 60 * 60_000;
@@ -53,7 +53,7 @@ function toSampleError(e: unknown): SampleError {
 }
 
 function trackerOptionsEqual(a: WorkerSettings, b: WorkerSettings): boolean {
-  return a.tracker.closedRetentionMs === b.tracker.closedRetentionMs && a.tracker.maxClosedConnections === b.tracker.maxClosedConnections;
+  return a.tracker.closedRetentionMs === b.tracker.closedRetentionMs && a.tracker.maxClosed === b.tracker.maxClosed;
 }
 
 /** A process carried into the next sample's scope, and the root it came from (pid and start time, for reuse). */
@@ -64,7 +64,7 @@ interface Carried {
 }
 
 function trackerOptions(s: WorkerSettings): Partial<TrackerOptions> {
-  return { closedRetentionMs: s.tracker.closedRetentionMs, maxClosed: s.tracker.maxClosedConnections };
+  return { closedRetentionMs: s.tracker.closedRetentionMs, maxClosed: s.tracker.maxClosed };
 }
 
 export class SamplerPipeline {
@@ -172,7 +172,7 @@ export class SamplerPipeline {
    * The scope asked for, narrowed to live roots and widened by the processes carried from earlier samples: those
    * still running as the same process whose root is still asked for or has exited.
    */
-  private effectiveScope(scope: WorkerScope): WorkerScope {
+  private effectiveScope(scope: SampleScope): SampleScope {
     if (scope.mode === 'all') return scope;
     const roots = new Set(this.liveRoots(scope.rootPids));
     const originLive = new Map<number, boolean>();
@@ -187,7 +187,7 @@ export class SamplerPipeline {
   }
 
   /** Remembers the scope's process trees for the next sample (not its loopback peers: those are in scope only while connected). */
-  private carry(scope: WorkerScope, sample: ScopedSample, byPid: ReadonlyMap<number, ProcessInfo>): void {
+  private carry(scope: SampleScope, sample: ScopedSample, byPid: ReadonlyMap<number, ProcessInfo>): void {
     const before = this.carried;
     this.carried = new Map();
     if (scope.mode === 'all') return;
@@ -221,7 +221,7 @@ export class SamplerPipeline {
     }
   }
 
-  async sample(seq: number, requested: WorkerScope, wantSample: boolean): Promise<WorkerToHost> {
+  async sample(seq: number, requested: SampleScope, wantSample: boolean): Promise<WorkerToHost> {
     const settings = this.settings;
     if (settings === null) return { kind: 'failed', seq, error: { code: 'internal', message: 'sample asked for before any settings' } };
     if (requested.mode !== this.mode) {

@@ -11,9 +11,11 @@ import { dropRepeatedRows, parseProcNetTcpBytes, type ParseResult } from './proc
 import { ProcessTable } from './processes';
 import { computeScopePids, selectScope } from '../domain/scope';
 import { parseSsOutput } from './ssOutput';
-import type { BackendName, Owner, ProcessInfo, ScopedSample, SocketRecord } from '../domain/types';
+import type { BackendName, Owner, ProcessInfo, SampleScope, ScopedSample, SocketRecord } from '../domain/types';
 
-export type SamplerErrorCode = 'unsupported-platform' | 'no-proc' | 'permission' | 'ss-missing' | 'ss-failed' | 'timeout';
+/** Why the sampler could not read the table (the worker adds its own: SampleErrorCode in workerProtocol.ts). */
+export const SAMPLER_ERROR_CODES = ['unsupported-platform', 'no-proc', 'permission', 'ss-missing', 'ss-failed', 'timeout'] as const;
+export type SamplerErrorCode = (typeof SAMPLER_ERROR_CODES)[number];
 
 /** Why a sample could not be taken. `message` is English and says what to do; hosts localize by `code`. */
 export class SamplerError extends Error {
@@ -26,8 +28,6 @@ export class SamplerError extends Error {
     super(message, options);
   }
 }
-
-export type SampleScope = { mode: 'all' } | { mode: 'workspace'; rootPids: number[]; folders: string[] };
 
 export interface SampleRequest {
   scope: SampleScope;

@@ -3,21 +3,16 @@
 // so two samples never overlap and a stuck worker is noticed from outside it. The worker answers with deltas only:
 // the full table never crosses the thread boundary in the loop (only `sampleNow` asks for the whole sample).
 import type { ProcessDelta } from '../domain/modelDelta';
-import type { BackendName, Connection, ModelUpdate, ScopeMode, ScopedSample } from '../domain/types';
+import type { InsightThresholds } from '../domain/insights';
+import type { TrackerOptions } from '../domain/tracker';
+import type { BackendName, BackendSetting, Connection, ModelUpdate, SampleScope, ScopeMode, ScopedSample } from '../domain/types';
+import type { SamplerErrorCode } from './socketSampler';
 
 export type { ProcessDelta } from '../domain/modelDelta';
 
-/** The `tcpStateViewer.backend` setting. */
-export type BackendSetting = 'auto' | BackendName;
-
 /** Why a sample failed: the sampler's own codes, plus what can go wrong around it. */
 export type SampleErrorCode =
-  | 'unsupported-platform'
-  | 'no-proc'
-  | 'permission'
-  | 'ss-missing'
-  | 'ss-failed'
-  | 'timeout'
+  | SamplerErrorCode
   /** The worker thread died or could not start. */
   | 'worker-crashed'
   /** Anything else thrown inside the worker (a bug): logged with its stack. */
@@ -31,27 +26,16 @@ export interface SampleError {
   timeoutMs?: number;
 }
 
-export interface TrackerSettings {
-  /** How long a closed connection stays in the model, ms. */
-  closedRetentionMs: number;
-  /** At most this many closed connections stay in the model (oldest dropped first). */
-  maxClosedConnections: number;
-}
-
-export interface InsightThresholds {
-  closeWaitSeconds: number;
-  timeWaitPerEndpoint: number;
-  synSentSeconds: number;
-}
-
 export interface WorkerSettings {
   backend: BackendSetting;
   ssPath: string;
-  tracker: TrackerSettings;
+  /** How long closed connections stay in the model (ms), and at most how many. */
+  tracker: Pick<TrackerOptions, 'closedRetentionMs' | 'maxClosed'>;
   insights: InsightThresholds;
 }
 
-export type WorkerScope = { mode: 'all' } | { mode: 'workspace'; rootPids: number[]; folders: string[] };
+/** How much a visible view needs: 'full' samples at the configured interval; 'summary' (status bar only) every 5 s. */
+export type DemandLevel = 'full' | 'summary';
 
 export type HostToWorker =
   /** New settings. A backend or tracker change rebuilds the pipeline (the next update is a reset). */
@@ -61,7 +45,7 @@ export type HostToWorker =
    * changed connections beyond this many ahead in `chunk` messages, so no single message costs the host's main
    * thread more than a few ms to receive (a reset at 10k connections is ~4 MB of structured clone).
    */
-  | { kind: 'sample'; seq: number; scope: WorkerScope; wantSample: boolean; chunkSize?: number }
+  | { kind: 'sample'; seq: number; scope: SampleScope; wantSample: boolean; chunkSize?: number }
   /** A debuggee's process exited: its descendants still alive stay in scope, and open sockets of theirs are an insight. */
   | { kind: 'markExited'; pid: number };
 

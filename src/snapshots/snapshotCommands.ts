@@ -6,14 +6,9 @@ import * as vscode from 'vscode';
 import { toSnapshotJson } from '../domain/snapshot';
 import { renderSnapshotDocument, type SnapshotDocumentLabels } from '../domain/snapshotDocument';
 import type { ScopedSample } from '../domain/types';
-import { uiLocale } from '../views/diagram/diagramView';
+import { registerCommand } from '../platform/commands';
+import { uiLocale } from '../platform/l10n';
 import type { TcpModelApi } from '../model/modelApi';
-
-export const SNAPSHOT_COMMANDS = {
-  take: 'tcpStateViewer.takeSnapshot',
-  takeJson: 'tcpStateViewer.takeSnapshotJson',
-  compare: 'tcpStateViewer.compareSnapshots',
-} as const;
 
 export const SNAPSHOT_SCHEME = 'tcp-snapshot';
 
@@ -226,8 +221,8 @@ export function registerSnapshotCommands(context: vscode.ExtensionContext, model
 
   context.subscriptions.push(
     vscode.workspace.registerTextDocumentContentProvider(SNAPSHOT_SCHEME, store),
-    vscode.commands.registerCommand(SNAPSHOT_COMMANDS.take, () => take('markdown')),
-    vscode.commands.registerCommand(SNAPSHOT_COMMANDS.takeJson, () => take('json')),
-    vscode.commands.registerCommand(SNAPSHOT_COMMANDS.compare, compare),
+    registerCommand('takeSnapshot', () => take('markdown')),
+    registerCommand('takeSnapshotJson', () => take('json')),
+    registerCommand('compareSnapshots', compare),
   );
 }

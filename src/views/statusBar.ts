@@ -4,8 +4,9 @@ import * as vscode from 'vscode';
 import { insightText } from '../domain/insights';
 import { openSocketCount, statusBarCounts } from '../domain/treeModel';
 import type { StateCounts } from '../domain/types';
-import { CONNECTIONS_VIEW_ID } from './tree/connectionsTree';
-import { uiLocale } from './diagram/diagramView';
+import { EXTENSION_PREFIX, VIEWS } from '../contributions';
+import { affectsSetting, readSetting } from '../platform/config';
+import { uiLocale } from '../platform/l10n';
 import type { TcpModelApi } from '../model/modelApi';
 import { SHORT_STATE_NAMES, STATUS_BAR_ORDER } from '../domain/states';
 
@@ -15,8 +16,7 @@ interface StatusBarSettings {
 }
 
 function readSettings(): StatusBarSettings {
-  const config = vscode.workspace.getConfiguration('tcpStateViewer.statusBar');
-  return { enabled: config.get<unknown>('enabled') !== false, hideWhenEmpty: config.get<unknown>('hideWhenEmpty') !== false };
+  return { enabled: readSetting('statusBarEnabled'), hideWhenEmpty: readSetting('statusBarHideWhenEmpty') };
 }
 
 export class TcpStatusBar implements vscode.Disposable {
@@ -30,15 +30,15 @@ export class TcpStatusBar implements vscode.Disposable {
 
   constructor(private readonly model: TcpModelApi) {
     // Priority: left of the language/encoding items, near other debug-time items.
-    this.item = vscode.window.createStatusBarItem('tcpStateViewer.counts', vscode.StatusBarAlignment.Left, 10);
+    this.item = vscode.window.createStatusBarItem(`${EXTENSION_PREFIX}.counts`, vscode.StatusBarAlignment.Left, 10);
     this.item.name = vscode.l10n.t('TCP Connections');
-    this.item.command = { title: vscode.l10n.t('Show Connections'), command: `${CONNECTIONS_VIEW_ID}.focus` };
+    this.item.command = { title: vscode.l10n.t('Show Connections'), command: `${VIEWS.connections}.focus` };
     this.disposables.push(
       this.item,
       model.onDidUpdate(() => this.render()),
       model.onDidChangeStatus(() => this.render()),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('tcpStateViewer.statusBar')) this.applySettings();
+        if (affectsSetting(e, 'statusBarEnabled', 'statusBarHideWhenEmpty')) this.applySettings();
       }),
     );
     this.applySettings();

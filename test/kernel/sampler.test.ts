@@ -9,7 +9,8 @@ import { chmodSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { SamplerError, SocketSampler, type SampleScope } from '../../src/sampling/socketSampler';
+import { SamplerError, SocketSampler } from '../../src/sampling/socketSampler';
+import type { SampleScope } from '../../src/domain/types';
 import { ProcessTable } from '../../src/sampling/processes';
 import { formatEndpoint, type ScopedSample, type SocketRecord, type TcpState } from '../../src/domain/types';
 

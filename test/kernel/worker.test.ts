@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ModelMirror } from '../../src/domain/modelDelta';
 import { emptyCounts } from '../../src/domain/types';
-import type { Connection, ModelUpdate } from '../../src/domain/types';
+import type { Connection, ModelUpdate, SampleScope } from '../../src/domain/types';
 import { MAX_INTERVAL_MS } from '../../src/domain/backoff';
 import { SUMMARY_INTERVAL_MS, SamplerHost } from '../../src/sampling/samplerHost';
-import type { SampledMessage, SampleError, WorkerScope, WorkerSettings } from '../../src/sampling/workerProtocol';
+import type { SampledMessage, SampleError, WorkerSettings } from '../../src/sampling/workerProtocol';
 
 const workerPath = join(__dirname, '..', '..', '..', 'dist', 'samplerWorker.js');
 const hasSs = spawnSync('ss', ['-V']).status === 0;
@@ -23,7 +23,7 @@ function settings(backend: WorkerSettings['backend'] = 'proc'): WorkerSettings {
   return {
     backend,
     ssPath: 'ss',
-    tracker: { closedRetentionMs: 10_000, maxClosedConnections: 500 },
+    tracker: { closedRetentionMs: 10_000, maxClosed: 500 },
     insights: { closeWaitSeconds: 30, timeWaitPerEndpoint: 200, synSentSeconds: 5 },
   };
 }
@@ -53,7 +53,7 @@ class Harness {
   readonly host: SamplerHost;
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
 
-  constructor(scope: () => WorkerScope, options: { backend?: WorkerSettings['backend']; sampleTimeoutMs?: number; intervalMs?: number; cpuBudget?: number; chunkSize?: number } = {}) {
+  constructor(scope: () => SampleScope, options: { backend?: WorkerSettings['backend']; sampleTimeoutMs?: number; intervalMs?: number; cpuBudget?: number; chunkSize?: number } = {}) {
     this.host = new SamplerHost({
       workerPath,
       settings: settings(options.backend),
@@ -330,7 +330,7 @@ test('a large update crosses in chunks and arrives whole', async () => {
   const server = await startServer();
   const pid = server.child.pid as number;
   const clients = await Promise.all(Array.from({ length: 20 }, () => connectTo(server.port)));
-  const scope = (): WorkerScope => ({ mode: 'workspace', rootPids: [pid], folders: [] });
+  const scope = (): SampleScope => ({ mode: 'workspace', rootPids: [pid], folders: [] });
   const chunked = new Harness(scope, { chunkSize: 4 });
   const whole = new Harness(scope, { chunkSize: 1_000_000 });
   try {

@@ -9,6 +9,9 @@ import { type TcpState } from '../../domain/types';
 import { diagramHtml } from './diagramHtml';
 import { webviewStrings } from './diagramStrings';
 import type { TcpModelApi } from '../../model/modelApi';
+import { DIAGRAM_PANEL_TYPE, VIEWS } from '../../contributions';
+import { focusView, registerCommand } from '../../platform/commands';
+import { uiLocale } from '../../platform/l10n';
 import {
   parseSelectionArgument,
   parseWebviewMessage,
@@ -20,14 +23,6 @@ import {
 import { DIAGRAM_EDGES } from '../../domain/diagram';
 import { STATE_TEXTS, type Locale } from '../../domain/stateTexts';
 import { TCP_STATES } from '../../domain/states';
-
-export const DIAGRAM_VIEW_ID = 'tcpStateViewer.diagram';
-export const DIAGRAM_PANEL_TYPE = 'tcpStateViewer.diagramPanel';
-
-/** The UI language as the state table knows it: Simplified Chinese when VS Code runs in it, else English. */
-export function uiLocale(language: string = vscode.env.language): Locale {
-  return language.toLowerCase() === 'zh-cn' ? 'zh-cn' : 'en';
-}
 
 /** The state table in one language, in the shape the webview renders. */
 export function localizedStates(locale: Locale): Record<TcpState, LocalizedStateInfo> {
@@ -229,7 +224,7 @@ class DiagramViews implements vscode.WebviewViewProvider, vscode.Disposable {
     }
     if (this.view) this.view.session.select(selection);
     else this.pendingForView = selection;
-    await vscode.commands.executeCommand(`${DIAGRAM_VIEW_ID}.focus`);
+    await focusView('diagram');
   }
 
   dispose(): void {
@@ -242,10 +237,10 @@ export function registerDiagramView(context: vscode.ExtensionContext, model: Tcp
   const views = new DiagramViews(context.extensionUri, model, log);
   context.subscriptions.push(
     views,
-    vscode.window.registerWebviewViewProvider(DIAGRAM_VIEW_ID, views),
-    vscode.commands.registerCommand('tcpStateViewer.openDiagram', () => {
+    vscode.window.registerWebviewViewProvider(VIEWS.diagram, views),
+    registerCommand('openDiagram', () => {
       views.openPanel();
     }),
-    vscode.commands.registerCommand('tcpStateViewer.showInDiagram', (arg: unknown) => views.showIn(arg)),
+    registerCommand('showInDiagram', (arg) => views.showIn(arg)),
   );
 }

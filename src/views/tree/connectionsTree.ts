@@ -7,21 +7,14 @@ import { GROUP_BYS, buildTree, currentStateSince, diffTrees, parseFilter, proces
 import type { ConnectionNode, FilterTerm, GroupBy, GroupNode, TreeModel, TreeNode, TreeOptions, TreeStrings } from '../../domain/treeModel';
 import { formatEndpoint } from '../../domain/types';
 import type { Connection, ModelUpdate, TcpState } from '../../domain/types';
-import { uiLocale } from '../diagram/diagramView';
+import { COLORS, VIEWS } from '../../contributions';
+import { affectsSetting, readSetting } from '../../platform/config';
+import { setContext } from '../../platform/commands';
+import { durationUnits, uiLocale } from '../../platform/l10n';
 import type { ModelStatus, TcpModelApi } from '../../model/modelApi';
 import { formatDuration, type DurationUnits } from '../../domain/format';
 import { STATES } from '../../domain/states';
 import { STATE_TEXTS, type Locale } from '../../domain/stateTexts';
-
-export const CONNECTIONS_VIEW_ID = 'tcpStateViewer.connections';
-
-/** Context keys the tree sets for `when` clauses (the model sets `tcpStateViewer.scope` and `.paused`). */
-export const TREE_CONTEXT_KEYS = {
-  empty: 'tcpStateViewer.empty',
-  filtered: 'tcpStateViewer.filtered',
-  groupBy: 'tcpStateViewer.groupBy',
-  showEmptyStates: 'tcpStateViewer.showEmptyStates',
-} as const;
 
 /** Memento keys (workspace state): the grouping and filter survive a reload, per workspace. */
 const STATE_KEYS = { groupBy: 'tcpStateViewer.tree.groupBy', filter: 'tcpStateViewer.tree.filter' } as const;
@@ -38,16 +31,6 @@ const EXPAND_LIMIT = 200;
 /** Codicon per state: the shape tells the phase (handshake, data, closing, timer) without relying on colour. */
 export function stateIcon(state: TcpState, greyed = false): vscode.ThemeIcon {
   return new vscode.ThemeIcon(STATES[state].icon, new vscode.ThemeColor(STATES[greyed ? 'CLOSED' : state].colorId));
-}
-
-function durationUnits(): DurationUnits {
-  return {
-    ms: vscode.l10n.t('ms'),
-    s: vscode.l10n.t('s'),
-    min: vscode.l10n.t('min'),
-    h: vscode.l10n.t('h'),
-    d: vscode.l10n.t('d'),
-  };
 }
 
 function treeStrings(): TreeStrings {
@@ -75,11 +58,7 @@ export function groupByLabel(g: GroupBy): string {
 }
 
 function readTreeSettings(): { showEmptyStates: boolean; highlightMs: number } {
-  const config = vscode.workspace.getConfiguration('tcpStateViewer');
-  const show = config.get<unknown>('showEmptyStates');
-  const seconds = config.get<unknown>('highlightSeconds');
-  const s = typeof seconds === 'number' && Number.isFinite(seconds) ? Math.min(60, Math.max(0, seconds)) : 5;
-  return { showEmptyStates: show === true, highlightMs: s * 1000 };
+  return { showEmptyStates: readSetting('showEmptyStates'), highlightMs: readSetting('highlightSeconds') * 1000 };
 }
 
 /** One row as the view shows it: what the vscode-tier tests read (through the provider, like the view does). */
@@ -131,8 +110,6 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
   private demand: vscode.Disposable | null = null;
   private ticker: ReturnType<typeof setInterval> | null = null;
   private dirty = true;
-  /** The context key values last sent: setContext crosses to the main process, so it is sent only on a change. */
-  private context: { empty?: boolean; filtered?: boolean; groupBy?: GroupBy } = {};
 
   constructor(
     private readonly model: TcpModelApi,
@@ -150,7 +127,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
       this.awaitingBaseline = false;
     }
 
-    this.treeView = vscode.window.createTreeView(CONNECTIONS_VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
+    this.treeView = vscode.window.createTreeView(VIEWS.connections, { treeDataProvider: this, showCollapseAll: true });
     this.disposables.push(
       this.treeView,
       this.changeEmitter,
@@ -158,7 +135,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
       model.onDidUpdate((u) => this.onUpdate(u)),
       model.onDidChangeStatus((s) => this.onStatus(s)),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('tcpStateViewer.showEmptyStates') || e.affectsConfiguration('tcpStateViewer.highlightSeconds')) this.applySettings();
+        if (affectsSetting(e, 'showEmptyStates', 'highlightSeconds')) this.applySettings();
       }),
       vscode.window.registerFileDecorationProvider(new RowDecorations()),
     );
@@ -177,7 +154,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
   /** The one settings handler: at startup and on each change of a setting the tree reads. */
   private applySettings(): void {
     this.settings = readTreeSettings();
-    void vscode.commands.executeCommand('setContext', TREE_CONTEXT_KEYS.showEmptyStates, this.settings.showEmptyStates);
+    setContext('showEmptyStates', this.settings.showEmptyStates);
     this.refreshAll();
   }
 
@@ -317,10 +294,9 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
     const sampled = this.model.status().lastSampleAt !== null || this.model.status().error !== null;
     const empty = sampled && (tree ? tree.roots.length === 0 : this.model.connections().length === 0 && this.model.insights().length === 0);
     const filtered = this.filterText !== '';
-    if (this.context.empty !== empty) void vscode.commands.executeCommand('setContext', TREE_CONTEXT_KEYS.empty, empty);
-    if (this.context.filtered !== filtered) void vscode.commands.executeCommand('setContext', TREE_CONTEXT_KEYS.filtered, filtered);
-    if (this.context.groupBy !== this.groupByValue) void vscode.commands.executeCommand('setContext', TREE_CONTEXT_KEYS.groupBy, this.groupByValue);
-    this.context = { empty, filtered, groupBy: this.groupByValue };
+    setContext('empty', empty);
+    setContext('filtered', filtered);
+    setContext('groupBy', this.groupByValue);
   }
 
   private updateMessage(): void {
@@ -487,11 +463,11 @@ class RowDecorations implements vscode.FileDecorationProvider {
     const mark = uri.path.split('/')[1];
     switch (mark) {
       case 'new':
-        return new vscode.FileDecoration('+', vscode.l10n.t('New connection'), new vscode.ThemeColor('tcpStateViewer.connection.new'));
+        return new vscode.FileDecoration('+', vscode.l10n.t('New connection'), new vscode.ThemeColor(COLORS.connectionNew));
       case 'changed':
-        return new vscode.FileDecoration('~', vscode.l10n.t('State just changed'), new vscode.ThemeColor('tcpStateViewer.connection.changed'));
+        return new vscode.FileDecoration('~', vscode.l10n.t('State just changed'), new vscode.ThemeColor(COLORS.connectionChanged));
       case 'closed':
-        return new vscode.FileDecoration('×', vscode.l10n.t('Closed: no longer in the socket table'), new vscode.ThemeColor('tcpStateViewer.connection.closed'));
+        return new vscode.FileDecoration('×', vscode.l10n.t('Closed: no longer in the socket table'), new vscode.ThemeColor(COLORS.connectionClosed));
       default:
         return undefined;
     }

@@ -11,31 +11,13 @@ import type { Connection, TcpState } from '../../domain/types';
 import { ConnectionsTree, groupByLabel } from './connectionsTree';
 import type { ConnectionsTreeApi } from './connectionsTree';
 import { registerDebugFollow } from '../../editor/debugFollow';
-import { HOVER_COMMANDS } from '../../editor/hover';
+import { executeCommand, registerCommand } from '../../platform/commands';
+import { updateSetting } from '../../platform/config';
 import type { TcpModelApi } from '../../model/modelApi';
 import { pidFromSessionName, workspaceFolderPaths } from '../../model/scopeRoots';
 import { SsError, readTcpInfo } from '../../sampling/tcpInfo';
 import type { TcpInfo } from '../../sampling/tcpInfo';
 import { TCP_STATES } from '../../domain/states';
-
-/** Every command this module registers (package.json contributes each one; a unit test holds them together). */
-export const TREE_COMMANDS = {
-  showAllSockets: 'tcpStateViewer.showAllSockets',
-  showWorkspaceSockets: 'tcpStateViewer.showWorkspaceSockets',
-  groupBy: 'tcpStateViewer.groupBy',
-  filter: 'tcpStateViewer.filter',
-  editFilter: 'tcpStateViewer.editFilter',
-  clearFilter: 'tcpStateViewer.clearFilter',
-  pause: 'tcpStateViewer.pause',
-  resume: 'tcpStateViewer.resume',
-  showEmptyStates: 'tcpStateViewer.showEmptyStates',
-  hideEmptyStates: 'tcpStateViewer.hideEmptyStates',
-  copyConnection: 'tcpStateViewer.copyConnection',
-  copySsFilter: 'tcpStateViewer.copySsFilter',
-  revealInDiagram: 'tcpStateViewer.revealInDiagram',
-  showTcpInfo: 'tcpStateViewer.showTcpInfo',
-  killProcess: 'tcpStateViewer.killProcess',
-} as const;
 
 const TCP_INFO_SCHEME = 'tcpstateviewer-tcpinfo';
 
@@ -306,41 +288,41 @@ function stateFrom(arg: unknown): TcpState | undefined {
 
 export function registerTreeCommands(context: vscode.ExtensionContext, model: TcpModelApi, tree: ConnectionsTree, log: vscode.LogOutputChannel): void {
   const pages = new TcpInfoDocuments();
-  const setEmptyStates = (show: boolean) => vscode.workspace.getConfiguration('tcpStateViewer').update('showEmptyStates', show, vscode.ConfigurationTarget.Global);
+  const setEmptyStates = (show: boolean) => updateSetting('showEmptyStates', show);
   const withConnection = (fn: (c: Connection) => unknown) => (arg: unknown) => {
     const c = connectionFrom(arg, tree, model);
     if (c) return fn(c);
     void vscode.window.showInformationMessage(vscode.l10n.t('Select a connection in the Connections view first.'));
     return undefined;
   };
-  const r = vscode.commands.registerCommand;
+  const r = registerCommand;
   context.subscriptions.push(
     vscode.workspace.registerTextDocumentContentProvider(TCP_INFO_SCHEME, pages),
-    r(TREE_COMMANDS.showAllSockets, () => model.setScope('all')),
-    r(TREE_COMMANDS.showWorkspaceSockets, () => model.setScope('workspace')),
-    r(TREE_COMMANDS.groupBy, (arg: unknown) => {
+    r('showAllSockets', () => model.setScope('all')),
+    r('showWorkspaceSockets', () => model.setScope('workspace')),
+    r('groupBy', (arg: unknown) => {
       if (typeof arg === 'string' && (GROUP_BYS as readonly string[]).includes(arg)) tree.setGroupBy(arg as GroupBy);
       else return pickGroupBy(tree);
       return undefined;
     }),
     // With a string argument (hover links, tests) the filter is set directly: `state:TIME-WAIT`.
-    r(TREE_COMMANDS.filter, (arg: unknown) => (typeof arg === 'string' ? tree.setFilter(arg) : editFilter(tree))),
-    r(TREE_COMMANDS.editFilter, () => editFilter(tree)),
-    r(TREE_COMMANDS.clearFilter, () => tree.setFilter('')),
-    r(TREE_COMMANDS.pause, () => model.pause()),
-    r(TREE_COMMANDS.resume, () => model.resume()),
-    r(TREE_COMMANDS.showEmptyStates, () => setEmptyStates(true)),
-    r(TREE_COMMANDS.hideEmptyStates, () => setEmptyStates(false)),
-    r(TREE_COMMANDS.copyConnection, withConnection((c) => vscode.env.clipboard.writeText(connectionText(c, model)))),
-    r(TREE_COMMANDS.copySsFilter, withConnection((c) => vscode.env.clipboard.writeText(ssCommandLine(c)))),
-    r(TREE_COMMANDS.revealInDiagram, (arg: unknown) => {
+    r('filter', (arg: unknown) => (typeof arg === 'string' ? tree.setFilter(arg) : editFilter(tree))),
+    r('editFilter', () => editFilter(tree)),
+    r('clearFilter', () => tree.setFilter('')),
+    r('pause', () => model.pause()),
+    r('resume', () => model.resume()),
+    r('showEmptyStates', () => setEmptyStates(true)),
+    r('hideEmptyStates', () => setEmptyStates(false)),
+    r('copyConnection', withConnection((c) => vscode.env.clipboard.writeText(connectionText(c, model)))),
+    r('copySsFilter', withConnection((c) => vscode.env.clipboard.writeText(ssCommandLine(c)))),
+    r('revealInDiagram', (arg: unknown) => {
       const state = stateFrom(arg);
-      if (state) return vscode.commands.executeCommand(HOVER_COMMANDS.showInDiagram, state);
+      if (state) return executeCommand('showInDiagram', state);
       const c = connectionFrom(arg, tree, model);
-      return c ? vscode.commands.executeCommand(HOVER_COMMANDS.showInDiagram, c.id) : undefined;
+      return c ? executeCommand('showInDiagram', c.id) : undefined;
     }),
-    r(TREE_COMMANDS.showTcpInfo, withConnection((c) => showTcpInfo(c, pages, log))),
-    r(TREE_COMMANDS.killProcess, withConnection((c) => killOwner(c, model, log))),
+    r('showTcpInfo', withConnection((c) => showTcpInfo(c, pages, log))),
+    r('killProcess', withConnection((c) => killOwner(c, model, log))),
   );
 }
 

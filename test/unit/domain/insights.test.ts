@@ -40,7 +40,7 @@ const kinds = (xs: readonly Insight[]): InsightKind[] => xs.map((i) => i.kind);
 
 test('on the captured table a minute on: a CLOSE-WAIT leak, a stuck SYN-SENT and a full accept queue, nothing else', () => {
   const t = trackedFor(60);
-  const insights = computeInsights(t.connections(), T0 + 60_000, DEFAULTS);
+  const insights = computeInsights({ connections: t.connections(), now: T0 + 60_000, thresholds: DEFAULTS });
   assert.deepEqual(kinds(insights), ['close-wait-leak', 'syn-sent-stuck', 'accept-queue-full']);
   const [leak, syn, queue] = insights as [Insight, Insight, Insight];
 
@@ -68,16 +68,16 @@ test('on the captured table a minute on: a CLOSE-WAIT leak, a stuck SYN-SENT and
 
 test('negative cases on the same table: young sockets, high thresholds, closed connections', () => {
   // 10 s: the CLOSE-WAITs are under 30 s; the SYN-SENT is over 5 s.
-  assert.deepEqual(kinds(computeInsights(trackedFor(10).connections(), T0 + 10_000, DEFAULTS)), ['syn-sent-stuck', 'accept-queue-full']);
+  assert.deepEqual(kinds(computeInsights({ connections: trackedFor(10).connections(), now: T0 + 10_000, thresholds: DEFAULTS })), ['syn-sent-stuck', 'accept-queue-full']);
   // 2 s: only the queue, which is full whatever its age.
-  assert.deepEqual(kinds(computeInsights(trackedFor(2).connections(), T0 + 2000, DEFAULTS)), ['accept-queue-full']);
+  assert.deepEqual(kinds(computeInsights({ connections: trackedFor(2).connections(), now: T0 + 2000, thresholds: DEFAULTS })), ['accept-queue-full']);
   // Thresholds above the ages.
   const t = trackedFor(60);
-  assert.deepEqual(kinds(computeInsights(t.connections(), T0 + 60_000, { closeWaitSeconds: 61, timeWaitPerEndpoint: 200, synSentSeconds: 61 })), ['accept-queue-full']);
+  assert.deepEqual(kinds(computeInsights({ connections: t.connections(), now: T0 + 60_000, thresholds: { closeWaitSeconds: 61, timeWaitPerEndpoint: 200, synSentSeconds: 61 } })), ['accept-queue-full']);
   // Once the table is empty, everything is closed and nothing is reported.
   t.update({ takenAt: T0 + 61_000, sockets: [] });
   assert.ok(t.connections().length > 0, 'closed connections are still retained');
-  assert.deepEqual(computeInsights(t.connections(), T0 + 61_000, { closeWaitSeconds: 1, timeWaitPerEndpoint: 0, synSentSeconds: 1 }), []);
+  assert.deepEqual(computeInsights({ connections: t.connections(), now: T0 + 61_000, thresholds: { closeWaitSeconds: 1, timeWaitPerEndpoint: 0, synSentSeconds: 1 } }), []);
 });
 
 test('an accept queue is full from Recv-Q >= Send-Q with something queued, listen(0) included; not when empty', () => {
@@ -95,15 +95,15 @@ test('an accept queue is full from Recv-Q >= Send-Q with something queued, liste
   });
   const t = new ConnectionTracker();
   t.update({ takenAt: T0, sockets: [listener(0, 0), listener(1, 0), listener(0, 4), listener(3, 4), listener(4, 4), listener(5, 4)] });
-  const full = computeInsights(t.connections(), T0, DEFAULTS).map((i) => `${i.count}/${i.threshold}`);
+  const full = computeInsights({ connections: t.connections(), now: T0, thresholds: DEFAULTS }).map((i) => `${i.count}/${i.threshold}`);
   assert.deepEqual(full.sort(), ['1/0', '4/4', '5/4']);
 });
 
 test('TIME-WAIT storms: per remote endpoint for a client closing first, per local endpoint for a server', () => {
   const t = trackedFor(1);
   // The capture holds one client-side TIME-WAIT towards each of two servers.
-  assert.deepEqual(computeInsights(t.connections(), T0 + 1000, { ...DEFAULTS, timeWaitPerEndpoint: 1 }).filter((i) => i.kind === 'time-wait-storm'), []);
-  const storms = computeInsights(t.connections(), T0 + 1000, { ...DEFAULTS, timeWaitPerEndpoint: 0 }).filter((i) => i.kind === 'time-wait-storm');
+  assert.deepEqual(computeInsights({ connections: t.connections(), now: T0 + 1000, thresholds: { ...DEFAULTS, timeWaitPerEndpoint: 1 } }).filter((i) => i.kind === 'time-wait-storm'), []);
+  const storms = computeInsights({ connections: t.connections(), now: T0 + 1000, thresholds: { ...DEFAULTS, timeWaitPerEndpoint: 0 } }).filter((i) => i.kind === 'time-wait-storm');
   assert.deepEqual(
     storms.map((i) => [i.endpointSide, i.endpoint?.address, i.endpoint?.port, i.count]),
     [
@@ -132,7 +132,7 @@ test('TIME-WAIT storms: per remote endpoint for a client closing first, per loca
   }
   const srv = new ConnectionTracker();
   srv.update({ takenAt: T0, sockets: rows });
-  const [storm, ...rest] = computeInsights(srv.connections(), T0, DEFAULTS);
+  const [storm, ...rest] = computeInsights({ connections: srv.connections(), now: T0, thresholds: DEFAULTS });
   assert.deepEqual(rest, []);
   assert.equal(storm?.kind, 'time-wait-storm');
   assert.equal(storm?.endpointSide, undefined, 'local');
@@ -140,13 +140,13 @@ test('TIME-WAIT storms: per remote endpoint for a client closing first, per loca
   assert.equal(storm?.count, 250);
   assert.equal(storm?.threshold, 200);
   assert.equal(storm?.pid, 300);
-  assert.deepEqual(computeInsights(srv.connections(), T0, { ...DEFAULTS, timeWaitPerEndpoint: 250 }), [], 'not above 250');
+  assert.deepEqual(computeInsights({ connections: srv.connections(), now: T0, thresholds: { ...DEFAULTS, timeWaitPerEndpoint: 250 } }), [], 'not above 250');
 });
 
 test('sockets still held after a debuggee exited: what the process holds, not what the kernel is finishing', () => {
   const t = trackedFor(5);
   const now = T0 + 5000;
-  const after = computeInsights(t.connections(), now, DEFAULTS, new Map([[100, T0 + 1000]])).filter((i) => i.kind === 'open-after-exit');
+  const after = computeInsights({ connections: t.connections(), now: now, thresholds: DEFAULTS, exitedPids: new Map([[100, T0 + 1000]]) }).filter((i) => i.kind === 'open-after-exit');
   const [held, ...rest] = after;
   assert.deepEqual(rest, []);
   assert.equal(held?.pid, 100);
@@ -158,26 +158,26 @@ test('sockets still held after a debuggee exited: what the process holds, not wh
   assert.deepEqual(states, ['CLOSE-WAIT', 'CLOSE-WAIT', 'ESTABLISHED', 'ESTABLISHED', 'ESTABLISHED', 'ESTABLISHED', 'ESTABLISHED', 'LISTEN', 'LISTEN', 'LISTEN', 'LISTEN', 'LISTEN', 'LISTEN']);
   assert.equal(held?.count, 13);
   // A Set works too (no exit time, so no age); a pid that owns nothing, or no exited pids at all, gives nothing.
-  assert.equal(computeInsights(t.connections(), now, DEFAULTS, new Set([100])).find((i) => i.kind === 'open-after-exit')?.oldestMs, null);
-  assert.ok(!kinds(computeInsights(t.connections(), now, DEFAULTS, new Set([999]))).includes('open-after-exit'));
-  assert.ok(!kinds(computeInsights(t.connections(), now, DEFAULTS)).includes('open-after-exit'));
+  assert.equal(computeInsights({ connections: t.connections(), now: now, thresholds: DEFAULTS, exitedPids: new Set([100]) }).find((i) => i.kind === 'open-after-exit')?.oldestMs, null);
+  assert.ok(!kinds(computeInsights({ connections: t.connections(), now: now, thresholds: DEFAULTS, exitedPids: new Set([999]) })).includes('open-after-exit'));
+  assert.ok(!kinds(computeInsights({ connections: t.connections(), now: now, thresholds: DEFAULTS })).includes('open-after-exit'));
 });
 
 test('the object form gives the same result as the positional one, and keys are stable across samples', () => {
   const t = trackedFor(60);
   const exited = new Set([200]);
-  const a = computeInsights(t.connections(), T0 + 60_000, DEFAULTS, exited);
+  const a = computeInsights({ connections: t.connections(), now: T0 + 60_000, thresholds: DEFAULTS, exitedPids: exited });
   const b = computeInsights({ connections: t.connections(), now: T0 + 60_000, thresholds: DEFAULTS, exitedPids: exited });
   assert.deepEqual(a, b);
   t.update({ takenAt: T0 + 61_000, sockets: capturedSample() });
-  const c = computeInsights(t.connections(), T0 + 61_000, DEFAULTS, exited);
+  const c = computeInsights({ connections: t.connections(), now: T0 + 61_000, thresholds: DEFAULTS, exitedPids: exited });
   assert.deepEqual(c.map((i) => i.key), a.map((i) => i.key));
   assert.equal(new Set(a.map((i) => i.key)).size, a.length);
 });
 
 test('every insight has a title and a detail in both languages, with its numbers', () => {
   const t = trackedFor(125);
-  const insights = computeInsights(t.connections(), T0 + 125_000, { ...DEFAULTS, timeWaitPerEndpoint: 0 }, new Map([[100, T0]]));
+  const insights = computeInsights({ connections: t.connections(), now: T0 + 125_000, thresholds: { ...DEFAULTS, timeWaitPerEndpoint: 0 }, exitedPids: new Map([[100, T0]]) });
   assert.deepEqual([...new Set(kinds(insights))], ['close-wait-leak', 'time-wait-storm', 'syn-sent-stuck', 'accept-queue-full', 'open-after-exit']);
   for (const i of insights) {
     for (const locale of LOCALES) {

@@ -3,7 +3,7 @@
 // pids as seen in a real capture), with a fixed clock so no test depends on wall time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { INSIGHTS_ID, buildTree, connectionMark, diffTrees, matchesFilter, nextMarkChange, openSocketCount, parseFilter, processName, ssCommandLine, ssFilterArgs, statusBarCounts } from '../../../src/domain/treeModel';
+import { INSIGHTS_ID, buildTree, connectionMark, diffTrees, matchesFilter, openSocketCount, parseFilter, processName, ssCommandLine, ssFilterArgs, statusBarCounts } from '../../../src/domain/treeModel';
 import { CHINESE_UNITS, COMPACT_UNITS, ENGLISH_UNITS, formatDuration } from '../../../src/domain/format';
 import type { ConnectionNode, GroupNode, TreeInput, TreeOptions, TreeStrings } from '../../../src/domain/treeModel';
 import { emptyCounts } from '../../../src/domain/types';
@@ -192,7 +192,6 @@ test('new and changed rows are marked for highlightMs, but not what the first sa
   const fw2 = rows(tree, 'state/FIN-WAIT-2')[0];
   assert.equal(fw2.mark, 'changed');
   assert.equal(fw2.description, '● from ESTABLISHED · node 4242 · 500 ms');
-  assert.equal(nextMarkChange([...all, fresh, changed], T0 + 2500, baseOptions), T0 + 4000);
 });
 
 test('a state change after the first sample outranks "new"', () => {
@@ -224,7 +223,6 @@ test('a closed connection stays greyed under CLOSED for closedLingerMs, then lea
   assert.equal(row.mark, 'closed');
   assert.equal(row.lastOpenState, 'TIME-WAIT');
   assert.equal(row.description, 'closed · node 4242 · was TIME-WAIT');
-  assert.equal(nextMarkChange([closed], T0 + 3000, baseOptions), T0 + 6000);
   const after = buildTree(input({ connections: [...all, closed], now: T0 + 6000 }));
   assert.equal(after.nodes.has('state/CLOSED'), false);
   assert.equal(after.total, 5);

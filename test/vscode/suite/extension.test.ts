@@ -43,6 +43,11 @@ describe('extension in VS Code', () => {
     const registered = new Set(await vscode.commands.getCommands(true));
     const missing = contributed.filter((c) => !registered.has(c));
     assert.deepEqual(missing, [], `contributed but not registered: ${missing.join(', ')}`);
+    // And the reverse: nothing registered under the extension's prefix that the manifest does not contribute
+    // (VS Code's own per-view commands, `<viewId>.focus` and the like, aside).
+    const views = Object.values(manifest.contributes.views).flat().map((v) => v.id);
+    const extra = [...registered].filter((c) => c.startsWith('tcpStateViewer.') && !contributed.includes(c) && !views.some((v) => c.startsWith(`${v}.`)));
+    assert.deepEqual(extra, [], `registered but not contributed: ${extra.join(', ')}`);
   });
 
   it('opens both views of the TCP container', async () => {
