@@ -332,6 +332,7 @@ class WorkerDriver {
         if (!isWorkerToHost(m) || m.seq !== seq) return;
         const message: WorkerToHost = m;
         if (message.kind === 'failed') return done(new Error(`worker sample failed: ${message.error.code}: ${message.error.message}`));
+        if (message.kind !== 'sampled') return done(new Error(`unexpected answer ${message.kind}`));
         this.lastChanged = this.mirror.apply(message.update, message.processes)?.changed.length ?? 0;
         done();
       };

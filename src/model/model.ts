@@ -9,7 +9,7 @@ import type { Settings } from '../platform/config';
 import { ModelMirror } from '../domain/modelDelta';
 import { emptyCounts } from '../domain/types';
 import type { Connection, ConnectionId, Insight, ModelUpdate, ProcessInfo, SampleScope, ScopeMode, ScopedSample, StateCounts } from '../domain/types';
-import type { DemandLevel, ModelStatus, TcpModelApi } from './modelApi';
+import type { DemandLevel, ModelStatus, ProcessCheck, TcpModelApi } from './modelApi';
 import { SampleFailure, SamplerHost } from '../sampling/samplerHost';
 import { WorkspaceRootCollector, workspaceFolderPaths } from './scopeRoots';
 import type { SampledMessage, SampleError, SampleErrorCode, WorkerSettings } from '../sampling/workerProtocol';
@@ -134,8 +134,21 @@ class Model implements TcpModel {
   }
 
   private workerScope(): SampleScope {
-    if (this.scopeMode === 'all') return { mode: 'all' };
+    return this.scopeMode === 'all' ? { mode: 'all' } : this.workspaceScope();
+  }
+
+  /** The workspace scope, whatever the views show. */
+  private workspaceScope(): Extract<SampleScope, { mode: 'workspace' }> {
     return { mode: 'workspace', rootPids: [...this.roots.keys()], folders: workspaceFolderPaths() };
+  }
+
+  async checkProcess(pid: number): Promise<ProcessCheck> {
+    try {
+      return await this.host.checkProcess(pid, this.workspaceScope());
+    } catch (e) {
+      if (e instanceof SampleFailure) throw new Error(describeError(e.error, this.settings));
+      throw e;
+    }
   }
 
   private applyScope(mode: ScopeMode): void {

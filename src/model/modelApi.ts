@@ -14,9 +14,9 @@ export interface ModelStatus {
   intervalMs: number;
 }
 
-import type { DemandLevel } from '../sampling/workerProtocol';
+import type { DemandLevel, ProcessCheck } from '../sampling/workerProtocol';
 
-export type { DemandLevel };
+export type { DemandLevel, ProcessCheck };
 
 export interface TcpModelApi {
   /** Fires after every sample that changed anything. */
@@ -41,4 +41,9 @@ export interface TcpModelApi {
   addRoot(pid: number, reason: string): vscode.Disposable;
   /** Pids whose process tree was a debuggee and has exited (for the open-after-exit insight). */
   markExited(pid: number): void;
+  /**
+   * Whether a process belongs to the workspace scope (a debug session's, task's or terminal's tree, carried trees,
+   * or a workspace folder), by the sampler's own rules, read fresh; the answer holds the start time it saw.
+   */
+  checkProcess(pid: number): Promise<ProcessCheck>;
 }

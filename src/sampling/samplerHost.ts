@@ -9,7 +9,7 @@ import { initialBackoff, nextBackoff, rebaseBackoff } from '../domain/backoff';
 import type { BackoffState } from '../domain/backoff';
 import type { Connection, SampleScope, ScopedSample } from '../domain/types';
 import { isWorkerChunk, isWorkerToHost } from './workerProtocol';
-import type { DemandLevel, HostToWorker, SampledMessage, SampleError, WorkerChunk, WorkerSettings, WorkerToHost } from './workerProtocol';
+import type { DemandLevel, HostToWorker, ProcessCheck, SampleAnswer, SampledMessage, SampleError, WorkerChunk, WorkerSettings, WorkerToHost } from './workerProtocol';
 
 /** The status bar alone needs counts, not motion: one sample every 5 s. */
 export const SUMMARY_INTERVAL_MS = 5000;
@@ -166,6 +166,33 @@ export class SamplerHost {
     return message.sample;
   }
 
+  /**
+   * Whether `pid` belongs to the workspace scope, asked of the worker (which keeps the scope's roots and the trees
+   * carried from them). Queued like a sample, so it never runs beside one.
+   */
+  async checkProcess(pid: number, scope: Extract<SampleScope, { mode: 'workspace' }>): Promise<ProcessCheck> {
+    if (this.disposed) throw new SampleFailure({ code: 'internal', message: 'the sampler was disposed' });
+    const run = this.queue.then(() => this.request((seq) => ({ kind: 'checkProcess', seq, pid, scope })));
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    const message = await run;
+    if (message.kind === 'failed') throw new SampleFailure(message.error);
+    if (message.kind !== 'processCheck') throw new SampleFailure({ code: 'internal', message: `unexpected answer ${message.kind}` });
+    return message.check;
+  }
+
+  /** Posts one request and resolves with its answer, a timeout, or the worker's loss. */
+  private request(make: (seq: number) => HostToWorker): Promise<WorkerToHost> {
+    const seq = ++this.seq;
+    return new Promise<WorkerToHost>((resolve) => {
+      const timer = setTimeout(() => this.onTimeout(seq), this.timeoutMs);
+      this.pending = { seq, resolve, timer, chunks: [] };
+      this.post(make(seq));
+    });
+  }
+
   private reschedule(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
@@ -189,7 +216,7 @@ export class SamplerHost {
     }, delayMs);
   }
 
-  private enqueue(wantSample: boolean): Promise<WorkerToHost> {
+  private enqueue(wantSample: boolean): Promise<SampleAnswer> {
     this.queued++;
     const run = this.queue.then(() => this.sampleOnce(wantSample));
     this.queue = run.then(
@@ -205,16 +232,12 @@ export class SamplerHost {
     this.reschedule();
   }
 
-  private async sampleOnce(wantSample: boolean): Promise<WorkerToHost> {
+  private async sampleOnce(wantSample: boolean): Promise<SampleAnswer> {
     if (this.disposed) {
       return { kind: 'failed', seq: -1, error: { code: 'internal', message: 'the sampler was disposed' } };
     }
-    const seq = ++this.seq;
-    const message = await new Promise<WorkerToHost>((resolve) => {
-      const timer = setTimeout(() => this.onTimeout(seq), this.timeoutMs);
-      this.pending = { seq, resolve, timer, chunks: [] };
-      this.post({ kind: 'sample', seq, scope: this.options.scope(), wantSample, chunkSize: this.options.chunkSize ?? CHUNK_SIZE });
-    });
+    const answer = await this.request((seq) => ({ kind: 'sample', seq, scope: this.options.scope(), wantSample, chunkSize: this.options.chunkSize ?? CHUNK_SIZE }));
+    const message: SampleAnswer = answer.kind === 'processCheck' ? { kind: 'failed', seq: answer.seq, error: { code: 'internal', message: 'the worker answered a sample with a process check' } } : answer;
     if (this.disposed) return message;
     if (message.kind === 'sampled') {
       this.failures = 0;
@@ -258,8 +281,8 @@ export class SamplerHost {
 
   private post(message: HostToWorker): void {
     if (this.disposed) return;
-    // Only a sample needs a worker; settings and exits reach a new worker when it starts.
-    if (this.worker === null && message.kind !== 'sample') return;
+    // Only a request (a sample, a process check) needs a worker; settings and exits reach a new worker when it starts.
+    if (this.worker === null && message.kind !== 'sample' && message.kind !== 'checkProcess') return;
     this.ensureWorker().postMessage(message);
   }
 

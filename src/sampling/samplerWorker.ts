@@ -5,15 +5,15 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import { computeInsights } from '../domain/insights';
-import { parseProcStat } from './processes';
+import { parseProcStat, parseStatusUid } from './processes';
 import { DeltaEncoder } from '../domain/modelDelta';
-import { isPathInside } from '../domain/scope';
+import { computeScopePids, isPathInside, type ProcessNode } from '../domain/scope';
 import { SAMPLER_ERROR_CODES, SocketSampler } from './socketSampler';
 import { ConnectionTracker } from '../domain/tracker';
 import type { TrackerOptions } from '../domain/tracker';
 import type { ProcessInfo, SampleScope, ScopeMode, ScopedSample } from '../domain/types';
 import { isHostToWorker } from './workerProtocol';
-import type { HostToWorker, SampleError, SampleErrorCode, WorkerChunk, WorkerSettings, WorkerToHost } from './workerProtocol';
+import type { HostToWorker, ProcessCheck, SampleAnswer, SampleError, SampleErrorCode, WorkerChunk, WorkerSettings, WorkerToHost } from './workerProtocol';
 
 const SAMPLER_CODES: ReadonlySet<string> = new Set<string>(SAMPLER_ERROR_CODES);
 
@@ -23,14 +23,25 @@ const EXITED_MEMORY_MS = 60 * 60_000;
 /** A process not seen for this long is forgotten from the lineage (its pid may be reused by then). */
 const LINEAGE_MEMORY_MS = 10 * 60_000;
 
-/** Field 22 of /proc/<pid>/stat (start time, clock ticks after boot), or null when the process is gone. */
-function startTimeOf(pid: number): number | null {
-  let stat: ReturnType<typeof parseProcStat>;
+function readStat(pid: number): ReturnType<typeof parseProcStat> {
   try {
-    stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'latin1'));
   } catch {
     return null;
   }
+}
+
+function readUid(pid: number): number | null {
+  try {
+    return parseStatusUid(readFileSync(`/proc/${pid}/status`, 'latin1'));
+  } catch {
+    return null;
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat (start time, clock ticks after boot), or null when the process is gone. */
+function startTimeOf(pid: number): number | null {
+  const stat = readStat(pid);
   // A zombie (Z) or a dead task (X) has exited.
   return stat === null || stat.state === 'Z' || stat.state === 'X' ? null : stat.startTime;
 }
@@ -221,7 +232,36 @@ export class SamplerPipeline {
     }
   }
 
-  async sample(seq: number, requested: SampleScope, wantSample: boolean): Promise<WorkerToHost> {
+  /**
+   * Whether `pid` is in the workspace scope by the rules the samples use: it or an ancestor is a live root (or a
+   * process carried from a root's tree), or runs in a workspace folder. Read fresh from /proc: the last sample may
+   * be a second old, and pids get reused.
+   */
+  checkProcess(pid: number, requested: Extract<SampleScope, { mode: 'workspace' }>): ProcessCheck {
+    const chain: ProcessNode[] = [];
+    let self: { startTime: number; uid: number | null; command: string } | null = null;
+    for (let p = pid, depth = 0; p > 0 && depth < 128; depth++) {
+      const stat = readStat(p);
+      if (stat === null || stat.state === 'Z' || stat.state === 'X') break;
+      if (p === pid) self = { startTime: stat.startTime, uid: readUid(p), command: stat.command };
+      let cwd: string | null = null;
+      try {
+        cwd = readlinkSync(`/proc/${p}/cwd`);
+      } catch {
+        // Another user's process: its folder cannot be read, so the folder rule cannot place it.
+      }
+      chain.push({ pid: p, ppid: stat.ppid, cwd });
+      if (stat.ppid === p) break;
+      p = stat.ppid;
+    }
+    if (self === null) return { pid, startTime: null, uid: null, command: null, inScope: false };
+    const scope = this.effectiveScope(requested);
+    const rootPids = scope.mode === 'workspace' ? scope.rootPids : [];
+    const inScope = computeScopePids(rootPids, chain, requested.folders).has(pid);
+    return { pid, startTime: self.startTime, uid: self.uid, command: self.command, inScope };
+  }
+
+  async sample(seq: number, requested: SampleScope, wantSample: boolean): Promise<SampleAnswer> {
     const settings = this.settings;
     if (settings === null) return { kind: 'failed', seq, error: { code: 'internal', message: 'sample asked for before any settings' } };
     if (requested.mode !== this.mode) {
@@ -309,6 +349,9 @@ async function handle(pipeline: SamplerPipeline, message: HostToWorker, port: No
       return;
     case 'markExited':
       pipeline.markExited(message.pid);
+      return;
+    case 'checkProcess':
+      port.postMessage({ kind: 'processCheck', seq: message.seq, check: pipeline.checkProcess(message.pid, message.scope) } satisfies WorkerToHost);
       return;
     case 'sample': {
       const answer = await pipeline.sample(message.seq, message.scope, message.wantSample);

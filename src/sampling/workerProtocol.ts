@@ -47,7 +47,9 @@ export type HostToWorker =
    */
   | { kind: 'sample'; seq: number; scope: SampleScope; wantSample: boolean; chunkSize?: number }
   /** A debuggee's process exited: its descendants still alive stay in scope, and open sockets of theirs are an insight. */
-  | { kind: 'markExited'; pid: number };
+  | { kind: 'markExited'; pid: number }
+  /** Is `pid` a process of the workspace scope `scope` (always a workspace scope, whatever the view shows)? */
+  | { kind: 'checkProcess'; seq: number; pid: number; scope: Extract<SampleScope, { mode: 'workspace' }> };
 
 export interface SampleStats {
   /** When the socket table was read (ms since the epoch). */
@@ -75,6 +77,9 @@ export interface SampleStats {
 
 export type SampledMessage = Extract<WorkerToHost, { kind: 'sampled' }>;
 
+/** The answer to a `sample` request. */
+export type SampleAnswer = Extract<WorkerToHost, { kind: 'sampled' | 'failed' }>;
+
 /**
  * Changed connections of sample `seq`, sent ahead of its answer when the host asked for chunks; they come before the
  * answer's `update.changed`. Not part of WorkerToHost (the answers), so code that never asks for chunks never sees one.
@@ -85,7 +90,21 @@ export interface WorkerChunk {
   changed: Connection[];
 }
 
-/** The answer to a `sample` request. */
+/**
+ * Whether a process belongs to the workspace scope, decided by the worker with the rules the samples use (the roots
+ * asked for and the processes carried from their trees, descendants, the workspace folders), read fresh from /proc.
+ */
+export interface ProcessCheck {
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat, or null when the process is gone (or a zombie). */
+  startTime: number | null;
+  uid: number | null;
+  /** The command name (/proc/<pid>/comm), or null when gone. */
+  command: string | null;
+  inScope: boolean;
+}
+
+/** The answer to a `sample` or `checkProcess` request. */
 export type WorkerToHost =
   | {
       kind: 'sampled';
@@ -96,10 +115,11 @@ export type WorkerToHost =
       stats: SampleStats;
       sample: ScopedSample | null;
     }
-  | { kind: 'failed'; seq: number; error: SampleError };
+  | { kind: 'failed'; seq: number; error: SampleError }
+  | { kind: 'processCheck'; seq: number; check: ProcessCheck };
 
-const HOST_KINDS: ReadonlySet<string> = new Set(['configure', 'sample', 'markExited']);
-const WORKER_KINDS: ReadonlySet<string> = new Set(['sampled', 'failed']);
+const HOST_KINDS: ReadonlySet<string> = new Set(['configure', 'sample', 'markExited', 'checkProcess']);
+const WORKER_KINDS: ReadonlySet<string> = new Set(['sampled', 'failed', 'processCheck']);
 
 function kindOf(message: unknown): string | null {
   if (typeof message !== 'object' || message === null || !('kind' in message)) return null;

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -370,3 +371,52 @@ test('a root dropped while its process still runs takes its tree out of the scop
     await stop(server.child);
   }
 });
+
+test('the worker answers "is this pid in the workspace scope?" by the samples\' own rules, read fresh', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tcpsv-scope-'));
+  // A shell (the root, as a terminal would be) with a child that sleeps in the folder.
+  const shell = spawn('sh', ['-c', `cd '${dir}' && sleep 30 & wait`], { stdio: 'ignore' });
+  const host = new SamplerHost({ workerPath, settings: settings(), intervalMs: 1000, scope: () => ({ mode: 'all' }), onSampled: () => undefined, onFailed: () => undefined });
+  try {
+    const sleeper = await waitForChild(shell.pid as number);
+    const asRoot = await host.checkProcess(sleeper, { mode: 'workspace', rootPids: [shell.pid as number], folders: [] });
+    assert.equal(asRoot.inScope, true, 'a descendant of a root');
+    assert.equal(asRoot.command, 'sleep');
+    assert.ok(asRoot.startTime !== null && asRoot.startTime > 0);
+    assert.equal(asRoot.uid, process.getuid?.() ?? asRoot.uid);
+    assert.equal((await host.checkProcess(sleeper, { mode: 'workspace', rootPids: [], folders: [dir] })).inScope, true, 'runs in a workspace folder');
+    assert.equal((await host.checkProcess(sleeper, { mode: 'workspace', rootPids: [], folders: [tmpdir() + '/elsewhere'] })).inScope, false, 'neither');
+    assert.equal((await host.checkProcess(process.pid, { mode: 'workspace', rootPids: [shell.pid as number], folders: [dir] })).inScope, false, 'a parent of the root is not in its tree');
+    shell.kill('SIGKILL');
+    process.kill(sleeper, 'SIGKILL');
+    await waitUntil(() => !existsSync(`/proc/${sleeper}`) || readFileSync(`/proc/${sleeper}/stat`, 'latin1').includes(') Z '));
+    const gone = await host.checkProcess(sleeper, { mode: 'workspace', rootPids: [shell.pid as number], folders: [dir] });
+    assert.deepEqual([gone.startTime, gone.inScope], [null, false], 'an exited process is never in scope');
+  } finally {
+    shell.kill('SIGKILL');
+    await host.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function waitUntil(ok: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The first child of `pid` (from /proc/<pid>/task/<pid>/children), waiting for it to appear. */
+async function waitForChild(pid: number): Promise<number> {
+  let child = 0;
+  await waitUntil(() => {
+    try {
+      child = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0] || 0);
+    } catch {
+      child = 0;
+    }
+    return child > 0;
+  });
+  return child;
+}

@@ -1,10 +1,9 @@
 // The Connections view's title actions (scope, group by, filter, pause, empty states) and its context menu on a
 // connection (copy, copy as an ss command, show in diagram, tcp_info, stop the owning process).
-import { readFile, readlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { currentSettings } from '../../platform/config';
-import { parseProcStat, parseStatusUid } from '../../sampling/processes';
-import { isPathInside } from '../../domain/scope';
+import { parseProcStat } from '../../sampling/processes';
 import { GROUP_BYS, connectionLabel, processLabel, ssCommandLine } from '../../domain/treeModel';
 import type { GroupBy, TreeNode } from '../../domain/treeModel';
 import type { Connection, TcpState } from '../../domain/types';
@@ -13,8 +12,7 @@ import type { ConnectionsTreeApi } from './connectionsTree';
 import { registerDebugFollow } from '../../editor/debugFollow';
 import { executeCommand, registerCommand } from '../../platform/commands';
 import { updateSetting } from '../../platform/config';
-import type { TcpModelApi } from '../../model/modelApi';
-import { pidFromSessionName, workspaceFolderPaths } from '../../model/scopeRoots';
+import type { ProcessCheck, TcpModelApi } from '../../model/modelApi';
 import { SsError, readTcpInfo } from '../../sampling/tcpInfo';
 import type { TcpInfo } from '../../sampling/tcpInfo';
 import { TCP_STATES } from '../../domain/states';
@@ -187,71 +185,43 @@ async function showTcpInfo(c: Connection, pages: TcpInfoDocuments, log: vscode.L
 
 // --- stopping the owning process ------------------------------------------------------------------------------
 
-interface ProcStat {
-  ppid: number;
-  uid: number | null;
-  cwd: string | null;
-}
-
-async function procStat(pid: number): Promise<ProcStat | null> {
+/** ppid of a process, read fresh; null when it is gone. */
+async function parentOf(pid: number): Promise<number | null> {
   try {
-    const stat = parseProcStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
-    if (stat === null) return null;
-    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => null);
-    return { ppid: stat.ppid, uid: parseStatusUid(status), cwd };
+    return parseProcStat(await readFile(`/proc/${pid}/stat`, 'latin1'))?.ppid ?? null;
   } catch {
     return null;
   }
 }
 
 /**
- * Whether a pid belongs to the workspace, by the rules the scope uses: it, or an ancestor, is an integrated
- * terminal's process, the active debug session's debuggee (js-debug names it in the session: `srv.js [15861]`), or
- * runs in a workspace folder. Never this extension host or one of its ancestors (that would end the editor), never
- * pid 1, never another user's process. Read fresh from /proc: the model's copy may be a sample old, and pids get
- * reused.
+ * Whether a pid may be stopped from here: it belongs to the workspace scope (the model answers by the sampler's own
+ * rules: a debug session's, task's or terminal's process tree, or a process in a workspace folder), and it is never
+ * this extension host or one of its ancestors (that would end the editor), never pid 1, never another user's
+ * process. Read fresh: the model's copy may be a sample old, and pids get reused.
  */
-export async function workspaceProcessCheck(pid: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function workspaceProcessCheck(pid: number, model: TcpModelApi): Promise<{ ok: true; check: ProcessCheck } | { ok: false; reason: string }> {
   if (!Number.isSafeInteger(pid) || pid <= 1) return { ok: false, reason: vscode.l10n.t('pid {0} is not a process that can be stopped here.', pid) };
   const protectedPids = new Set<number>([process.pid]);
-  for (let p = process.ppid, i = 0; p > 1 && i < 64; i++) {
+  for (let p: number | null = process.ppid, i = 0; p !== null && p > 1 && i < 64; i++) {
     protectedPids.add(p);
-    const s = await procStat(p);
-    if (!s) break;
-    p = s.ppid;
+    p = await parentOf(p);
   }
   if (protectedPids.has(pid)) return { ok: false, reason: vscode.l10n.t('pid {0} is part of the editor itself.', pid) };
-  const self = await procStat(pid);
-  if (!self) return { ok: false, reason: vscode.l10n.t('Process {0} has already exited.', pid) };
+  const check = await model.checkProcess(pid);
+  if (check.startTime === null) return { ok: false, reason: vscode.l10n.t('Process {0} has already exited.', pid) };
   const myUid = process.getuid?.() ?? null;
-  if (myUid !== null && self.uid !== null && self.uid !== myUid) return { ok: false, reason: vscode.l10n.t('Process {0} belongs to another user.', pid) };
-
-  const rootPids = new Set<number>();
-  for (const t of vscode.window.terminals) {
-    const p = await t.processId;
-    if (typeof p === 'number') rootPids.add(p);
+  if (myUid !== null && check.uid !== null && check.uid !== myUid) return { ok: false, reason: vscode.l10n.t('Process {0} belongs to another user.', pid) };
+  if (!check.inScope) {
+    return { ok: false, reason: vscode.l10n.t('Process {0} was not started from this workspace (no debug session, task or terminal of this window, and it does not run in a workspace folder).', pid) };
   }
-  const session = vscode.debug.activeDebugSession;
-  const debuggee = session ? pidFromSessionName(session.name) : null;
-  if (debuggee !== null) rootPids.add(debuggee);
-  const folders = workspaceFolderPaths();
-  let current: number = pid;
-  let stat: ProcStat | null = self;
-  for (let depth = 0; stat !== null && current > 1 && depth < 64; depth++) {
-    if (rootPids.has(current)) return { ok: true };
-    if (stat.cwd !== null && folders.some((f) => isPathInside(stat?.cwd ?? '', f))) return { ok: true };
-    current = stat.ppid;
-    if (protectedPids.has(current)) break;
-    stat = await procStat(current);
-  }
-  return { ok: false, reason: vscode.l10n.t('Process {0} was not started from this workspace (no debug session, task or terminal of this window, and it does not run in a workspace folder).', pid) };
+  return { ok: true, check };
 }
 
 async function killOwner(c: Connection, model: TcpModelApi, log: vscode.LogOutputChannel): Promise<void> {
   if (!c.owner) return;
   const { pid, command } = c.owner;
-  const check = await workspaceProcessCheck(pid);
+  const check = await workspaceProcessCheck(pid, model);
   if (!check.ok) {
     void vscode.window.showWarningMessage(check.reason);
     return;

@@ -238,10 +238,12 @@ describe('Connections tree', function () {
     });
 
     it('lets only a workspace process be stopped', async () => {
-      assert.deepEqual(await workspaceProcessCheck(ready.pid), { ok: true }, 'the terminal\'s server');
-      const editor = await workspaceProcessCheck(process.pid);
+      const server = await workspaceProcessCheck(ready.pid, api.model);
+      assert.equal(server.ok, true, 'the terminal\'s server');
+      assert.ok(server.ok && server.check.startTime !== null && server.check.inScope, 'with the start time it saw');
+      const editor = await workspaceProcessCheck(process.pid, api.model);
       assert.equal(editor.ok, false, 'not the extension host');
-      assert.equal((await workspaceProcessCheck(1)).ok, false);
+      assert.equal((await workspaceProcessCheck(1, api.model)).ok, false);
     });
 
     it('says in the view when sampling is paused', async () => {
@@ -307,7 +309,7 @@ describe('Connections tree', function () {
       cleanups.push(() => outsider.kill());
       const o = await waitFor('the outsider to listen', () => readReady(readyFile));
       rmSync(readyFile, { force: true });
-      assert.equal((await workspaceProcessCheck(o.pid)).ok, false, 'it may not be stopped from the view either');
+      assert.equal((await workspaceProcessCheck(o.pid, api.model)).ok, false, 'it may not be stopped from the view either');
       const label = `127.0.0.1:${o.closing}`;
       try {
         // Samples after it listens, the workspace scope still does not show it.
