@@ -18,7 +18,7 @@ export interface DiagramEdge {
   /** `event / action`, or just the event when there is no action. */
   label: string;
   kind: EdgeKind;
-  /** Whose usual path the edge is on: the client's (active open, and the active close the seed draws dashed), the server's, or neither/both. */
+  /** Whose usual path the edge is on: the client's (active open, and the active close that diagrams of the four-way close draw dashed), the server's, or neither/both. */
   path: 'client' | 'server' | 'both';
   /** On the everyday lifecycle (handshake, one-sided close). False for simultaneous open/close, resets and other rare turns. */
   typical: boolean;

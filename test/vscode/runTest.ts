@@ -1,7 +1,7 @@
 // The vscode tier: the extension's tests in a real VS Code extension host through @vscode/test-electron's
 // runTests, then the UI checks (test/vscode/ui/*.ui.ts) in the web workbench.
 // Which VS Code: $VSCODE_EXECUTABLE if set; a downloaded desktop build if TCPSV_DOWNLOAD_VSCODE=1 (needs
-// internet); otherwise scripts/vscode-web, which runs the same flags in code-server (shared/REAL-VSCODE.md).
+// internet); otherwise scripts/vscode-web, which runs the same flags in code-server (docs/testing-in-code-server.md).
 // Writes {passed, failed, skipped, ...facts} to $TCPSV_RESULTS_FILE (default out/test-results/vscode.json).
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

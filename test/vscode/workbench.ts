@@ -30,7 +30,7 @@
 // UI checks: a file test/vscode/ui/<name>.ui.ts exporting `uiChecks: UiCheck[]` is run by runTest.ts after the
 // extension-host tests, one check at a time; each passing or failing check counts in the vscode tier.
 // openWorkbench resolves once the workbench shows and its colour theme (settings) is applied.
-// Selectors are those of VS Code 1.100 (see shared/REAL-VSCODE.md).
+// Selectors are those of VS Code 1.100 (docs/testing-in-code-server.md).
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';

@@ -232,7 +232,7 @@ test('every state has all four texts in both languages, non-empty, and each lang
   }
 });
 
-test("the explanations fix the seed's errors: TIME-WAIT is a fixed 60 s on Linux, no SYC-SENT", () => {
+test("the explanations fix the source article's errors: TIME-WAIT is a fixed 60 s on Linux, no SYC-SENT", () => {
   const tw = STATE_TEXTS['TIME-WAIT'];
   for (const locale of LOCALES) {
     assert.match(tw.detail[locale], /60/);
@@ -241,7 +241,7 @@ test("the explanations fix the seed's errors: TIME-WAIT is a fixed 60 s on Linux
   }
   const all = JSON.stringify(STATE_TEXTS);
   assert.doesNotMatch(all, /SYC/);
-  // "120" only appears where the seed's claim is named as wrong.
+  // "120" only appears where the article's claim is named as wrong.
   for (const locale of LOCALES) {
     for (const s of TCP_STATES) {
       for (const field of ['summary', 'nextActor', 'longStay'] as const) assert.doesNotMatch(STATE_TEXTS[s][field][locale], /120/);
