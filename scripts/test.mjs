@@ -1,6 +1,7 @@
 // Runs every test tier and ends with one line: `N passed, N failed` (all tiers summed).
-//   node scripts/test.mjs                 every tier
-//   node scripts/test.mjs unit kernel     only the named tiers (lint, typecheck, unit, kernel, webview, vscode)
+//   node scripts/test.mjs                      every tier
+//   node scripts/test.mjs unit kernel          only the named tiers (lint, typecheck, unit, kernel, webview, vscode)
+//   node scripts/test.mjs unit --grep tracker  only the tests whose name matches (a regular expression)
 // Exit status is non-zero when anything failed.
 import { spawn } from 'node:child_process';
 import { readdirSync, existsSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
@@ -8,7 +9,15 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const ALL = ['lint', 'typecheck', 'unit', 'kernel', 'webview', 'vscode'];
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const argv = process.argv.slice(2);
+let grep = null;
+const wanted = [];
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i];
+  if (a === '--grep') grep = argv[++i] ?? null;
+  else if (a.startsWith('--grep=')) grep = a.slice('--grep='.length);
+  else if (!a.startsWith('-')) wanted.push(a);
+}
 for (const w of wanted) {
   if (!ALL.includes(w)) {
     console.error(`unknown tier '${w}'; tiers: ${ALL.join(', ')}`);
@@ -72,7 +81,8 @@ async function nodeTier(tier, extraArgs = []) {
     results.push({ tier, passed: 0, failed: 1, skipped: 0 });
     return;
   }
-  const r = await run(process.execPath, ['--enable-source-maps', '--test', '--test-reporter=spec', ...extraArgs, ...files]);
+  const pattern = grep === null ? [] : [`--test-name-pattern=${grep}`];
+  const r = await run(process.execPath, ['--enable-source-maps', '--test', '--test-reporter=spec', ...pattern, ...extraArgs, ...files]);
   results.push({ tier, ...nodeTestCounts(r.out, r.code) });
 }
 
@@ -108,7 +118,7 @@ for (const tier of tiers) {
       const resultsFile = join(root, 'out', 'test-results', 'vscode.json');
       mkdirSync(join(root, 'out', 'test-results'), { recursive: true });
       rmSync(resultsFile, { force: true });
-      const r = await run(process.execPath, ['--enable-source-maps', 'out/test/vscode/runTest.js'], { TCPSV_RESULTS_FILE: resultsFile });
+      const r = await run(process.execPath, ['--enable-source-maps', 'out/test/vscode/runTest.js'], { TCPSV_RESULTS_FILE: resultsFile, ...(grep === null ? {} : { TCPSV_GREP: grep }) });
       let counts = { passed: 0, failed: 1, skipped: 0 };
       if (existsSync(resultsFile)) {
         const j = JSON.parse(readFileSync(resultsFile, 'utf8'));

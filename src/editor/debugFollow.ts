@@ -11,7 +11,7 @@ type RevealOptions = { select?: boolean; focus?: boolean; expand?: boolean | num
 
 /**
  * Shows the view without focusing it. `TreeView.reveal` opens a hidden view and takes `focus: false`; VS Code's
- * extension host also accepts `undefined` as the element (it then only opens the view), which the 1.90 typings
+ * extension host also accepts `undefined` as the element (it then only opens the view), which the typings
  * do not declare. Falls back to the view's focus command where that is refused.
  */
 export async function showConnectionsView(tree: ConnectionsTree, log: vscode.LogOutputChannel): Promise<void> {

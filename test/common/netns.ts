@@ -43,18 +43,9 @@ function check(r: SpawnSyncReturns<string>, what: string): string {
   return r.stdout;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep, waitFor } from './wait';
 
-/** Polls `probe` every `everyMs` until it returns a value other than undefined, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+export { sleep, waitFor };
 
 /** Namespaces created by this process and not yet deleted: removed on exit even when a caller forgot. */
 const live = new Set<NetNamespace>();

@@ -9,6 +9,7 @@ import { chmodSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { sleep } from '../common/wait';
 import { SamplerError, SocketSampler } from '../../src/sampling/socketSampler';
 import type { SampleScope } from '../../src/domain/types';
 import { ProcessTable } from '../../src/sampling/processes';
@@ -100,7 +101,6 @@ class Holder {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let server: Holder;
 let client: Holder;

@@ -3,6 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
+import { sleep } from '../common/wait';
 import { SsError, readTcpInfo } from '../../src/sampling/tcpInfo';
 import type { TcpState } from '../../src/domain/types';
 
@@ -34,7 +35,6 @@ function connect(port: number, host: string, allowHalfOpen = false): Promise<net
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function ends(s: net.Socket, state: TcpState) {
   return { state, local: { address: s.localAddress ?? '', port: s.localPort ?? 0 }, remote: { address: s.remoteAddress ?? '', port: s.remotePort ?? 0 } };

@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { waitFor } from '../common/wait';
 import { ModelMirror } from '../../src/domain/modelDelta';
 import { emptyCounts } from '../../src/domain/types';
 import type { Connection, ModelUpdate, SampleScope } from '../../src/domain/types';
@@ -147,7 +148,9 @@ test('the worker reports a connection the test opens, owned by the right process
 
     client = await connectTo(server.port);
     const clientPort = client.localPort as number;
-    await h.until('both ends of the new connection', () => h.find((c) => c.state === 'ESTABLISHED' && c.local.port === clientPort) !== undefined && h.find((c) => c.state === 'ESTABLISHED' && c.remote.port === clientPort) !== undefined);
+    // A peer's owner is searched for within a budget of fd entries per sample (newest processes first), so on a
+    // machine with many processes it may come a sample or two after the row itself.
+    await h.until('both ends of the new connection, with their owners', () => h.find((c) => c.state === 'ESTABLISHED' && c.local.port === clientPort && c.owner !== null) !== undefined && h.find((c) => c.state === 'ESTABLISHED' && c.remote.port === clientPort) !== undefined);
     const accepted = h.find((c) => c.state === 'ESTABLISHED' && c.remote.port === clientPort);
     const ours = h.find((c) => c.state === 'ESTABLISHED' && c.local.port === clientPort);
     assert.equal(accepted?.owner?.pid, pid, 'the accepted socket belongs to the server process');
@@ -389,7 +392,7 @@ test('the worker answers "is this pid in the workspace scope?" by the samples\' 
     assert.equal((await host.checkProcess(process.pid, { mode: 'workspace', rootPids: [shell.pid as number], folders: [dir] })).inScope, false, 'a parent of the root is not in its tree');
     shell.kill('SIGKILL');
     process.kill(sleeper, 'SIGKILL');
-    await waitUntil(() => !existsSync(`/proc/${sleeper}`) || readFileSync(`/proc/${sleeper}/stat`, 'latin1').includes(') Z '));
+    await waitFor('the sleeper to exit', () => !existsSync(`/proc/${sleeper}`) || readFileSync(`/proc/${sleeper}/stat`, 'latin1').includes(') Z '));
     const gone = await host.checkProcess(sleeper, { mode: 'workspace', rootPids: [shell.pid as number], folders: [dir] });
     assert.deepEqual([gone.startTime, gone.inScope], [null, false], 'an exited process is never in scope');
   } finally {
@@ -399,24 +402,13 @@ test('the worker answers "is this pid in the workspace scope?" by the samples\' 
   }
 });
 
-async function waitUntil(ok: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** The first child of `pid` (from /proc/<pid>/task/<pid>/children), waiting for it to appear. */
-async function waitForChild(pid: number): Promise<number> {
-  let child = 0;
-  await waitUntil(() => {
+function waitForChild(pid: number): Promise<number> {
+  return waitFor(`a child of ${pid}`, () => {
     try {
-      child = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0] || 0);
+      return Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0] || 0) || undefined;
     } catch {
-      child = 0;
+      return undefined;
     }
-    return child > 0;
   });
-  return child;
 }

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { COLORS, COMMANDS, CONTEXT_KEYS, DIAGRAM_PANEL_TYPE, SETTINGS, SETTINGS_SECTION, VIEWS, VIEW_CONTAINER, changedSettings, readSettings } from '../../src/contributions';
 import type { SettingDef, SettingName } from '../../src/contributions';
 import { STATES, TCP_STATES } from '../../src/domain/states';
+import { REPO_ROOT } from '../common/paths';
 
-const root = join(__dirname, '..', '..', '..');
+const root = REPO_ROOT;
 interface Manifest {
   activationEvents?: string[];
   contributes: {

@@ -7,6 +7,7 @@ import { T0, clientInTimeWait, scene } from './fixtures';
 import { DIAGRAM_EDGES } from '../../src/domain/diagram';
 import { STATE_TEXTS } from '../../src/domain/stateTexts';
 import { TCP_STATES } from '../../src/domain/states';
+import { waitFor } from '../common/wait';
 
 after(() => closeBrowser());
 
@@ -32,12 +33,7 @@ function update(over: Partial<ModelUpdate>): ModelUpdate {
 
 /** Polls a condition checked from Node (through locators), so no page-side code is needed. */
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(what, check, { timeoutMs, everyMs: 20 });
 }
 
 const rowsAre = (w: WebviewPage, n: number): Promise<void> => until(`${n} list rows`, async () => (await w.page.locator('.conn-row').count()) === n);

@@ -7,8 +7,9 @@ import { UsageError, filterPorts, formatWatchLine, main, parseCli, scopeFor, wat
 import { ConnectionTracker } from '../../../src/domain/tracker';
 import { parseProcNetTcp } from '../../../src/sampling/procNetTcp';
 import type { SocketRecord } from '../../../src/domain/types';
+import { UNIT_FIXTURES } from '../../common/paths';
 
-const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures');
+const fixtures = UNIT_FIXTURES;
 const read = (name: string): string => readFileSync(join(fixtures, name), 'latin1');
 
 test('snapshot options: format, --json, scope, repeated --pid and --port', () => {

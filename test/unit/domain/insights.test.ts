@@ -10,8 +10,9 @@ import { ConnectionTracker } from '../../../src/domain/tracker';
 import { parseSsOutput } from '../../../src/sampling/ssOutput';
 import type { Insight, InsightKind, SocketRecord } from '../../../src/domain/types';
 import { LOCALES } from '../../../src/domain/stateTexts';
+import { UNIT_FIXTURES } from '../../common/paths';
 
-const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures');
+const FIXTURES = UNIT_FIXTURES;
 const T0 = 1_700_000_000_000;
 const DEFAULTS: InsightThresholds = { closeWaitSeconds: 30, timeWaitPerEndpoint: 200, synSentSeconds: 5 };
 /** The capture's listening ports (loopback-manifest.json): their sockets belong to the "server" process. */

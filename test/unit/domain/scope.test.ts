@@ -8,8 +8,9 @@ import fc from 'fast-check';
 import { parseProcNetTcp } from '../../../src/sampling/procNetTcp';
 import { computeScopePids, connectionKey, isLoopbackAddress, isPathInside, peerConnectionKey, selectScope } from '../../../src/domain/scope';
 import type { SocketRecord } from '../../../src/domain/types';
+import { UNIT_FIXTURES } from '../../common/paths';
 
-const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures');
+const fixtures = UNIT_FIXTURES;
 const read = (name: string): string => readFileSync(join(fixtures, name), 'latin1');
 const manifest = JSON.parse(read('loopback-manifest.json')) as { sockets: { name: string; client?: { port: number }; server?: { port: number } }[] };
 const port = (name: string, side: 'client' | 'server') => manifest.sockets.find((m) => m.name === name)![side]!.port;

@@ -7,8 +7,9 @@ import { parseProcNetTcp } from '../../../src/sampling/procNetTcp';
 import { ENGLISH_SNAPSHOT_LABELS, countStates, displayEndpoint, renderSnapshotMarkdown, renderSnapshotText, sortSockets, toSnapshotJson, type SnapshotInput } from '../../../src/domain/snapshot';
 import { type SocketRecord } from '../../../src/domain/types';
 import { TCP_STATES } from '../../../src/domain/states';
+import { UNIT_FIXTURES } from '../../common/paths';
 
-const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures');
+const fixtures = UNIT_FIXTURES;
 const read = (name: string): string => readFileSync(join(fixtures, name), 'latin1');
 
 function input(): SnapshotInput {

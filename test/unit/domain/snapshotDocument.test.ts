@@ -10,9 +10,10 @@ import { ConnectionTracker } from '../../../src/domain/tracker';
 import { formatEndpoint, type Insight, type SocketRecord, type TcpState } from '../../../src/domain/types';
 import { displayEndpoint } from '../../../src/domain/snapshot';
 import { STATE_TEXTS } from '../../../src/domain/stateTexts';
+import { UNIT_FIXTURES } from '../../common/paths';
 
 // `ss -tanoeH` captured on Linux 6.18 while loopback sockets were held in ten states (see fixtures/README.md).
-const fixture = readFileSync(join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures', 'loopback-ss-tanoeH.txt'), 'utf8');
+const fixture = readFileSync(join(UNIT_FIXTURES, 'loopback-ss-tanoeH.txt'), 'utf8');
 const captured = parseSsOutput(fixture).sockets;
 
 /** The count per state straight from the fixture's first column, without the parser. */

@@ -6,9 +6,10 @@ import { findStateMentions, procRowState, stateMentionAt } from '../../../src/do
 import type { TcpState } from '../../../src/domain/types';
 import { STATE_ALIASES } from '../../../src/domain/states';
 import fc from 'fast-check';
+import { UNIT_FIXTURES } from '../../common/paths';
 
 // Captured on Linux 6.18 from a loopback server holding LISTEN, ESTABLISHED, FIN-WAIT-2/CLOSE-WAIT and TIME-WAIT.
-const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures', 'stateMatcher');
+const fixtures = join(UNIT_FIXTURES, 'stateMatcher');
 const lines = (name: string) => readFileSync(join(fixtures, name), 'utf8').split('\n').filter((l) => l.trim() !== '');
 
 /** The states found in a line, in order. */

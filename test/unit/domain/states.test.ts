@@ -21,9 +21,10 @@ import { type TcpState } from '../../../src/domain/types';
 import { ST_CODE_STATES } from '../../common/stCodes';
 import { DIAGRAM_EDGES, adjacent, inferPath } from '../../../src/domain/diagram';
 import { LOCALES, STATE_TEXTS } from '../../../src/domain/stateTexts';
+import { REPO_ROOT, UNIT_FIXTURES } from '../../common/paths';
 
-const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures');
-const ROOT = join(__dirname, '..', '..', '..', '..');
+const FIXTURES = UNIT_FIXTURES;
+const ROOT = REPO_ROOT;
 
 /** RFC 9293 section 3.5.2's third group: both sides' SYNs are acknowledged, so a reset ends the connection. */
 const synchronized = (s: TcpState): boolean => s !== 'CLOSED' && s !== 'LISTEN' && s !== 'SYN-SENT' && s !== 'SYN-RECEIVED';

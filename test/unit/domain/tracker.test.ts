@@ -8,8 +8,9 @@ import { ConnectionTracker, connectionKey } from '../../../src/domain/tracker';
 import { parseSsOutput } from '../../../src/sampling/ssOutput';
 import type { Connection, Owner, SocketRecord, TcpState, TrackerEvent } from '../../../src/domain/types';
 import { adjacent } from '../../../src/domain/diagram';
+import { UNIT_FIXTURES } from '../../common/paths';
 
-const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures');
+const FIXTURES = UNIT_FIXTURES;
 
 const SERVER: Owner = { pid: 100, command: 'server' };
 const CLIENT: Owner = { pid: 200, command: 'client' };

@@ -5,8 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { REPO_ROOT } from '../../common/paths';
 
-const root = join(__dirname, '..', '..', '..', '..');
+const root = REPO_ROOT;
 
 function readJson(rel: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(root, rel), 'utf8')) as Record<string, unknown>;

@@ -11,8 +11,9 @@ import { ProcessTable, parseCmdline, parseProcStat, parseStatusUid } from '../..
 import { parseProcNetTcp } from '../../../src/sampling/procNetTcp';
 import { SocketSampler } from '../../../src/sampling/socketSampler';
 import type { SocketRecord } from '../../../src/domain/types';
+import { UNIT_FIXTURES } from '../../common/paths';
 
-const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures');
+const fixtures = UNIT_FIXTURES;
 
 let root = '';
 beforeEach(() => {

@@ -9,9 +9,10 @@ import { parseProcNetTcp } from '../../../src/sampling/procNetTcp';
 import { parseSsOutput } from '../../../src/sampling/ssOutput';
 import { formatEndpoint, type AddressFamily, type Endpoint, type SocketRecord, type TcpState } from '../../../src/domain/types';
 import { TCP_STATES } from '../../../src/domain/states';
+import { UNIT_FIXTURES } from '../../common/paths';
 
 // Tests run from out/test/unit; the fixtures stay in the source tree.
-const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures');
+const fixtures = UNIT_FIXTURES;
 const read = (name: string): string => readFileSync(join(fixtures, name), 'utf8');
 
 interface ExpectedSocket {

@@ -7,8 +7,9 @@ import fc from 'fast-check';
 import { decodeProcAddress, dropRepeatedRows, formatIpv6, parseProcNetTcp, parseProcNetTcpBytes } from '../../../src/sampling/procNetTcp';
 import type { SocketRecord, TcpState } from '../../../src/domain/types';
 import { ST_CODE_STATES } from '../../common/stCodes';
+import { UNIT_FIXTURES } from '../../common/paths';
 
-const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures');
+const fixtures = UNIT_FIXTURES;
 const read = (name: string): string => readFileSync(join(fixtures, name), 'latin1');
 
 interface ManifestEnd {

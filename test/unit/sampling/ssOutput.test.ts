@@ -7,8 +7,9 @@ import fc from 'fast-check';
 import { parseProcNetTcp } from '../../../src/sampling/procNetTcp';
 import { parseIpv6, parseSsDuration, parseSsOutput, parseSsTimer } from '../../../src/sampling/ssOutput';
 import { formatEndpoint, type SocketRecord, type TcpState } from '../../../src/domain/types';
+import { UNIT_FIXTURES } from '../../common/paths';
 
-const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures');
+const fixtures = UNIT_FIXTURES;
 const read = (name: string): string => readFileSync(join(fixtures, name), 'latin1');
 
 interface ManifestEnd {

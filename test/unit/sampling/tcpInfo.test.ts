@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSsEndpoint, parseSsTcpInfo, pickConnection, tcpInfoArgs } from '../../../src/sampling/tcpInfo';
+import { UNIT_FIXTURES } from '../../common/paths';
 
-const fixture = (name: string) => readFileSync(join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures', 'ss-tani', `${name}.txt`), 'utf8');
+const fixture = (name: string) => readFileSync(join(UNIT_FIXTURES, 'ss-tani', `${name}.txt`), 'utf8');
 
 /** The ports named in the fixture's `$ ss ...` line: `sport = :A` and `dport = :B`. */
 function ports(text: string): { sport: number; dport: number | null } {

@@ -11,6 +11,7 @@ import type { ModelUpdate } from '../../../src/domain/types';
 import { fullState } from '../../../src/views/diagram/diagramView';
 import type { ExtensionApi } from '../../../src/extension';
 import { parseHostMessage } from '../../../src/shared/protocol';
+import { waitFor } from '../../common/wait';
 
 const EXTENSION_ID = 'tcp-state-viewer.tcp-state-viewer';
 
@@ -31,11 +32,7 @@ function diagramTabs(): vscode.Tab[] {
 }
 
 async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(what, check, timeoutMs);
 }
 
 describe('state diagram webview', () => {

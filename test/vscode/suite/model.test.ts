@@ -16,6 +16,7 @@ import type { TcpModel } from '../../../src/model/model';
 import type { TcpModelApi } from '../../../src/model/modelApi';
 import { reportFact } from '../facts';
 import { isRunning } from '../../../src/model/scopeRoots';
+import { sleep, waitFor as waitUntil } from '../../common/wait';
 
 const EXTENSION_ID = 'tcp-state-viewer.tcp-state-viewer';
 
@@ -30,9 +31,6 @@ const s = net.createServer(() => {}).listen(0, '127.0.0.1', () => {
 setInterval(() => {}, 1 << 30);
 `;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /** Rejects with a message naming `what` if `promise` has not settled within `ms`. */
 function withTimeout<T>(what: string, ms: number, promise: Thenable<T>): Promise<T> {
@@ -51,14 +49,8 @@ function withTimeout<T>(what: string, ms: number, promise: Thenable<T>): Promise
   });
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
+function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 45_000): Promise<T> {
+  return waitUntil(what, probe, { timeoutMs, everyMs: 100 });
 }
 
 /**

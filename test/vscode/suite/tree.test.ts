@@ -14,6 +14,7 @@ import type { ExtensionApi } from '../../../src/extension';
 import { workspaceProcessCheck } from '../../../src/views/tree/treeCommands';
 import { reportFact } from '../facts';
 import { STATE_TEXTS } from '../../../src/domain/stateTexts';
+import { sleep, waitFor as waitUntil } from '../../common/wait';
 
 const EXTENSION_ID = 'tcp-state-viewer.tcp-state-viewer';
 
@@ -38,9 +39,6 @@ interface Ready {
   holding: number;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /** The last tree a test rendered and the model's status then, printed when a wait times out. */
 let lastRendered: RenderedNode[] = [];
@@ -50,15 +48,9 @@ function dump(nodes: RenderedNode[], indent = ''): string {
   return nodes.map((n) => `${indent}${n.label}  ${n.description}\n${dump(n.children, `${indent}  `)}`).join('');
 }
 
-/** Polls until `probe` returns a value (not undefined/false); fails with `what` after timeoutMs. */
-async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the tree showed (${lastStatus}):\n${dump(lastRendered)}`);
-    await sleep(100);
-  }
+/** Polls until `probe` returns a value; on a timeout the message shows what the tree last showed. */
+function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 45_000): Promise<T> {
+  return waitUntil(what, probe, { timeoutMs, everyMs: 100, detail: () => `the tree showed (${lastStatus}):\n${dump(lastRendered)}` });
 }
 
 /**

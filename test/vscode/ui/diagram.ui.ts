@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
 import { withWorkbench, type UiCheck, type Workbench } from '../workbench';
+import { waitFor } from '../../common/wait';
 
 const STATES = ['CLOSED', 'LISTEN', 'SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT'];
 
@@ -50,14 +51,9 @@ async function webviewDocuments(wb: Workbench): Promise<{ frame: Frame; width: n
   return out;
 }
 
-async function until<T>(what: string, get: () => Promise<T | undefined | null | false>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+/** Like waitFor, with a page that may be mid-navigation: a probe that throws counts as not yet. */
+function until<T>(what: string, get: () => Promise<T | undefined | null | false>, timeoutMs = 90_000): Promise<T> {
+  return waitFor(what, () => get().catch(() => undefined), { timeoutMs, everyMs: 250 });
 }
 
 /**
