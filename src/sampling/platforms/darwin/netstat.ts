@@ -3,8 +3,9 @@
 // What the source says (inet.c protopr(), main.c print_socket_stats_format()/print_socket_stats_data(),
 // inet6.c inet6print()):
 // - Every TCP PCB the net.inet.tcp.pcblist_n sysctl returns is printed, listeners included with -a. (On OS X
-//   10.10 that sysctl left out TIME_WAIT sockets, rdar://22975100 mirrored in lionheart/openradar-mirror#8270;
-//   later releases print them: real -v output with TIME_WAIT rows is quoted in the fixtures.)
+//   10.10 that sysctl left out TIME_WAIT sockets, rdar://22975100 mirrored in lionheart/openradar-mirror#8270.
+//   -v output of later releases quoted in public repositories has TIME_WAIT rows, but none of our fixtures does:
+//   the tests render one with the source's formats.)
 // - Proto is "tcp" then "4 ", "6 " or "46" (`%-3.3s%-2.2s`): tcp46 is a socket that is both IPv4 and IPv6, i.e. an
 //   unconnected dual-stack one; a dual-stack socket that connects becomes tcp4 or tcp6.
 // - An address is `host.port`: `*` for the unspecified address and for port 0, IPv6 in getnameinfo(NI_NUMERICHOST)
