@@ -3,10 +3,10 @@
 //
 // The imports of src/core below are the only ones the platform parsers make besides types.ts and states.ts:
 // parseIpv6 and formatIpv6 are the Linux parsers' own, reused so that every backend spells an address the same way.
-import type { AddressFamily, Endpoint, SocketRecord, TcpState } from '../../core/types';
-import { normalizeState } from '../../core/states';
-import { formatIpv6 } from '../../core/procNetTcp';
-import { parseIpv6 } from '../../core/ssOutput';
+import type { AddressFamily, Endpoint, SocketRecord, TcpState } from '../../domain/types';
+import { normalizeState } from '../../domain/states';
+import { formatIpv6 } from '../procNetTcp';
+import { parseIpv6 } from '../ssOutput';
 
 /** One socket as a platform tool printed it: a SocketRecord plus the tool's own word for the state. */
 export interface ToolRow extends SocketRecord {

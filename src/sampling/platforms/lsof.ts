@@ -16,7 +16,7 @@
 // - lsof lists a socket once per process and descriptor holding it: rows with the same family, endpoints and
 //   state are merged into one with every holder in `owners` (as ss lists users), and every (pid, fd) in `fds`.
 //   Sockets without a descriptor (TIME_WAIT, request sockets) never appear in lsof's output.
-import type { AddressFamily, Endpoint, Owner, TcpState } from '../../core/types';
+import type { AddressFamily, Endpoint, Owner, TcpState } from '../../domain/types';
 import { addRow, count, emptyParse, ipv4Text, ipv6Text, mappedIpv4, portNumber, stateTable, wildcardAddress, type ToolParse, type ToolRow } from './common';
 
 export interface LsofRow extends ToolRow {

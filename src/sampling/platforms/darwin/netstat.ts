@@ -20,7 +20,7 @@
 //   the process holding it (a socket passed to another process, or used on its behalf). Rows say so:
 //   pidIsLastUser. epid (so_e_pid, Sequoia and before) is the process a delegated socket works for, 0 when none.
 // - "Some tcp sockets may have been created/deleted" follows the table when the PCB list changed while it was read.
-import type { AddressFamily, Endpoint, TcpState } from '../../../core/types';
+import type { AddressFamily, Endpoint, TcpState } from '../../../domain/types';
 import { addRow, count, emptyParse, ipv4Text, ipv6Text, mappedIpv4, portNumber, stateTable, wildcardAddress, type ToolParse, type ToolRow } from '../common';
 
 /** The column layouts of the header line. 'plain' is netstat without -v (no pid). */

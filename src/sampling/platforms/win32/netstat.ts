@@ -20,7 +20,7 @@
 //   known (stateFromForeignAddress).
 // - The PID column is there with -o; TIME_WAIT rows, which no process owns any more, show PID 0 (no owner here).
 // - IPv6 addresses are in brackets, link-local with the interface index: `[fe80::1%12]:139`.
-import type { AddressFamily, Endpoint, TcpState } from '../../../core/types';
+import type { AddressFamily, Endpoint, TcpState } from '../../../domain/types';
 import { addRow, count, emptyParse, ipv4Text, ipv6Text, portNumber, stateTable, type ToolParse, type ToolRow } from '../common';
 
 export interface WinNetstatRow extends ToolRow {

@@ -20,7 +20,7 @@
 //   as the host reads it (localScopeId/remoteScopeId) and append `%<id>` to a link-local address, as netstat prints
 //   `[fe80::1%12]`. No buffer from a real machine was available to settle which reading is right.
 // - dwOwningPid 0 is no process (TIME_WAIT): no owner.
-import type { AddressFamily, Endpoint, TcpState } from '../../../core/types';
+import type { AddressFamily, Endpoint, TcpState } from '../../../domain/types';
 import { addRow, emptyParse, ipv6FromBytes, stateTable, wildcardAddress, type ToolParse, type ToolRow } from '../common';
 
 export interface TcpTableRow extends ToolRow {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DARWIN_TCP_STATES, darwinNetstatLayout, parseDarwinNetstat, type DarwinNetstatLayout, type DarwinNetstatRow } from '../../../../src/sampling/platforms/darwin/netstat';
-import type { TcpState } from '../../../../src/core/types';
+import type { TcpState } from '../../../../src/domain/types';
 import { fixtureText } from './fixtures';
 
 const mojave = fixtureText('darwin-netstat-v-mojave.txt');

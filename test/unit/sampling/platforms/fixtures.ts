@@ -1,9 +1,10 @@
 // Reads the platform fixtures (test/unit/fixtures/platforms, see the note at the top of each file).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { UNIT_FIXTURES } from '../../../common/paths';
 
 // Tests run from out/test/unit/sampling/platforms: five levels up is the worktree.
-const dir = join(__dirname, '..', '..', '..', '..', '..', 'test', 'unit', 'fixtures', 'platforms');
+const dir = join(UNIT_FIXTURES, 'platforms');
 
 /** A fixture's bytes, unchanged. */
 export function fixtureBytes(name: string): Buffer {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { LSOF_TCP_STATES, parseLsof, type LsofParse, type LsofRow } from '../../../../src/sampling/platforms/lsof';
-import type { AddressFamily, Endpoint, TcpState } from '../../../../src/core/types';
+import type { AddressFamily, Endpoint, TcpState } from '../../../../src/domain/types';
 import { fixtureBytes, fixtureJson } from './fixtures';
 
 interface ManifestSocket {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { IPV4_ROW_BYTES, IPV6_ROW_BYTES, MIB_TCP_STATE_NAMES, decodeTcpTable } from '../../../../src/sampling/platforms/win32/tcpTable';
 import { parseWinNetstat, type WinNetstatRow } from '../../../../src/sampling/platforms/win32/netstat';
-import type { AddressFamily } from '../../../../src/core/types';
+import type { AddressFamily } from '../../../../src/domain/types';
 import { fixtureText } from './fixtures';
 
 interface RowSpec {
