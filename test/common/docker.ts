@@ -19,7 +19,7 @@
 // - /usr/local/bin/docker on these machines is another (static) client; the CLI used here is the package's own
 //   /usr/bin/docker, matching the daemon.
 import { execFile, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, rmdirSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -35,6 +35,7 @@ const BUSYBOX = '/bin/busybox';
 /** The applets the image links to busybox: what the tests run inside containers. */
 const APPLETS = ['sh', 'httpd', 'nc', 'wget', 'sleep', 'cat', 'ls'];
 /** Folders the daemons create on the host outside our temp folder (see the header), innermost first. */
+const SHIM_SOCKETS = '/run/containerd/s';
 const HOST_DIRS = ['/opt/containerd/bin', '/opt/containerd/lib', '/opt/containerd', '/run/docker/plugins', '/run/docker', '/run/containerd/s', '/run/containerd'];
 
 export interface DockerdTimings {
@@ -115,13 +116,11 @@ function ping(socketPath: string): Promise<number | string> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether pid is a live process: there, and not a zombie (a zombie is dead, only not yet reaped). */
+function running(pid: number): boolean {
+  const stat = readText(`/proc/${pid}/stat`);
+  if (!stat) return false;
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
 function readText(path: string): string {
@@ -284,27 +283,52 @@ export async function startDockerd(opts: { timeoutMs?: number } = {}): Promise<D
   let stopped = false;
   const tail = (): string => readText(logPath).trim().split('\n').slice(-5).join('\n');
 
-  const stopSync = (): void => {
-    if (stopped) return;
-    stopped = true;
-    live.delete(daemon);
-    registry.delete(socketPath);
-    // Exit path: no awaiting. Kill the daemons, the shims and every process in our cgroups by pid.
-    const pids = new Set([...pidsMentioning(dir), ...pidsInCgroup(cgroupParent)]);
-    if (child.pid && alive(child.pid)) pids.add(child.pid);
-    for (const p of pids) {
+  const cli = (...a: string[]): void => {
+    spawnSync(DOCKER, ['-H', `unix://${socketPath}`, ...a], { encoding: 'utf8', env: env(dir), timeout: 20_000 });
+  };
+  /** After dockerd: whatever is left (a shim, a container whose shim died) by pid, then mounts, cgroups, folders. */
+  const sweep = (): number[] => {
+    const left = [...new Set([...pidsMentioning(dir), ...pidsInCgroup(cgroupParent)])];
+    for (const p of left) {
       try {
         process.kill(p, 'SIGKILL');
       } catch {
         // gone
       }
     }
-    const deadline = Date.now() + 3000;
-    while ([...pids].some(alive) && Date.now() < deadline) spawnSync('/bin/sleep', ['0.05']);
+    return left;
+  };
+  const finish = (): void => {
+    // A shim that had to be killed leaves its socket, /run/containerd/s/<sha256 of "<containerd address>/<namespace>/<id>">
+    // (containerd 1.6's shim socket name, checked against a running shim). Only our containers' names are removed.
+    const address = join(dir, 'exec', 'containerd', 'containerd.sock');
+    for (const id of containers) rmSync(join(SHIM_SOCKETS, createHash('sha256').update(join(address, 'moby', id)).digest('hex')), { force: true });
     for (const m of mountsUnder(dir)) spawnSync('/bin/umount', ['-l', m]);
     removeCgroups(cgroupParent);
     rmSync(dir, { recursive: true, force: true });
     removeHostDirsIfLast();
+  };
+  const forget = (): void => {
+    stopped = true;
+    live.delete(daemon);
+    registry.delete(socketPath);
+  };
+
+  // The same steps as stop(), without awaiting: for the exit hook, when a test ended without stopping us.
+  const stopSync = (): void => {
+    if (stopped) return;
+    for (const id of containers) cli('rm', '-f', id);
+    if (child.pid && running(child.pid)) {
+      child.kill('SIGTERM');
+      const deadline = Date.now() + 15_000;
+      while (running(child.pid) && Date.now() < deadline) spawnSync('/bin/sleep', ['0.05']);
+      if (running(child.pid)) child.kill('SIGKILL');
+    }
+    const left = sweep();
+    const deadline = Date.now() + 5000;
+    while (left.some(running) && Date.now() < deadline) spawnSync('/bin/sleep', ['0.05']);
+    forget();
+    finish();
   };
 
   const daemon: Dockerd & { containers: Set<string>; stopSync(): void } = {
@@ -317,11 +341,9 @@ export async function startDockerd(opts: { timeoutMs?: number } = {}): Promise<D
     async stop(): Promise<void> {
       if (stopped) return;
       const t0 = Date.now();
-      // 1. Containers first, while dockerd can still stop them cleanly (unmounts, cgroup removal).
-      for (const id of containers) {
-        spawnSync(DOCKER, ['-H', `unix://${socketPath}`, 'rm', '-f', id], { encoding: 'utf8', env: env(dir), timeout: 20_000 });
-      }
-      // 2. dockerd: SIGTERM stops containerd too; SIGKILL if it hangs.
+      // 1. Containers first, while dockerd can still stop them cleanly (unmounts, cgroups, the shim's socket).
+      for (const id of containers) cli('rm', '-f', id);
+      // 2. dockerd (through tini): SIGTERM stops its containerd too; SIGKILL if it hangs.
       if (child.pid && child.exitCode === null && child.signalCode === null) {
         const gone = new Promise<void>((r) => child.once('exit', () => r()));
         child.kill('SIGTERM');
@@ -334,23 +356,11 @@ export async function startDockerd(opts: { timeoutMs?: number } = {}): Promise<D
           await gone;
         }
       }
-      // 3. Whatever is left (a shim, a container whose shim died), then mounts, cgroups, the folder.
-      const left = new Set([...pidsMentioning(dir), ...pidsInCgroup(cgroupParent)]);
-      for (const p of left) {
-        try {
-          process.kill(p, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-      for (let i = 0; i < 100 && [...left].some(alive); i++) await sleep(50);
-      stopped = true;
-      live.delete(daemon);
-      registry.delete(socketPath);
-      for (const m of mountsUnder(dir)) spawnSync('/bin/umount', ['-l', m]);
-      removeCgroups(cgroupParent);
-      rmSync(dir, { recursive: true, force: true });
-      removeHostDirsIfLast();
+      // 3. Leftovers by pid, then mounts, cgroups and folders.
+      const left = sweep();
+      for (let i = 0; i < 100 && left.some(running); i++) await sleep(50);
+      forget();
+      finish();
       daemon.timings.stopMs = Date.now() - t0;
     },
   };
@@ -448,8 +458,8 @@ export async function runContainer(socketPath: string, opts: RunOptions): Promis
 
 /** `docker rm -f`: a container the test wants gone before the daemon stops (its 'die' event, say). */
 export async function removeContainer(socketPath: string, id: string): Promise<void> {
+  // It stays in the daemon's list: stop() removes it again (a no-op) and clears a stale shim socket of its id.
   await docker(socketPath, ['rm', '-f', id]);
-  registry.get(socketPath)?.containers.delete(id);
 }
 
 /** What of a stopped daemon is still on the host: processes naming its folder, its folder, mounts, cgroups. */
