@@ -259,7 +259,8 @@ export class EngineClient {
       ended = true;
       onEnd?.(error);
     };
-    this.prefix().then(
+    const ready = this.socketError ? Promise.reject(this.socketError) : this.prefix();
+    ready.then(
       (prefix) => {
         if (disposed) return;
         const path = `${prefix}/events?filters=${encodeURIComponent(EVENTS_FILTER)}`;
@@ -297,6 +298,8 @@ export class EngineClient {
           });
           res.on('end', () => end(null));
           res.on('error', (e) => end(errorOf(e, this.socketPath)));
+          // A connection cut without an end or an error (end() reports only the first of the three).
+          res.on('close', () => end(null));
         });
         req.on('error', (e) => end(errorOf(e, this.socketPath)));
       },
@@ -317,6 +320,8 @@ export class EngineClient {
   }
 
   private open(path: string, onResponse: (res: IncomingMessage) => void): ClientRequest {
+    // Without a socket path http.request would connect to TCP localhost:80 instead.
+    if (!this.socketPath) throw new Error('EngineClient: no socket path');
     // agent: false, one connection per call: nothing pooled keeps the process alive or outlives a dispose().
     const req = request({ socketPath: this.socketPath, path, method: 'GET', agent: false, headers: { Accept: 'application/json' } }, onResponse);
     req.end();

@@ -422,3 +422,20 @@ test('fixtures: recorded from dockerd 20.10 at API 1.41 (what the replay stands 
   assert.equal(v.ApiVersion, '1.41');
   assert.match(v.Version, /^20\.10\./);
 });
+
+test('a refused DOCKER_HOST fails every call with that reason, and never falls back to TCP', async () => {
+  const previous = process.env.DOCKER_HOST;
+  process.env.DOCKER_HOST = 'tcp://127.0.0.1:2375';
+  try {
+    for (const client of [new EngineClient(), new EngineClient({ apiVersion: '1.41' })]) {
+      const e = await rejection(client.listContainers());
+      assert.equal(e.code, 'no-engine');
+      assert.match(e.message, /only unix:\/\/ sockets/);
+      const r = await collectEvents(client);
+      assert.ok(r.end instanceof EngineError && r.end.code === 'no-engine', String(r.end));
+    }
+  } finally {
+    if (previous === undefined) delete process.env.DOCKER_HOST;
+    else process.env.DOCKER_HOST = previous;
+  }
+});
