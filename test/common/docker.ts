@@ -399,11 +399,14 @@ function docker(socketPath: string, args: readonly string[], timeout = 60_000): 
   });
 }
 
+/** The tag importBusyboxImage gives the image unless told otherwise, and runContainer's default image. */
+export const BUSYBOX_TAG = 'tcpsv-busybox:test';
+
 /**
  * `docker import` of a root file system made here: Debian's static busybox as /bin/busybox with symlinks for
  * the applets the tests use, an empty /tmp, and /www/index.html for httpd to serve. Returns the time it took (ms).
  */
-export async function importBusyboxImage(socketPath: string, tag: string): Promise<number> {
+export async function importBusyboxImage(socketPath: string, tag: string = BUSYBOX_TAG): Promise<number> {
   const t0 = Date.now();
   const work = mkdtempSync(join(tmpdir(), 'tcpsv-rootfs-'));
   try {
@@ -426,7 +429,8 @@ export async function importBusyboxImage(socketPath: string, tag: string): Promi
 
 export interface RunOptions {
   name: string;
-  image: string;
+  /** Default: BUSYBOX_TAG. */
+  image?: string;
   labels?: Readonly<Record<string, string>>;
   /** Working directory inside the container. */
   workingDir?: string;
@@ -448,7 +452,7 @@ export async function runContainer(socketPath: string, opts: RunOptions): Promis
   const args = ['run', '-d', '--name', opts.name, '--network', 'none'];
   for (const [k, v] of Object.entries(opts.labels ?? {})) args.push('--label', `${k}=${v}`);
   if (opts.workingDir) args.push('--workdir', opts.workingDir);
-  args.push(opts.image, ...opts.cmd);
+  args.push(opts.image ?? BUSYBOX_TAG, ...opts.cmd);
   const id = (await docker(socketPath, args)).trim();
   registry.get(socketPath)?.containers.add(id);
   const pid = Number((await docker(socketPath, ['inspect', '--format', '{{.State.Pid}}', id])).trim());

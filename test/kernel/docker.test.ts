@@ -11,7 +11,7 @@ import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readlin
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { dockerSkipReason, importBusyboxImage, leftovers, removeContainer, runContainer, startDockerd, type Dockerd } from '../common/docker';
+import { BUSYBOX_TAG, dockerSkipReason, importBusyboxImage, leftovers, removeContainer, runContainer, startDockerd, type Dockerd } from '../common/docker';
 import { waitFor } from '../common/netns';
 import { EngineClient, type EngineEvent } from '../../src/sampling/containers/engineApi';
 import { containerInfoFromDetails, containerInfoFromList } from '../../src/sampling/containers/containerInfo';
@@ -21,7 +21,7 @@ import type { SocketRecord } from '../../src/core/types';
 
 const NOBODY = 65534;
 const isRoot = process.platform === 'linux' && process.getuid?.() === 0;
-const IMAGE = 'tcpsv-busybox:test';
+const IMAGE = BUSYBOX_TAG;
 const HTTPD_AND_CLIENT = 'httpd -f -p 8080 & while true; do wget -q -O- http://127.0.0.1:8080/ >/dev/null; sleep 0.2; done';
 
 /** Both tables of the namespace of `pid`, parsed, read as this process or (uid) as another user. */
