@@ -16,8 +16,8 @@ import { waitFor } from '../common/netns';
 import { EngineClient, type EngineEvent } from '../../src/sampling/containers/engineApi';
 import { containerInfoFromDetails, containerInfoFromList } from '../../src/sampling/containers/containerInfo';
 import { groupByNetNamespace, type NamespaceGrouping, type OwnNamespace } from '../../src/sampling/namespaces';
-import { parseProcNetTcp } from '../../src/core/procNetTcp';
-import type { SocketRecord } from '../../src/core/types';
+import { parseProcNetTcp } from '../../src/sampling/procNetTcp';
+import type { SocketRecord } from '../../src/domain/types';
 
 const NOBODY = 65534;
 const isRoot = process.platform === 'linux' && process.getuid?.() === 0;

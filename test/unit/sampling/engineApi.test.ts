@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineClient, EngineError, socketPathFromEnv, DEFAULT_SOCKET, type EngineEvent } from '../../../src/sampling/containers/engineApi';
 import { containerInfoFromDetails, containerInfoFromList } from '../../../src/sampling/containers/containerInfo';
+import { REPO_ROOT, UNIT_FIXTURES } from '../../common/paths';
 
-const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures', 'docker');
+const fixtures = join(UNIT_FIXTURES, 'docker');
 
 interface Recorded {
   name: string;
@@ -290,7 +291,7 @@ test('permission denied: EACCES is permission, with the docker-group hint', asyn
       chmodSync(sock, 0o600);
       // The probe is one self-contained bundle: copied where nobody can read it, whatever the checkout's modes.
       const probe = join(guarded, 'probe.js');
-      copyFileSync(join(__dirname, '..', '..', 'common', 'engineProbeMain.js'), probe);
+      copyFileSync(join(REPO_ROOT, 'out', 'test', 'common', 'engineProbeMain.js'), probe);
       chmodSync(probe, 0o644);
       const r = spawnSync(process.execPath, [probe, sock], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 20_000 });
       assert.equal(r.status, 0, `probe as nobody: ${r.stderr}`);
