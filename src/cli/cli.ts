@@ -9,7 +9,7 @@ import { SamplerError, SocketSampler } from '../sampling/socketSampler';
 import type { SampleScope } from '../domain/types';
 import { ConnectionTracker } from '../domain/tracker';
 import { clock } from '../domain/format';
-import { type Connection, type ScopedSample, type SocketRecord, type TcpState, type TrackerEvent } from '../domain/types';
+import { type Connection, type HistoryEntry, type ScopedSample, type SocketRecord, type TcpState, type TrackerEvent } from '../domain/types';
 
 export const USAGE = `Usage:
   tcp-states snapshot [--format text|markdown|json] [--scope all|workspace] [--pid N]... [--port N]...
@@ -147,13 +147,17 @@ export interface WatchLine {
   remote: string;
   from: TcpState;
   to: TcpState;
-  /** ms spent in `from`; null when not known (a state no sample saw, or the connection was new). */
+  /** ms spent in `from`; null unless a sample saw `from` begin (inferred states, and what existed when watch started). */
   msInFrom: number | null;
   /** No sample saw this hop: filled in along the diagram (polling misses states that last microseconds). */
   inferred: boolean;
 }
 
-/** A tracker event as watch lines: one per hop, like tcpstates (a connection seen for the first time comes from CLOSED). */
+/**
+ * A tracker event as watch lines: one per hop of the diagram, like tcpstates. A connection seen for the first time
+ * comes along the tracker's inferred way from its start (a client from CLOSED through SYN-SENT, a server's
+ * connection from LISTEN through SYN-RECEIVED), every hop marked inferred: no sample saw it happen.
+ */
 export function watchLines(event: TrackerEvent, lookup: (id: string) => Connection | undefined): WatchLine[] {
   const conn = event.kind === 'opened' ? event.connection : lookup(event.id);
   const base = {
@@ -163,11 +167,17 @@ export function watchLines(event: TrackerEvent, lookup: (id: string) => Connecti
     local: conn ? displayEndpoint(conn.local) : '?',
     remote: conn ? displayEndpoint(conn.remote) : '?',
   };
-  if (event.kind === 'opened') return [{ ...base, from: 'CLOSED', to: event.connection.state, msInFrom: null, inferred: false }];
+  if (event.kind === 'opened') {
+    const h = event.connection.history;
+    const out: WatchLine[] = [];
+    for (let i = 0; i + 1 < h.length; i++) out.push({ ...base, from: (h[i] as HistoryEntry).state, to: (h[i + 1] as HistoryEntry).state, msInFrom: null, inferred: true });
+    return out;
+  }
   if (event.kind === 'closed') {
-    const entry = conn?.history.filter((h) => h.state === event.from).pop();
-    const ms = entry === undefined ? null : Math.max(0, (entry.until ?? event.at) - entry.since);
-    return [{ ...base, from: event.from, to: 'CLOSED', msInFrom: ms, inferred: event.inferred }];
+    const entry = conn?.history.filter((h) => h.state === event.from && !h.inferred).pop();
+    const ms = entry === undefined || !entry.startSeen ? null : Math.max(0, (entry.until ?? event.at) - entry.since);
+    const hops = event.path.length > 0 ? event.path : [{ from: event.from, to: 'CLOSED' as const, inferred: event.inferred }];
+    return hops.map((hop, i) => ({ ...base, from: hop.from, to: hop.to, msInFrom: i === 0 ? ms : null, inferred: hop.inferred }));
   }
   const hops = event.path.length > 0 ? event.path : [{ from: event.from, to: event.to, inferred: false }];
   return hops.map((h, i) => ({ ...base, from: h.from, to: h.to, msInFrom: i === 0 ? event.msInFrom : null, inferred: h.inferred }));

@@ -1,7 +1,7 @@
 // Turns consecutive readings of the socket table into connection lifecycles: opened, changed state, closed.
 // Runs on every sample over up to tens of thousands of rows, so the path for a row that did not change does no
 // string building and no allocation: rows are found by a numeric port-pair key, then compared field by field.
-import type { AddressFamily, Connection, ConnectionId, ConnectionRole, Endpoint, Owner, PathHop, SocketRecord, StateCounts, TcpState, TrackerEvent } from './types';
+import type { AddressFamily, Connection, ConnectionId, ConnectionRole, Endpoint, HistoryEntry, Owner, PathHop, SocketRecord, StateCounts, TcpState, TrackerEvent } from './types';
 import { emptyCounts, formatEndpoint } from './types';
 import { adjacent, inferPath } from './diagram';
 
@@ -63,6 +63,20 @@ function expectedEnd(state: TcpState): boolean {
 function transitionPath(from: TcpState, to: TcpState): readonly TcpState[] {
   if (from === to) return [from];
   return adjacent(from, to) ? [from, to] : inferPath(from, to);
+}
+
+/**
+ * The most likely way from a connection's start to the state it is first seen in, both ends included: a client
+ * from CLOSED through SYN-SENT (connect()), a connection a listener accepted from LISTEN through SYN-RECEIVED, a
+ * listener from CLOSED. A socket seen in CLOSED (not connected yet, or reset and still held) has no known past.
+ */
+export function firstSightingPath(role: ConnectionRole, state: TcpState): readonly TcpState[] {
+  if (state === 'CLOSED') return [state];
+  const origin: TcpState = role === 'server' ? 'LISTEN' : 'CLOSED';
+  if (state === origin) return [state];
+  // Linux never turns a listening socket into a connection or back: a server's path does not leave through CLOSED,
+  // a client's does not pass LISTEN.
+  return inferPath(origin, state, { avoid: role === 'server' ? ['CLOSED'] : ['LISTEN'] });
 }
 
 /**
@@ -291,22 +305,30 @@ export class ConnectionTracker {
     // The serial makes an id unique for the tracker's whole life: a 4-tuple (with or without an inode) comes back,
     // and a view may still hold the id of its last incarnation.
     const id = `${connectionKey(r.family, r.local, r.remote)} #${r.inode}/${++this.serial}`;
+    const role = this.roleOf(r);
+    // Before the first sighting: the inferred way from the connection's start. The observed state began within the
+    // last sampling gap, unless this is the first sample: then it may be much older.
+    const history: HistoryEntry[] = [];
+    const path = firstSightingPath(role, r.state);
+    for (let i = 0; i + 1 < path.length; i++) history.push({ state: path[i] as TcpState, since: at, until: at, inferred: true, startSeen: false });
+    history.push({ state: r.state, since: at, until: null, inferred: false, startSeen: n > 1 });
     const conn: Connection = {
       id,
       family: r.family,
       local: r.local,
       remote: r.remote,
       inode: r.inode,
-      role: this.roleOf(r),
+      role,
       owner: pickOwner(null, r.owners),
       state: r.state,
-      history: [{ state: r.state, since: at, until: null, inferred: false }],
+      history,
       openedAt: at,
       closedAt: null,
       recvQ: r.recvQ,
       sendQ: r.sendQ,
       timer: r.timer,
     };
+    this.capHistory(conn);
     const t: Tracked = {
       conn,
       seen: n,
@@ -336,7 +358,7 @@ export class ConnectionTracker {
     const from = c.state;
     const path = transitionPath(from, r.state);
     const last = c.history[c.history.length - 1];
-    const msInFrom = last !== undefined && last.state === from ? Math.max(0, at - last.since) : 0;
+    const msInFrom = last !== undefined && last.state === from && last.startSeen ? Math.max(0, at - last.since) : null;
     this.enter(c, path, at, false);
     const hops: PathHop[] = [];
     const inferredHops = path.length > 2;
@@ -352,9 +374,9 @@ export class ConnectionTracker {
     const h = c.history;
     const last = h[h.length - 1];
     if (last !== undefined) last.until = at;
-    for (let i = 1; i < path.length - 1; i++) h.push({ state: path[i] as TcpState, since: at, until: at, inferred: true });
+    for (let i = 1; i < path.length - 1; i++) h.push({ state: path[i] as TcpState, since: at, until: at, inferred: true, startSeen: true });
     const to = path[path.length - 1] as TcpState;
-    h.push({ state: to, since: at, until: null, inferred: lastInferred });
+    h.push({ state: to, since: at, until: null, inferred: lastInferred, startSeen: true });
     this.capHistory(c);
     this.stateCounts[c.state]--;
     this.stateCounts[to]++;
@@ -377,10 +399,12 @@ export class ConnectionTracker {
       if (bucket.length === 0) this.buckets.delete(t.bucket);
     }
     const inferred = from !== 'CLOSED' && !expectedEnd(from);
+    const hops: PathHop[] = [];
     if (from !== 'CLOSED') {
       // A vanished connection most likely took the diagram's way to CLOSED, except through TIME-WAIT, which lasts
       // 60 s on Linux and would have been seen by a sample.
       const path = from === 'TIME-WAIT' || from === 'LAST-ACK' ? [from, 'CLOSED' as const] : inferPath(from, 'CLOSED', from === 'CLOSING' ? undefined : { avoid: ['TIME-WAIT'] });
+      for (let i = 0; i + 1 < path.length; i++) hops.push({ from: path[i] as TcpState, to: path[i + 1] as TcpState, inferred });
       this.enter(c, path, at, inferred);
     }
     // A socket already CLOSED in the table (reset, failed connect) stays in its observed CLOSED entry.
@@ -389,7 +413,7 @@ export class ConnectionTracker {
     c.timer = null;
     this.closed.set(c.id, t);
     this.changed.push(c);
-    events.push({ kind: 'closed', at, id: c.id, from, inferred });
+    events.push({ kind: 'closed', at, id: c.id, from, inferred, path: hops });
   }
 
   private evictClosed(now: number): void {

@@ -105,6 +105,12 @@ export interface HistoryEntry {
   until: number | null;
   /** True when no sample saw this state: filled in along the diagram's most likely path. */
   inferred: boolean;
+  /**
+   * Whether a sample saw the state begin (to within one sampling gap). False for the states of a connection that
+   * already existed when sampling started (its `since` is when it was first seen: it may be much older) and for
+   * inferred entries before a first sighting; time in such a state is a lower bound, and no duration is claimed.
+   */
+  startSeen: boolean;
 }
 
 export interface Connection {
@@ -138,6 +144,11 @@ export type SampleScope = { mode: 'all' } | { mode: 'workspace'; rootPids: numbe
 
 /** What the tracker reports for one sample. */
 export type TrackerEvent =
+  /**
+   * A connection seen for the first time. Its history starts with inferred entries along the diagram's most likely
+   * way to the state it was seen in (a client from CLOSED through SYN-SENT, a server's connection from LISTEN
+   * through SYN-RECEIVED), then the observed state.
+   */
   | { kind: 'opened'; at: number; connection: Connection }
   | {
       kind: 'changed';
@@ -147,10 +158,19 @@ export type TrackerEvent =
       to: TcpState;
       /** Every hop from `from` to `to`, in order; hops not seen by a sample are marked inferred. */
       path: PathHop[];
-      /** ms spent in `from`, as far as the samples tell. */
-      msInFrom: number;
+      /** ms spent in `from`, when a sample saw it begin; null when it was already in `from` when first seen. */
+      msInFrom: number | null;
     }
-  | { kind: 'closed'; at: number; id: ConnectionId; from: TcpState; inferred: boolean };
+  | {
+      kind: 'closed';
+      at: number;
+      id: ConnectionId;
+      from: TcpState;
+      /** True when the way to CLOSED was not seen (it left the table from a state that does not end by itself). */
+      inferred: boolean;
+      /** The hops from `from` to CLOSED (one observed hop for TIME-WAIT, LAST-ACK and CLOSING, else inferred ones). */
+      path: PathHop[];
+    };
 
 export type StateCounts = Record<TcpState, number>;
 

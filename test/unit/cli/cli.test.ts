@@ -8,6 +8,7 @@ import { ConnectionTracker } from '../../../src/domain/tracker';
 import { parseProcNetTcp } from '../../../src/sampling/procNetTcp';
 import type { SocketRecord } from '../../../src/domain/types';
 import { UNIT_FIXTURES } from '../../common/paths';
+import { adjacent } from '../../../src/domain/diagram';
 
 const fixtures = UNIT_FIXTURES;
 const read = (name: string): string => readFileSync(join(fixtures, name), 'latin1');
@@ -101,12 +102,14 @@ test('watch lines from the tracker: one per hop, inferred hops marked, ms in the
   const feed = (takenAt: number, sockets: SocketRecord[]) => {
     for (const e of tracker.update({ takenAt, sockets })) lines.push(...watchLines(e, (id) => tracker.get(id)));
   };
+  feed(750, []); // watch's first sample: nothing yet
   feed(1000, [socket('SYN-SENT', 77, 321)]);
   feed(1250, [socket('ESTABLISHED', 77, 321)]);
   // ESTABLISHED -> TIME-WAIT skips FIN-WAIT-1 and FIN-WAIT-2: the tracker fills them in as inferred.
   feed(3250, [socket('TIME-WAIT', 0, null)]);
   feed(5000, []);
-  assert.deepEqual(lines[0], { at: 1000, pid: 321, command: 'curl', local: '127.0.0.1:40000', remote: '127.0.0.1:8080', from: 'CLOSED', to: 'SYN-SENT', msInFrom: null, inferred: false });
+  // First seen in SYN-SENT: the connect() that got it there is inferred, never an observed "CLOSED -> SYN-SENT".
+  assert.deepEqual(lines[0], { at: 1000, pid: 321, command: 'curl', local: '127.0.0.1:40000', remote: '127.0.0.1:8080', from: 'CLOSED', to: 'SYN-SENT', msInFrom: null, inferred: true });
   assert.deepEqual([lines[1].from, lines[1].to, lines[1].msInFrom, lines[1].inferred], ['SYN-SENT', 'ESTABLISHED', 250, false]);
   const rest = lines.slice(2);
   assert.deepEqual([rest[0].from, rest[0].msInFrom], ['ESTABLISHED', 2000]);
@@ -125,4 +128,28 @@ test('watch lines from the tracker: one per hop, inferred hops marked, ms in the
   const text = formatWatchLine(lines[1]);
   assert.match(text, /^\d\d:\d\d:\d\d\.\d{3} +321 curl +127\.0\.0\.1:40000 +127\.0\.0\.1:8080 +SYN-SENT -> ESTABLISHED +250$/);
   assert.match(formatWatchLine({ ...lines[1], inferred: true, msInFrom: null }), /SYN-SENT -> ESTABLISHED \(inferred\) +-$/);
+});
+
+test('watch: a first sighting mid-life is its inferred way from the start; no duration for a state whose start no sample saw', () => {
+  const tracker = new ConnectionTracker();
+  const lines: WatchLine[] = [];
+  const feed = (takenAt: number, sockets: SocketRecord[], skipOpened = false) => {
+    for (const e of tracker.update({ takenAt, sockets })) if (!(skipOpened && e.kind === 'opened')) lines.push(...watchLines(e, (id) => tracker.get(id)));
+  };
+  // A TIME-WAIT that existed before watch started (the first sample's sightings are not printed, as watch does).
+  feed(0, [socket('TIME-WAIT', 0, 321)], true);
+  feed(2000, []);
+  assert.deepEqual(lines.map((l) => [l.from, l.to, l.msInFrom, l.inferred]), [['TIME-WAIT', 'CLOSED', null, false]], 'its 60 s began before watch: no "2001 ms"');
+  lines.length = 0;
+  // A client seen for the first time in TIME-WAIT (it connected, talked and closed between two samples).
+  feed(3000, [socket('TIME-WAIT', 0, null)]);
+  assert.deepEqual(
+    lines.map((l) => `${l.from}>${l.to}${l.inferred ? '?' : ''}`),
+    ['CLOSED>SYN-SENT?', 'SYN-SENT>ESTABLISHED?', 'ESTABLISHED>FIN-WAIT-1?', 'FIN-WAIT-1>FIN-WAIT-2?', 'FIN-WAIT-2>TIME-WAIT?'],
+    'never CLOSED -> TIME-WAIT, which the diagram does not have',
+  );
+  for (const l of lines) assert.ok(adjacent(l.from, l.to), `${l.from} -> ${l.to} is an edge`);
+  lines.length = 0;
+  feed(63_000, []);
+  assert.deepEqual(lines.map((l) => [l.from, l.to, l.msInFrom, l.inferred]), [['TIME-WAIT', 'CLOSED', 60_000, false]], 'its TIME-WAIT began within the last gap: 60 s');
 });

@@ -18,7 +18,7 @@ function connection(id: number, state: TcpState, patch: Partial<Connection> = {}
     role: 'client',
     owner: { pid: 500, command: 'node' },
     state,
-    history: [{ state, since: 1, until: null, inferred: false }],
+    history: [{ state, since: 1, until: null, inferred: false, startSeen: true }],
     openedAt: 1,
     closedAt: null,
     recvQ: 0,

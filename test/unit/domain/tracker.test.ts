@@ -100,13 +100,15 @@ test('a connection opens, walks the active close, and ends after TIME-WAIT; iden
 
   // TIME-WAIT's end is the expected one: not inferred.
   const closed = ev[7]?.find((e) => e.kind === 'closed' && e.id === id);
-  assert.deepEqual(closed, { kind: 'closed', at: 1_007_000, id, from: 'TIME-WAIT', inferred: false });
+  assert.deepEqual(closed, { kind: 'closed', at: 1_007_000, id, from: 'TIME-WAIT', inferred: false, path: [{ from: 'TIME-WAIT', to: 'CLOSED', inferred: false }] });
   assert.equal(c.state, 'CLOSED');
   assert.equal(c.closedAt, 1_007_000);
-  assert.equal(historyStates(c), 'SYN-SENT ESTABLISHED FIN-WAIT-1 FIN-WAIT-2 TIME-WAIT CLOSED');
+  // First seen in SYN-SENT (after the first sample): its connect() from CLOSED is inferred.
+  assert.equal(historyStates(c), 'CLOSED? SYN-SENT ESTABLISHED FIN-WAIT-1 FIN-WAIT-2 TIME-WAIT CLOSED');
   assert.deepEqual(
     c.history.map((h) => [h.since, h.until]),
     [
+      [1_001_000, 1_001_000],
       [1_001_000, 1_002_000],
       [1_002_000, 1_003_000],
       [1_003_000, 1_004_000],
@@ -119,7 +121,7 @@ test('a connection opens, walks the active close, and ends after TIME-WAIT; iden
   // The server's side: passive close, ends from LAST-ACK, not inferred either.
   const srv = t.connections().find((x) => x.local.port === 8080 && x.role === 'server');
   assert.ok(srv);
-  assert.equal(historyStates(srv), 'ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED');
+  assert.equal(historyStates(srv), 'LISTEN? SYN-RECEIVED? ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED');
   const srvClosed = ev[6]?.find((e) => e.kind === 'closed' && e.id === srv.id);
   assert.equal(srvClosed?.kind === 'closed' && srvClosed.inferred, false);
 });
@@ -137,13 +139,14 @@ test('skipped states are filled along the diagram and marked inferred', () => {
   ]);
   const c = t.get(e.id);
   assert.ok(c);
-  assert.equal(historyStates(c), 'ESTABLISHED FIN-WAIT-1? FIN-WAIT-2? TIME-WAIT');
+  assert.equal(historyStates(c), 'CLOSED? SYN-SENT? ESTABLISHED FIN-WAIT-1? FIN-WAIT-2? TIME-WAIT');
+  assert.equal(e.msInFrom, null, 'ESTABLISHED was already there at the first sample: how long it lasted is not known');
   for (let i = 0; i + 1 < c.history.length; i++) assert.ok(adjacent(c.history[i]?.state as TcpState, c.history[i + 1]?.state as TcpState));
 });
 
 test('a connection that vanishes from ESTABLISHED is closed as inferred, along the passive close', () => {
   const t = new ConnectionTracker();
-  const ev = run(t, [[server('ESTABLISHED')], []]);
+  const ev = run(t, [[LISTENER, server('ESTABLISHED')], [LISTENER]]);
   const e = only(ev[1] as TrackerEvent[]);
   assert.equal(e.kind, 'closed');
   if (e.kind !== 'closed') return;
@@ -151,7 +154,12 @@ test('a connection that vanishes from ESTABLISHED is closed as inferred, along t
   assert.equal(e.inferred, true);
   const c = t.get(e.id);
   assert.ok(c);
-  assert.equal(historyStates(c), 'ESTABLISHED CLOSE-WAIT? LAST-ACK? CLOSED?');
+  assert.equal(historyStates(c), 'LISTEN? SYN-RECEIVED? ESTABLISHED CLOSE-WAIT? LAST-ACK? CLOSED?');
+  assert.deepEqual(e.path, [
+    { from: 'ESTABLISHED', to: 'CLOSE-WAIT', inferred: true },
+    { from: 'CLOSE-WAIT', to: 'LAST-ACK', inferred: true },
+    { from: 'LAST-ACK', to: 'CLOSED', inferred: true },
+  ]);
   assert.equal(t.counts().CLOSED, 0, 'closed connections are not counted');
   assert.equal(t.counts().ESTABLISHED, 0);
 });
@@ -161,7 +169,7 @@ test('vanishing from FIN-WAIT-2 is a timeout, not a trip through TIME-WAIT (whic
   const ev = run(t, [[client('FIN-WAIT-2', 21, null)], []]);
   const e = only(ev[1] as TrackerEvent[]);
   assert.ok(e.kind === 'closed' && e.inferred);
-  assert.equal(historyStates(t.get(e.kind === 'closed' ? e.id : '') as Connection), 'FIN-WAIT-2 CLOSED?');
+  assert.equal(historyStates(t.get(e.kind === 'closed' ? e.id : '') as Connection), 'CLOSED? SYN-SENT? ESTABLISHED? FIN-WAIT-1? FIN-WAIT-2 CLOSED?');
 });
 
 test('a reused 4-tuple with a new inode is a new connection: the old one closes first', () => {
@@ -204,7 +212,8 @@ test('a connection accept()ed after the handshake gains its inode and owner with
   const opened = ev[0]?.find((e) => e.kind === 'opened' && e.connection.role === 'server');
   const id = opened?.kind === 'opened' ? opened.connection.id : '';
   assert.ok(id);
-  assert.deepEqual(ev[1], [{ kind: 'changed', at: 1_001_000, id, from: 'SYN-RECEIVED', to: 'ESTABLISHED', path: [{ from: 'SYN-RECEIVED', to: 'ESTABLISHED', inferred: false }], msInFrom: 1000 }]);
+  // Seen in SYN-RECEIVED at the first sample: how long it had been there is not known.
+  assert.deepEqual(ev[1], [{ kind: 'changed', at: 1_001_000, id, from: 'SYN-RECEIVED', to: 'ESTABLISHED', path: [{ from: 'SYN-RECEIVED', to: 'ESTABLISHED', inferred: false }], msInFrom: null }]);
   assert.deepEqual(ev[2], [], 'gaining an inode is not a state change');
   const c = t.get(id);
   assert.equal(c?.inode, 31);
@@ -365,7 +374,7 @@ test('setOptions applies at once: fewer closed kept, shorter histories', () => {
   const states: TcpState[] = ['SYN-SENT', 'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'TIME-WAIT'];
   run(t, states.map((s) => [client(s, s === 'TIME-WAIT' ? 0 : 21)]));
   const id = t.connections()[0]?.id ?? '';
-  assert.equal(t.get(id)?.history.length, 5);
+  assert.equal(t.get(id)?.history.length, 6, 'CLOSED (inferred), SYN-SENT and four changes');
   t.setOptions({ maxHistory: 2 });
   assert.deepEqual(t.get(id)?.history.map((h) => h.state), ['FIN-WAIT-2', 'TIME-WAIT']);
   t.update({ takenAt: 2_000_000, sockets: [] });
@@ -396,7 +405,7 @@ test('a socket still in the table as CLOSED after a reset took the abort edge, o
   assert.deepEqual(e.kind === 'changed' && e.path, [{ from: 'ESTABLISHED', to: 'CLOSED', inferred: false }]);
   const closed = only(ev[2] as TrackerEvent[]);
   assert.deepEqual(closed.kind === 'closed' && [closed.from, closed.inferred], ['CLOSED', false]);
-  assert.equal(historyStates(t.connections()[0] as Connection), 'ESTABLISHED CLOSED');
+  assert.equal(historyStates(t.connections()[0] as Connection), 'CLOSED? SYN-SENT? ESTABLISHED CLOSED');
 });
 
 test('connectionKey, reset, and ids never reused by one tracker', () => {
@@ -414,4 +423,60 @@ test('connectionKey, reset, and ids never reused by one tracker', () => {
   assert.equal(Object.values(t.counts()).reduce((a, b) => a + b, 0), 0);
   const again = t.update({ takenAt: 100, sockets: [row(client('TIME-WAIT', 0, null))] });
   assert.ok(again[0]?.kind === 'opened' && !ids.has(again[0].connection.id));
+});
+
+test('a first sighting in any state gets its likely past as inferred hops: a client from CLOSED through SYN-SENT, a server from LISTEN through SYN-RECEIVED', () => {
+  const every: TcpState[] = ['SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT', 'CLOSED'];
+  for (const side of ['client', 'server'] as const) {
+    for (const state of every) {
+      const t = new ConnectionTracker();
+      // A first sample without it, so the sighting is mid-watch.
+      const ev = run(t, [[LISTENER], [LISTENER, side === 'client' ? client(state) : server(state)]]);
+      const opened = ev[1]?.find((e) => e.kind === 'opened');
+      assert.ok(opened?.kind === 'opened', `${side} ${state}`);
+      const c = opened.connection;
+      const h = c.history;
+      const last = h[h.length - 1];
+      assert.equal(last?.state, state);
+      assert.equal(last?.inferred, false, 'the sighting itself is observed');
+      assert.equal(last?.startSeen, true, 'it began within the last sampling gap');
+      for (const e of h.slice(0, -1)) assert.deepEqual([e.inferred, e.startSeen], [true, false], `${side} ${state}: ${historyStates(c)}`);
+      for (let i = 0; i + 1 < h.length; i++) assert.ok(adjacent(h[i]?.state as TcpState, h[i + 1]?.state as TcpState), `${side} ${state}: ${historyStates(c)} is a path of the diagram`);
+      const role = c.role;
+      if (state === 'CLOSED') {
+        assert.equal(h.length, 1, 'nothing is known before a socket seen CLOSED');
+      } else if (role === 'server') {
+        assert.equal(h[0]?.state, 'LISTEN', `${side} ${state}: ${historyStates(c)}`);
+        if (state !== 'SYN-RECEIVED') assert.equal(h[1]?.state, 'SYN-RECEIVED');
+        assert.ok(!h.some((e) => e.state === 'SYN-SENT'), 'a server never passes SYN-SENT');
+      } else {
+        assert.equal(h[0]?.state, 'CLOSED', `${side} ${state}: ${historyStates(c)}`);
+        if (state !== 'SYN-SENT' && state !== 'SYN-RECEIVED') assert.equal(h[1]?.state, 'SYN-SENT');
+      }
+    }
+  }
+  // The everyday ways, not the rare turns: a server's TIME-WAIT came through ESTABLISHED and FIN-WAIT-2, not
+  // SYN-RECEIVED -> FIN-WAIT-1 -> CLOSING; a client's FIN-WAIT-2 not through a simultaneous open.
+  const t = new ConnectionTracker();
+  run(t, [[LISTENER], [LISTENER, server('TIME-WAIT', 0, null), { state: 'FIN-WAIT-2', local: '127.0.0.1:40001', remote: '127.0.0.1:9999', inode: 5, owner: CLIENT }]]);
+  const states = t.connections().filter((c) => c.role !== 'listener').map(historyStates).sort();
+  assert.deepEqual(states, ['CLOSED? SYN-SENT? ESTABLISHED? FIN-WAIT-1? FIN-WAIT-2', 'LISTEN? SYN-RECEIVED? ESTABLISHED? FIN-WAIT-1? FIN-WAIT-2? TIME-WAIT']);
+});
+
+test('what was there at the first sample has no known start: ages are lower bounds and no ms-in-state is claimed', () => {
+  const t = new ConnectionTracker();
+  const ev = run(t, [[client('TIME-WAIT', 0, null)], []]);
+  const opened = only(ev[0] as TrackerEvent[]);
+  assert.ok(opened.kind === 'opened');
+  // (The tracker's records are live: by now the connection has also closed.)
+  assert.equal(opened.connection.history.find((h) => h.state === 'TIME-WAIT')?.startSeen, false);
+  const closed = only(ev[1] as TrackerEvent[]);
+  assert.ok(closed.kind === 'closed');
+  assert.deepEqual(closed.path, [{ from: 'TIME-WAIT', to: 'CLOSED', inferred: false }], 'TIME-WAIT ends by itself: an observed hop, never CLOSED -> TIME-WAIT');
+  // Seen from its start (not at the first sample): the next change knows how long the state lasted.
+  const t2 = new ConnectionTracker();
+  const ev2 = run(t2, [[], [client('ESTABLISHED')], [client('FIN-WAIT-2')]]);
+  const changed = only(ev2[2] as TrackerEvent[]);
+  assert.ok(changed.kind === 'changed');
+  assert.equal(changed.msInFrom, 1000);
 });

@@ -35,7 +35,7 @@ interface ConnSpec {
 }
 
 function conn(spec: ConnSpec): Connection {
-  const history: HistoryEntry[] = spec.states.map(([state, since], i) => ({ state, since, until: i + 1 < spec.states.length ? spec.states[i + 1][1] : null, inferred: false }));
+  const history: HistoryEntry[] = spec.states.map(([state, since], i) => ({ state, since, until: i + 1 < spec.states.length ? spec.states[i + 1][1] : null, inferred: false, startSeen: true }));
   const state = spec.states[spec.states.length - 1][0];
   const owner = spec.owner === null ? null : spec.owner ? { command: spec.owner[0], pid: spec.owner[1] } : { command: 'node', pid: 4242 };
   return {
