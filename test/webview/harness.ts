@@ -11,10 +11,10 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import type * as CodeServerModule from '../../scripts/code-server.mjs';
 import { DIAGRAM_EDGES, STATE_INFO, type Locale } from '../../src/domain/states';
-import { TCP_STATES, emptyCounts, type Connection, type HistoryEntry, type StateCounts, type TcpState } from '../../src/domain/types';
+import { emptyCounts, type Connection, type HistoryEntry, type StateCounts, type TcpState } from '../../src/domain/types';
 import { diagramHtml } from '../../src/views/diagram/diagramHtml';
 import { webviewStrings, type Translator } from '../../src/views/diagram/diagramStrings';
-import { format, type FullState, type HostMessage, type LocalizedStateInfo } from '../../src/shared/protocol';
+import { buildFullState, format, type FullState, type HostMessage } from '../../src/shared/protocol';
 
 export const root = join(__dirname, '..', '..', '..');
 
@@ -25,21 +25,16 @@ export function translator(locale: Locale): Translator {
   return { t: (message, ...args) => format(bundle[message] ?? message, ...args.map((a) => (typeof a === 'boolean' ? String(a) : a))) };
 }
 
-export function statesIn(locale: Locale): Record<TcpState, LocalizedStateInfo> {
-  const out = {} as Record<TcpState, LocalizedStateInfo>;
-  for (const s of TCP_STATES) {
-    const i = STATE_INFO[s];
-    out[s] = { summary: i.summary[locale], detail: i.detail[locale], nextActor: i.nextActor[locale], longStay: i.longStay[locale] };
-  }
-  return out;
-}
-
+/**
+ * The `init` state as the host builds it (src/shared/protocol.ts buildFullState, which the host's diagram view
+ * uses too), with the strings translated as VS Code would for `over.locale`; `over` replaces any field.
+ */
 export function fullState(over: Partial<FullState> = {}): FullState {
   const locale = over.locale ?? 'en';
-  return {
+  const built = buildFullState({
     locale,
     strings: webviewStrings(translator(locale)),
-    states: statesIn(locale),
+    stateInfo: STATE_INFO,
     edges: DIAGRAM_EDGES,
     connections: [],
     counts: emptyCounts(),
@@ -49,8 +44,8 @@ export function fullState(over: Partial<FullState> = {}): FullState {
     reducedMotion: false,
     now: Date.now(),
     selection: null,
-    ...over,
-  };
+  });
+  return { ...built, ...over };
 }
 
 export function countsOf(connections: readonly Connection[]): StateCounts {
