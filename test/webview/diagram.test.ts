@@ -2,47 +2,20 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIAGRAM_EDGES, STATE_INFO } from '../../src/domain/states';
-import { TCP_STATES, emptyCounts, type Connection, type Insight, type ModelUpdate, type TcpState } from '../../src/domain/types';
-import { closeBrowser, connection, countsOf, fullState, openWebview, translator, type WebviewPage } from './harness';
+import { TCP_STATES, type Connection, type Insight, type ModelUpdate, type TcpState } from '../../src/domain/types';
+import { canvasData, until, update, withPage } from './drive';
+import { closeBrowser, connection, countsOf, fullState, translator, type WebviewPage } from './harness';
 import { T0, clientInTimeWait, scene } from './fixtures';
 
 after(() => closeBrowser());
-
-async function withPage(run: (w: WebviewPage) => Promise<void>, opts: Parameters<typeof openWebview>[0] = {}): Promise<void> {
-  const w = await openWebview(opts);
-  try {
-    await run(w);
-    assert.deepEqual(w.problems, [], 'no console errors or page errors');
-    assert.deepEqual(await w.cspViolations(), [], 'no Content-Security-Policy violations');
-  } finally {
-    await w.close();
-  }
-}
 
 async function init(w: WebviewPage, connections: Connection[] = scene(), over: Parameters<typeof fullState>[0] = {}): Promise<void> {
   await w.send({ type: 'init', state: fullState({ connections, counts: countsOf(connections), ...over }) });
   await w.page.locator('.node').first().waitFor();
 }
 
-function update(over: Partial<ModelUpdate>): ModelUpdate {
-  return { at: Date.now(), events: [], changed: [], removed: [], counts: emptyCounts(), insights: [], ...over };
-}
-
-/** Polls a condition checked from Node (through locators), so no page-side code is needed. */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const rowsAre = (w: WebviewPage, n: number): Promise<void> => until(`${n} list rows`, async () => (await w.page.locator('.conn-row').count()) === n);
 const hasClass = async (w: WebviewPage, selector: string, cls: string): Promise<boolean> => ((await w.page.locator(selector).first().getAttribute('class')) ?? '').split(/\s+/).includes(cls);
-/** The animation canvas' own summary of what it painted (data-* attributes it keeps current). */
-const canvasData = async (w: WebviewPage, key: 'tokens' | 'activeEdges' | 'pulses' | 'tokenCounts'): Promise<string> =>
-  (await w.page.locator('canvas.tokens').getAttribute(`data-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)) ?? '';
 
 interface CanvasLike {
   width: number;
