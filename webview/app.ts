@@ -73,7 +73,6 @@ export class App {
       this.parts = this.build(state.strings, new DiagramView(content, { activateNode: (s) => this.toggleFilter(s) }));
       this.applyWidth();
     } else {
-      this.parts.routes.reset();
       this.parts.animator.clear();
       this.parts.diagram.setContent(content);
     }
