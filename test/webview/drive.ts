@@ -34,3 +34,36 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
 /** The animation canvas' own summary of what it painted (data-* attributes it keeps current). */
 export const canvasData = async (w: WebviewPage, key: 'tokens' | 'routes' | 'activeEdges' | 'pulses' | 'tokenCounts'): Promise<string> =>
   (await w.page.locator('canvas.tokens').getAttribute(`data-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)) ?? '';
+
+/** What the route recorder touches in the page (this file compiles without the DOM library). */
+interface RecorderGlobals {
+  __routesSeen?: string[];
+  document: { querySelector(selector: string): { dataset: Record<string, string | undefined> } | null };
+  MutationObserver: new (callback: () => void) => { observe(target: unknown, options: { attributes: boolean; attributeFilter: string[] }): void };
+}
+
+/**
+ * Starts keeping, in the page, every token route the canvas reports (data-routes), in the order they first
+ * appear: a token that starts and lands between two polls from Node is kept too. Call after `init`.
+ */
+export async function recordRoutes(w: WebviewPage): Promise<void> {
+  await w.page.evaluate(() => {
+    const g = globalThis as unknown as RecorderGlobals;
+    const seen: string[] = (g.__routesSeen = []);
+    const canvas = g.document.querySelector('canvas.tokens');
+    if (!canvas) throw new Error('no token canvas yet');
+    new g.MutationObserver(() => {
+      for (const r of (canvas.dataset.routes ?? '').split(' ')) if (r && !seen.includes(r)) seen.push(r);
+    }).observe(canvas, { attributes: true, attributeFilter: ['data-routes'] });
+  });
+}
+
+/** The routes recorded since recordRoutes or the last clear; `clear` empties the record after reading it. */
+export function routesSeen(w: WebviewPage, clear = false): Promise<string[]> {
+  return w.page.evaluate((c) => {
+    const g = globalThis as unknown as RecorderGlobals;
+    const seen = [...(g.__routesSeen ?? [])];
+    if (c && g.__routesSeen) g.__routesSeen.length = 0;
+    return seen;
+  }, clear);
+}

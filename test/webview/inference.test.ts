@@ -4,7 +4,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConnectionId, SocketRecord } from '../../src/domain/types';
-import { canvasData, until, withPage } from './drive';
+import { canvasData, recordRoutes, routesSeen, until, withPage } from './drive';
 import { closeBrowser, connection, countsOf, type WebviewPage } from './harness';
 import { TrackedHost, socket } from './tracked';
 
@@ -19,12 +19,13 @@ const CLIENT_FIN_WAIT_2 = socket('FIN-WAIT-2', ['127.0.0.1', 41000], ['127.0.0.1
 const SERVER_OPENING = 'LISTEN>SYN-RECEIVED~|SYN-RECEIVED>ESTABLISHED~|ESTABLISHED>FIN-WAIT-1~|FIN-WAIT-1>FIN-WAIT-2~|FIN-WAIT-2>TIME-WAIT';
 const CLIENT_OPENING = 'CLOSED>SYN-SENT~|SYN-SENT>ESTABLISHED~|ESTABLISHED>FIN-WAIT-1~|FIN-WAIT-1>FIN-WAIT-2';
 
-/** A tracker that has seen the listener, and a page initialised from it. */
+/** A tracker that has seen the listener, and a page initialised from it that records its tokens' routes. */
 async function start(w: WebviewPage, t0: number): Promise<TrackedHost> {
   const host = new TrackedHost();
   host.sample(t0, [LISTENER]);
   await w.send({ type: 'init', state: host.init() });
   await w.page.locator('.node').first().waitFor();
+  await recordRoutes(w);
   return host;
 }
 
@@ -35,8 +36,17 @@ async function play(w: WebviewPage, host: TrackedHost, at: number, sockets: Sock
   return u.events.flatMap((e) => (e.kind === 'opened' ? [e.connection.id] : []));
 }
 
-/** The tokens on the canvas now, each as its route's key (hops in order, `~` inferred, a leading `f` a closing). */
-const routes = async (w: WebviewPage): Promise<string[]> => (await canvasData(w, 'routes')).split(' ').filter(Boolean);
+/**
+ * Waits until the tokens of `expected` routes have moved and landed; returns every route a token took meanwhile
+ * (and clears the record). A route is its hops in order, `~` marking inferred ones, a leading `f` a closing.
+ */
+async function tokensOn(w: WebviewPage, expected: string[]): Promise<string[]> {
+  await until(`tokens on ${expected.join(', ')}`, async () => {
+    const seen = await routesSeen(w);
+    return expected.every((r) => seen.includes(r)) && (await canvasData(w, 'routes')) === '';
+  }, 8000);
+  return (await routesSeen(w, true)).sort();
+}
 
 /** The ladder's rows, compact: `S:state`, `G:segment:dir`, `~` when inferred. */
 const ladder = (w: WebviewPage): Promise<string[]> =>
@@ -61,8 +71,7 @@ test('a server first seen in TIME-WAIT: its token and its ladder go through ESTA
     const t0 = Date.now() - 5000;
     const host = await start(w, t0);
     const [id] = await play(w, host, t0 + 1000, [LISTENER, SERVER_TIME_WAIT]);
-    await until('the token on the tracker\'s opening', async () => (await routes(w)).includes(SERVER_OPENING));
-    assert.deepEqual(await routes(w), [SERVER_OPENING], 'one token, on that route alone');
+    assert.deepEqual(await tokensOn(w, [SERVER_OPENING]), [SERVER_OPENING], 'one token, on the tracker\'s opening alone');
 
     await select(w, id);
     assert.deepEqual(await ladder(w), [
@@ -96,8 +105,7 @@ test('a client first seen in FIN-WAIT-2 is drawn through SYN-SENT, ESTABLISHED a
     const t0 = Date.now() - 5000;
     const host = await start(w, t0);
     const [id] = await play(w, host, t0 + 1000, [LISTENER, CLIENT_FIN_WAIT_2]);
-    await until('the token on the tracker\'s opening', async () => (await routes(w)).includes(CLIENT_OPENING));
-    assert.deepEqual(await routes(w), [CLIENT_OPENING]);
+    assert.deepEqual(await tokensOn(w, [CLIENT_OPENING]), [CLIENT_OPENING]);
 
     await select(w, id);
     const rows = await ladder(w);
@@ -151,29 +159,24 @@ test('changes draw exactly the tracker\'s path, closings its way to CLOSED; a ho
     const est = socket('ESTABLISHED', ['127.0.0.1', 41001], ['127.0.0.1', 80], 701);
     const closing = socket('CLOSING', ['127.0.0.1', 41002], ['127.0.0.1', 80], 0);
     await play(w, host, t0 + 1000, [LISTENER, est, closing, SERVER_TIME_WAIT]);
-    await until('the openings are drawn', async () => (await routes(w)).includes(SERVER_OPENING));
-    await until('and have landed', async () => (await routes(w)).length === 0, 8000);
+    // The CLOSING one has no recorded opening and no edge from CLOSED: no token.
+    assert.deepEqual(await tokensOn(w, [SERVER_OPENING]), ['CLOSED>SYN-SENT~|SYN-SENT>ESTABLISHED', SERVER_OPENING]);
 
     // ESTABLISHED -> FIN-WAIT-2 between two samples: the tracker fills in FIN-WAIT-1.
     await play(w, host, t0 + 2000, [LISTENER, { ...est, state: 'FIN-WAIT-2' }, closing, SERVER_TIME_WAIT]);
-    await until('the change on the tracker\'s path', async () => (await routes(w)).includes('ESTABLISHED>FIN-WAIT-1~|FIN-WAIT-1>FIN-WAIT-2~'));
-    await until('the change is drawn', async () => (await routes(w)).length === 0, 8000);
+    const change = 'ESTABLISHED>FIN-WAIT-1~|FIN-WAIT-1>FIN-WAIT-2~';
+    assert.deepEqual(await tokensOn(w, [change]), [change]);
 
     // All three leave the table: each goes to CLOSED the way the tracker recorded in its history.
     await play(w, host, t0 + 3000, [LISTENER]);
-    const expected = ['fTIME-WAIT>CLOSED', 'fFIN-WAIT-2>CLOSED~', 'fCLOSING>TIME-WAIT~|TIME-WAIT>CLOSED'];
-    await until('the closings on the tracker\'s ways', async () => {
-      const now = await routes(w);
-      return expected.every((r) => now.includes(r));
-    });
-    assert.deepEqual((await routes(w)).sort(), [...expected].sort());
-    await until('the closings are drawn', async () => (await routes(w)).length === 0, 8000);
+    const closings = ['fCLOSING>TIME-WAIT~|TIME-WAIT>CLOSED', 'fFIN-WAIT-2>CLOSED~', 'fTIME-WAIT>CLOSED'];
+    assert.deepEqual(await tokensOn(w, closings), closings);
 
     // The tracker's paths always follow the figure; were a hop to leave it, it would be drawn inferred.
     await w.send({
       type: 'update',
       update: { at: Date.now(), events: [{ kind: 'changed', at: Date.now(), id: 'x', from: 'ESTABLISHED', to: 'TIME-WAIT', path: [{ from: 'ESTABLISHED', to: 'TIME-WAIT', inferred: false }], msInFrom: 1 }], changed: [], removed: [], counts: host.tracker.counts(), insights: [] },
     });
-    await until('the off-figure hop, inferred', async () => (await routes(w)).includes('straight:ESTABLISHED>TIME-WAIT~'));
+    assert.deepEqual(await tokensOn(w, ['straight:ESTABLISHED>TIME-WAIT~']), ['straight:ESTABLISHED>TIME-WAIT~']);
   });
 });
