@@ -300,10 +300,14 @@ export class Animator {
     ctx.setLineDash([]);
 
     // What is drawn, for assistive tech it is decoration (aria-hidden); for tests and tools, a summary.
-    const report = `${this.live.length}|${[...new Set(active)].sort().join(' ')}|${pulses.join(' ')}`;
+    // The tokens' routes (their hops in order, `~` marking inferred ones, `f` a closing that fades) change only
+    // when a token starts or lands, so comparing the one key list is enough.
+    const routes = this.live.map((tok) => tok.route.key).join(' ');
+    const report = `${routes}|${[...new Set(active)].sort().join(' ')}|${pulses.join(' ')}`;
     if (report !== this.lastReport) {
       this.lastReport = report;
       this.canvas.dataset.tokens = String(this.live.length);
+      this.canvas.dataset.routes = routes;
       this.canvas.dataset.activeEdges = [...new Set(active)].sort().join(' ');
       this.canvas.dataset.pulses = pulses.join(' ');
       this.canvas.dataset.tokenCounts = this.live.map((tok) => (tok.count > 1 ? `+${tok.count}` : '1')).join(' ');

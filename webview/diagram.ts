@@ -4,6 +4,7 @@
 import type { StateCounts, TcpState } from '../src/domain/types';
 import { type LocalizedStateInfo, type WebviewStrings } from '../src/shared/protocol';
 import { format } from '../src/domain/format';
+import { el } from './dom';
 import { layoutDiagram, neighbourInDirection, type DiagramLayout, type LayoutMode } from './layout';
 import { type DiagramEdge } from '../src/domain/diagram';
 import { KEY_ORDER } from '../src/domain/states';
@@ -11,17 +12,10 @@ import { KEY_ORDER } from '../src/domain/states';
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}, cls?: string): SVGElementTagNameMap[K] {
-  const el = document.createElementNS(SVG_NS, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  if (cls) el.setAttribute('class', cls);
-  return el;
-}
-
-function html<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  if (cls) el.className = cls;
-  if (text !== undefined) el.textContent = text;
-  return el;
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (cls) node.setAttribute('class', cls);
+  return node;
 }
 
 /** Roving tabindex: `to` becomes the group's one tab stop, and takes the focus. */
@@ -80,11 +74,11 @@ export class DiagramView {
     private content: DiagramContent,
     private readonly callbacks: DiagramCallbacks,
   ) {
-    this.element = html('div', 'diagram');
+    this.element = el('div', 'diagram');
     this.svg = svg('svg', { role: 'group', focusable: 'false' });
-    this.tokenCanvas = html('canvas', 'tokens');
+    this.tokenCanvas = el('canvas', 'tokens');
     this.tokenCanvas.setAttribute('aria-hidden', 'true');
-    this.tooltip = html('div', 'tooltip');
+    this.tooltip = el('div', 'tooltip');
     this.tooltip.id = 'diagram-tooltip';
     this.tooltip.setAttribute('role', 'tooltip');
     this.tooltip.hidden = true;
@@ -332,14 +326,14 @@ export class DiagramView {
     const s = this.content.strings;
     const info = this.content.states[state];
     const n = this.counts ? this.counts[state] : 0;
-    const box = html('div');
-    const head = html('div', 'tip-title');
-    head.append(html('strong', undefined, state), html('span', 'tip-count', this.countText(n)));
-    box.append(head, html('p', 'tip-summary', info.summary), html('p', 'tip-detail', info.detail));
-    const dl = html('dl');
-    dl.append(html('dt', undefined, s.nextActor), html('dd', 'tip-next', info.nextActor), html('dt', undefined, s.longStay), html('dd', 'tip-long', info.longStay), html('dt', undefined, s.liveCount), html('dd', 'tip-live', String(n)));
+    const box = el('div');
+    const head = el('div', 'tip-title');
+    head.append(el('strong', undefined, state), el('span', 'tip-count', this.countText(n)));
+    box.append(head, el('p', 'tip-summary', info.summary), el('p', 'tip-detail', info.detail));
+    const dl = el('dl');
+    dl.append(el('dt', undefined, s.nextActor), el('dd', 'tip-next', info.nextActor), el('dt', undefined, s.longStay), el('dd', 'tip-long', info.longStay), el('dt', undefined, s.liveCount), el('dd', 'tip-live', String(n)));
     box.append(dl);
-    for (const w of this.warnings.get(state) ?? []) box.append(html('p', 'tip-warning', w));
+    for (const w of this.warnings.get(state) ?? []) box.append(el('p', 'tip-warning', w));
     this.showTip(box, anchor);
     this.tipShows = this.nodeTipShows(state);
   }
@@ -350,12 +344,12 @@ export class DiagramView {
 
   private showEdgeTip(e: DiagramEdge, anchor: Element): void {
     const s = this.content.strings;
-    const box = html('div');
+    const box = el('div');
     const path = e.path === 'client' ? s.pathClient : e.path === 'server' ? s.pathServer : s.pathBoth;
-    box.append(html('div', 'tip-title', `${e.from} → ${e.to}`));
-    const dl = html('dl');
-    dl.append(html('dt', undefined, s.event), html('dd', 'tip-event', e.event), html('dt', undefined, s.action), html('dd', 'tip-action', e.action));
-    box.append(dl, html('p', 'tip-kind', `${this.edgeKindText(e)} · ${path}`));
+    box.append(el('div', 'tip-title', `${e.from} → ${e.to}`));
+    const dl = el('dl');
+    dl.append(el('dt', undefined, s.event), el('dd', 'tip-event', e.event), el('dt', undefined, s.action), el('dd', 'tip-action', e.action));
+    box.append(dl, el('p', 'tip-kind', `${this.edgeKindText(e)} · ${path}`));
     this.showTip(box, anchor);
   }
 

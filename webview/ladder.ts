@@ -1,8 +1,8 @@
 // A connection's ladder diagram: the local and the remote end as two lanes, the state changes down the page in
 // time order, and between them the segments that must have crossed for each change (RFC 9293 section 3.3.2,
 // Figure 5 edge labels: "rcv SYN" is a segment arriving, "snd SYN,ACK" one leaving). Nothing here captures
-// packets: every segment is reconstructed from a state change, and is marked observed when the samples saw both
-// sides of that change, inferred when the change was filled in along the diagram's path.
+// packets: every segment is reconstructed from a state change in the connection's history, and is marked observed
+// when the samples saw both sides of that change, inferred when the tracker filled the change in.
 import type { Connection, ConnectionRole, HistoryEntry, TcpState } from '../src/domain/types';
 
 export interface SegmentEdge {
@@ -69,34 +69,6 @@ function findEdge(edges: readonly SegmentEdge[], from: TcpState, to: TcpState, r
   return matching.sort((a, b) => score(a) - score(b))[0];
 }
 
-/** Shortest path along non-abort edges on the role's side (breadth-first); [] when `from` is `to` or unreachable. */
-export function pathBetween(edges: readonly SegmentEdge[], from: TcpState, to: TcpState, role: ConnectionRole): TcpState[] {
-  if (from === to) return [from];
-  const usable = edges.filter((e) => e.kind !== 'abort' && (e.path === undefined || e.path === 'both' || e.path === role || role === 'listener'));
-  const prev = new Map<TcpState, TcpState>();
-  const queue: TcpState[] = [from];
-  const seen = new Set<TcpState>([from]);
-  while (queue.length) {
-    const s = queue.shift() as TcpState;
-    for (const e of usable) {
-      if (e.from !== s || seen.has(e.to)) continue;
-      seen.add(e.to);
-      prev.set(e.to, s);
-      if (e.to === to) {
-        const path: TcpState[] = [to];
-        let cur: TcpState = to;
-        while (cur !== from) {
-          cur = prev.get(cur) as TcpState;
-          path.unshift(cur);
-        }
-        return path;
-      }
-      queue.push(e.to);
-    }
-  }
-  return [];
-}
-
 /** The peer's end of a loopback connection, when the peer is in the model too (4-tuple reversed). */
 export function findPeer(c: Connection, all: Iterable<Connection>): Connection | undefined {
   for (const o of all) {
@@ -114,15 +86,11 @@ export function findPeer(c: Connection, all: Iterable<Connection>): Connection |
   return undefined;
 }
 
-/** Where a connection's life began before the first sample: a client from CLOSED, an accepted one from LISTEN. */
-function origin(role: ConnectionRole): TcpState {
-  return role === 'server' ? 'LISTEN' : 'CLOSED';
-}
-
 /**
- * The ladder's rows for `c`, oldest first. When the first sample found the connection already past its
- * start (an accepted connection first seen ESTABLISHED), the missing opening is reconstructed along the
- * diagram and marked inferred. `peer` (the other end, when it is one of ours) fills the remote lane.
+ * The ladder's rows for `c`, oldest first: its history as the tracker recorded it, the states samples saw and
+ * the ones it filled in (a connection first seen mid-life has its opening recorded as inferred entries). The
+ * inferred states before the first observed one have no time. Segments are drawn only for hops the diagram has an edge for. `peer` (the other end, when it is one of ours)
+ * fills the remote lane.
  */
 export function ladderRows(c: Connection, edges: readonly SegmentEdge[], peer?: Connection): LadderRow[] {
   const rows: (LadderRow & { t: number; seq: number })[] = [];
@@ -131,16 +99,10 @@ export function ladderRows(c: Connection, edges: readonly SegmentEdge[], peer?: 
     rows.push({ ...r, t, seq: seq++ });
   };
 
-  const history: HistoryEntry[] = c.history.length ? c.history : [{ state: c.state, since: c.openedAt, until: null, inferred: false }];
-  const first = history[0];
-  const start = origin(c.role);
-  const before = first.state === start || first.state === 'CLOSED' || c.role === 'listener' ? [] : pathBetween(edges, start, first.state, c.role);
-  const prelude: HistoryEntry[] = before.slice(0, -1).map((s) => ({ state: s, since: first.since, until: first.since, inferred: true }));
-
-  const all = [...prelude, ...history];
+  const all: readonly HistoryEntry[] = c.history.length ? c.history : [{ state: c.state, since: c.openedAt, until: null, inferred: false, startSeen: false }];
+  const seenFrom = firstObserved(all);
   for (let i = 0; i < all.length; i++) {
     const h = all[i];
-    const isPrelude = i < prelude.length;
     if (i > 0) {
       const prev = all[i - 1];
       const edge = findEdge(edges, prev.state, h.state, c.role);
@@ -149,15 +111,26 @@ export function ladderRows(c: Connection, edges: readonly SegmentEdge[], peer?: 
       for (const s of segs) push({ kind: 'segment', dir: s.dir, label: s.label, inferred, from: prev.state, to: h.state }, h.since);
       if (edge && segs.length === 0 && /timeout/i.test(edge.event)) push({ kind: 'note', text: 'timeout', from: prev.state, to: h.state }, h.since);
     }
-    push({ kind: 'state', lane: 'local', state: h.state, since: isPrelude ? null : h.since, until: isPrelude ? null : h.until, inferred: h.inferred }, h.since);
+    const timed = i >= seenFrom;
+    push({ kind: 'state', lane: 'local', state: h.state, since: timed ? h.since : null, until: timed ? h.until : null, inferred: h.inferred }, h.since);
   }
   if (c.closedAt !== null && c.state !== 'CLOSED' && all[all.length - 1].state !== 'CLOSED') {
     push({ kind: 'state', lane: 'local', state: 'CLOSED', since: c.closedAt, until: null, inferred: false }, c.closedAt);
   }
   if (peer) {
-    for (const h of peer.history) push({ kind: 'state', lane: 'remote', state: h.state, since: h.since, until: h.until, inferred: h.inferred }, h.since);
+    const peerSeenFrom = firstObserved(peer.history);
+    peer.history.forEach((h, i) => {
+      const timed = i >= peerSeenFrom;
+      push({ kind: 'state', lane: 'remote', state: h.state, since: timed ? h.since : null, until: timed ? h.until : null, inferred: h.inferred }, h.since);
+    });
   }
   // Stable by time; at equal times the local rows keep their causal order and the peer's rows follow.
   rows.sort((a, b) => a.t - b.t || a.seq - b.seq);
   return rows.map(({ t: _t, seq: _s, ...r }) => r as LadderRow);
+}
+
+/** Index of the first entry a sample saw: the inferred ones before it were filled in for a time no sample covers. */
+function firstObserved(entries: readonly HistoryEntry[]): number {
+  const i = entries.findIndex((h) => !h.inferred);
+  return i < 0 ? entries.length : i;
 }

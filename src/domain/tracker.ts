@@ -404,7 +404,8 @@ export class ConnectionTracker {
       // A vanished connection most likely took the diagram's way to CLOSED, except through TIME-WAIT, which lasts
       // 60 s on Linux and would have been seen by a sample.
       const path = from === 'TIME-WAIT' || from === 'LAST-ACK' ? [from, 'CLOSED' as const] : inferPath(from, 'CLOSED', from === 'CLOSING' ? undefined : { avoid: ['TIME-WAIT'] });
-      for (let i = 0; i + 1 < path.length; i++) hops.push({ from: path[i] as TcpState, to: path[i + 1] as TcpState, inferred });
+      // Like the history it writes: the states between are inferred, the last hop is as sure as the end itself.
+      for (let i = 0; i + 1 < path.length; i++) hops.push({ from: path[i] as TcpState, to: path[i + 1] as TcpState, inferred: inferred || i + 2 < path.length });
       this.enter(c, path, at, inferred);
     }
     // A socket already CLOSED in the table (reset, failed connect) stays in its observed CLOSED entry.

@@ -168,7 +168,7 @@ export type TrackerEvent =
       from: TcpState;
       /** True when the way to CLOSED was not seen (it left the table from a state that does not end by itself). */
       inferred: boolean;
-      /** The hops from `from` to CLOSED (one observed hop for TIME-WAIT, LAST-ACK and CLOSING, else inferred ones). */
+      /** The hops from `from` to CLOSED: the states between are inferred; the last hop is inferred when `inferred` is. */
       path: PathHop[];
     };
 

@@ -3,11 +3,12 @@
 // afterwards sends only deltas (`update`, `status`, `select`). Everything arriving over postMessage is checked
 // by the parse functions below before use: the host never trusts the webview, and the webview ignores
 // anything that is not a well-formed host message.
-// Type-only imports: this module carries no runtime dependency but its own validators.
+// At run time this module imports only the list of states (domain/states): the state texts and the edges that
+// buildFullState puts in the `init` state are passed in by the caller.
 import { type Connection, type ConnectionId, type Insight, type ModelUpdate, type StateCounts, type TcpState } from '../domain/types';
 import { TCP_STATES } from '../domain/states';
 import { type DiagramEdge } from '../domain/diagram';
-import { type Locale } from '../domain/stateTexts';
+import { type Locale, type StateTexts } from '../domain/stateTexts';
 import { type DurationUnits } from '../domain/format';
 
 /** A state's explanation, already in the UI language (the host picks the locale). */
@@ -98,6 +99,52 @@ export interface FullState {
   /** Host clock (ms since the epoch) when the state was taken, to show ages relative to it. */
   now: number;
   selection: Selection | null;
+}
+
+/** What the host has at hand to build an `init` state: the texts already in the UI language, the model, the settings. */
+export interface FullStateParts {
+  locale: Locale;
+  /** The webview's strings in `locale` (views/diagram/diagramStrings webviewStrings over vscode.l10n). */
+  strings: WebviewStrings;
+  /** The state table (domain/states STATE_TEXTS), every language: `states` takes its `locale` texts. */
+  stateInfo: Readonly<Record<TcpState, Pick<StateTexts, 'summary' | 'detail' | 'nextActor' | 'longStay'>>>;
+  edges: readonly DiagramEdge[];
+  connections: readonly Connection[];
+  counts: StateCounts;
+  insights: readonly Insight[];
+  paused: boolean;
+  error: string | null;
+  reducedMotion: boolean;
+  now: number;
+  selection: Selection | null;
+}
+
+/** The state table's texts in one language, in the shape the webview renders. */
+export function localizeStates(info: FullStateParts['stateInfo'], locale: Locale): Record<TcpState, LocalizedStateInfo> {
+  const out = {} as Record<TcpState, LocalizedStateInfo>;
+  for (const s of TCP_STATES) {
+    const i = info[s];
+    out[s] = { summary: i.summary[locale], detail: i.detail[locale], nextActor: i.nextActor[locale], longStay: i.longStay[locale] };
+  }
+  return out;
+}
+
+/** The `init` message's state: the host's diagram view and the webview tests both build it here. */
+export function buildFullState(p: FullStateParts): FullState {
+  return {
+    locale: p.locale,
+    strings: p.strings,
+    states: localizeStates(p.stateInfo, p.locale),
+    edges: p.edges,
+    connections: p.connections,
+    counts: p.counts,
+    insights: p.insights,
+    paused: p.paused,
+    error: p.error,
+    reducedMotion: p.reducedMotion,
+    now: p.now,
+    selection: p.selection,
+  };
 }
 
 /** host -> webview */

@@ -1,46 +1,22 @@
 // The diagram webview bundle in real headless Chromium, fed a scripted host message stream.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { emptyCounts, type Connection, type Insight, type ModelUpdate, type TcpState } from '../../src/domain/types';
-import { closeBrowser, connection, countsOf, fullState, openWebview, translator, type WebviewPage } from './harness';
+import { TCP_STATES } from '../../src/domain/states';
+import { type Connection, type Insight, type ModelUpdate, type TcpState } from '../../src/domain/types';
+import { canvasData, until, update, withPage } from './drive';
+import { closeBrowser, connection, countsOf, fullState, translator, type WebviewPage } from './harness';
 import { T0, clientInTimeWait, scene } from './fixtures';
 import { DIAGRAM_EDGES } from '../../src/domain/diagram';
 import { STATE_TEXTS } from '../../src/domain/stateTexts';
-import { TCP_STATES } from '../../src/domain/states';
-import { waitFor } from '../common/wait';
-
 after(() => closeBrowser());
-
-async function withPage(run: (w: WebviewPage) => Promise<void>, opts: Parameters<typeof openWebview>[0] = {}): Promise<void> {
-  const w = await openWebview(opts);
-  try {
-    await run(w);
-    assert.deepEqual(w.problems, [], 'no console errors or page errors');
-    assert.deepEqual(await w.cspViolations(), [], 'no Content-Security-Policy violations');
-  } finally {
-    await w.close();
-  }
-}
 
 async function init(w: WebviewPage, connections: Connection[] = scene(), over: Parameters<typeof fullState>[0] = {}): Promise<void> {
   await w.send({ type: 'init', state: fullState({ connections, counts: countsOf(connections), ...over }) });
   await w.page.locator('.node').first().waitFor();
 }
 
-function update(over: Partial<ModelUpdate>): ModelUpdate {
-  return { at: Date.now(), events: [], changed: [], removed: [], counts: emptyCounts(), insights: [], ...over };
-}
-
-/** Polls a condition checked from Node (through locators), so no page-side code is needed. */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  await waitFor(what, check, { timeoutMs, everyMs: 20 });
-}
-
 const rowsAre = (w: WebviewPage, n: number): Promise<void> => until(`${n} list rows`, async () => (await w.page.locator('.conn-row').count()) === n);
 const hasClass = async (w: WebviewPage, selector: string, cls: string): Promise<boolean> => ((await w.page.locator(selector).first().getAttribute('class')) ?? '').split(/\s+/).includes(cls);
-/** The animation canvas' own summary of what it painted (data-* attributes it keeps current). */
-const canvasData = async (w: WebviewPage, key: 'tokens' | 'activeEdges' | 'pulses' | 'tokenCounts'): Promise<string> =>
-  (await w.page.locator('canvas.tokens').getAttribute(`data-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)) ?? '';
 
 interface CanvasLike {
   width: number;
@@ -115,7 +91,7 @@ test('counts, list rows and aria labels follow the deltas; a reset replaces the 
     assert.equal(await w.page.locator('.conn-row').count(), conns.length);
 
     const opened = connection('new-1', 'server', [['ESTABLISHED', Date.now()]]);
-    const moved = { ...conns[1], state: 'CLOSE-WAIT' as const, history: [...conns[1].history, { state: 'CLOSE-WAIT' as const, since: Date.now(), until: null, inferred: false }] };
+    const moved = { ...conns[1], state: 'CLOSE-WAIT' as const, history: [...conns[1].history, { state: 'CLOSE-WAIT' as const, since: Date.now(), until: null, inferred: false, startSeen: true }] };
     const after1 = [...conns.filter((c) => c.id !== moved.id), moved, opened];
     await w.send({
       type: 'update',
@@ -133,7 +109,7 @@ test('counts, list rows and aria labels follow the deltas; a reset replaces the 
     assert.match((await w.page.locator('.node[data-state="CLOSE-WAIT"]').getAttribute('aria-label')) ?? '', /^CLOSE-WAIT, 2 connections\./);
     await rowsAre(w, after1.length);
 
-    await w.send({ type: 'update', update: update({ events: [{ kind: 'closed', at: Date.now(), id: 'new-1', from: 'ESTABLISHED', inferred: true }], removed: ['new-1'], counts: countsOf(after1.filter((c) => c.id !== 'new-1')) }) });
+    await w.send({ type: 'update', update: update({ events: [{ kind: 'closed', at: Date.now(), id: 'new-1', from: 'ESTABLISHED', inferred: true, path: [{ from: 'ESTABLISHED', to: 'CLOSED', inferred: true }] }], removed: ['new-1'], counts: countsOf(after1.filter((c) => c.id !== 'new-1')) }) });
     await rowsAre(w, after1.length - 1);
     assert.equal(await countOf(w, 'ESTABLISHED'), '1');
 
@@ -449,7 +425,7 @@ test('keyboard focus on the ladder\'s close button survives the once-a-second re
     await w.page.locator('.ladder').waitFor({ state: 'visible' });
     await w.page.locator('.ladder-close').focus();
     // An update that changes the selected connection: the ladder is redrawn with the new state.
-    const moved: Connection = { ...c, state: 'CLOSED', closedAt: Date.now(), history: [...c.history.map((h) => (h.until === null ? { ...h, until: Date.now() } : h)), { state: 'CLOSED', since: Date.now(), until: null, inferred: false }] };
+    const moved: Connection = { ...c, state: 'CLOSED', closedAt: Date.now(), history: [...c.history.map((h) => (h.until === null ? { ...h, until: Date.now() } : h)), { state: 'CLOSED', since: Date.now(), until: null, inferred: false, startSeen: true }] };
     await w.send({ type: 'update', update: update({ changed: [moved], counts: countsOf(scene().map((x) => (x.id === c.id ? moved : x))) }) });
     await until('the ladder shows the new state', async () => (await w.page.locator('.ladder-state .pill').last().textContent()) === 'CLOSED');
     assert.equal(await w.page.locator('.ladder-close').evaluate((b) => b === b.ownerDocument.activeElement), true, 'the close button keeps the focus');

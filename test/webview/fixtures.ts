@@ -9,6 +9,7 @@ export const T0 = Date.now() - 120_000;
 /** A client that connected, closed first, and sits in TIME-WAIT; FIN-WAIT-1 was too short to be sampled. */
 export function clientInTimeWait(): Connection {
   return connection('c-timewait', 'client', [
+    ['CLOSED', T0, true], // the tracker's inferred opening: first seen in SYN-SENT
     ['SYN-SENT', T0],
     ['ESTABLISHED', T0 + 40],
     ['FIN-WAIT-1', T0 + 5000, true],

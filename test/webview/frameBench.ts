@@ -64,7 +64,7 @@ function script(): { initial: Connection[]; updates: ModelUpdate[] } {
     for (let k = Math.floor(rand() * 4); k > 0; k--) {
       const to = next[c.state];
       if (!to) break;
-      c.history.push({ state: to, since: t0 - 30_000, until: null, inferred: false });
+      c.history.push({ state: to, since: t0 - 30_000, until: null, inferred: false, startSeen: true });
       c.history[c.history.length - 2].until = t0 - 30_000;
       c.state = to;
     }
@@ -84,7 +84,7 @@ function script(): { initial: Connection[]; updates: ModelUpdate[] } {
       if (!c || changed.has(c.id) || removed.includes(c.id)) continue;
       const next = (c.role === 'client' ? CLIENT_NEXT : SERVER_NEXT)[c.state];
       if (!next) {
-        events.push({ kind: 'closed', at, id: c.id, from: c.state, inferred: c.state !== 'TIME-WAIT' && c.state !== 'LAST-ACK' });
+        events.push({ kind: 'closed', at, id: c.id, from: c.state, inferred: c.state !== 'TIME-WAIT' && c.state !== 'LAST-ACK', path: [{ from: c.state, to: 'CLOSED', inferred: c.state !== 'TIME-WAIT' && c.state !== 'LAST-ACK' }] });
         live.delete(c.id);
         removed.push(c.id);
         const n = open(at);
@@ -103,8 +103,8 @@ function script(): { initial: Connection[]; updates: ModelUpdate[] } {
         : [{ from: c.state, to, inferred: false }];
       events.push({ kind: 'changed', at, id: c.id, from: c.state, to, path, msInFrom: 100 });
       c.history[c.history.length - 1].until = at;
-      if (skip) c.history.push({ state: 'FIN-WAIT-1', since: at, until: at, inferred: true });
-      c.history.push({ state: to, since: at, until: null, inferred: false });
+      if (skip) c.history.push({ state: 'FIN-WAIT-1', since: at, until: at, inferred: true, startSeen: true });
+      c.history.push({ state: to, since: at, until: null, inferred: false, startSeen: true });
       if (c.history.length > 16) c.history.splice(0, c.history.length - 16);
       c.state = to;
       changed.set(c.id, c);

@@ -13,11 +13,10 @@ import type * as CodeServerModule from '../../scripts/code-server.mjs';
 import { emptyCounts, type Connection, type HistoryEntry, type StateCounts, type TcpState } from '../../src/domain/types';
 import { diagramHtml } from '../../src/views/diagram/diagramHtml';
 import { webviewStrings, type Translator } from '../../src/views/diagram/diagramStrings';
-import { type FullState, type HostMessage, type LocalizedStateInfo } from '../../src/shared/protocol';
+import { buildFullState, type FullState, type HostMessage } from '../../src/shared/protocol';
 import { format } from '../../src/domain/format';
 import { DIAGRAM_EDGES } from '../../src/domain/diagram';
 import { STATE_TEXTS, type Locale } from '../../src/domain/stateTexts';
-import { TCP_STATES } from '../../src/domain/states';
 
 export const root = join(__dirname, '..', '..', '..');
 
@@ -28,21 +27,16 @@ export function translator(locale: Locale): Translator {
   return { t: (message, ...args) => format(bundle[message] ?? message, ...args.map((a) => (typeof a === 'boolean' ? String(a) : a))) };
 }
 
-export function statesIn(locale: Locale): Record<TcpState, LocalizedStateInfo> {
-  const out = {} as Record<TcpState, LocalizedStateInfo>;
-  for (const s of TCP_STATES) {
-    const i = STATE_TEXTS[s];
-    out[s] = { summary: i.summary[locale], detail: i.detail[locale], nextActor: i.nextActor[locale], longStay: i.longStay[locale] };
-  }
-  return out;
-}
-
+/**
+ * The `init` state as the host builds it (src/shared/protocol.ts buildFullState, which the host's diagram view
+ * uses too), with the strings translated as VS Code would for `over.locale`; `over` replaces any field.
+ */
 export function fullState(over: Partial<FullState> = {}): FullState {
   const locale = over.locale ?? 'en';
-  return {
+  const built = buildFullState({
     locale,
     strings: webviewStrings(translator(locale)),
-    states: statesIn(locale),
+    stateInfo: STATE_TEXTS,
     edges: DIAGRAM_EDGES,
     connections: [],
     counts: emptyCounts(),
@@ -52,8 +46,8 @@ export function fullState(over: Partial<FullState> = {}): FullState {
     reducedMotion: false,
     now: Date.now(),
     selection: null,
-    ...over,
-  };
+  });
+  return { ...built, ...over };
 }
 
 export function countsOf(connections: readonly Connection[]): StateCounts {
@@ -75,6 +69,7 @@ export function connection(
     since,
     until: i + 1 < history.length ? history[i + 1][1] : null,
     inferred: inferred ?? false,
+    startSeen: !(inferred ?? false),
   }));
   const last = h[h.length - 1];
   const p = port++;

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { layoutDiagram, neighbourInDirection, pointAt, type LayoutMode } from '../../webview/layout';
-import { findPeer, ladderRows, pathBetween, segmentsOf } from '../../webview/ladder';
+import { findPeer, ladderRows, segmentsOf } from '../../webview/ladder';
 import { connection } from './harness';
 import { T0 } from './fixtures';
 import { DIAGRAM_EDGES } from '../../src/domain/diagram';
@@ -96,22 +96,46 @@ test('segments follow from the RFC 9293 Figure 5 labels', () => {
   assert.deepEqual(seg('ESTABLISHED>CLOSED'), ['<RST']);
 });
 
-test('a connection first seen ESTABLISHED gets its opening reconstructed along its side of the diagram', () => {
-  assert.deepEqual(pathBetween(DIAGRAM_EDGES, 'LISTEN', 'ESTABLISHED', 'server'), ['LISTEN', 'SYN-RECEIVED', 'ESTABLISHED']);
-  assert.deepEqual(pathBetween(DIAGRAM_EDGES, 'CLOSED', 'ESTABLISHED', 'client'), ['CLOSED', 'SYN-SENT', 'ESTABLISHED']);
+const compactRows = (rows: ReturnType<typeof ladderRows>): string[] =>
+  rows.map((r) => (r.kind === 'state' ? `${r.state}${r.inferred ? '~' : ''}` : r.kind === 'segment' ? `${r.dir}:${r.label}${r.inferred ? '~' : ''}` : r.text));
+
+test('the ladder draws the opening the tracker recorded for a connection first seen ESTABLISHED, without times', () => {
+  // The history mirrors the tracker's first sighting of an accepted connection in ESTABLISHED: its opening from
+  // LISTEN recorded as inferred entries.
   const server = connection('s1', 'server', [
+    ['LISTEN', T0, true],
+    ['SYN-RECEIVED', T0, true],
     ['ESTABLISHED', T0],
     ['CLOSE-WAIT', T0 + 100],
     ['LAST-ACK', T0 + 200],
   ]);
-  const rows = ladderRows(server, DIAGRAM_EDGES).map((r) => (r.kind === 'state' ? `${r.state}${r.inferred ? '~' : ''}` : r.kind === 'segment' ? `${r.dir}:${r.label}${r.inferred ? '~' : ''}` : r.text));
-  assert.deepEqual(rows, ['LISTEN~', 'in:SYN~', 'out:SYN-ACK~', 'SYN-RECEIVED~', 'in:ACK~', 'ESTABLISHED', 'in:FIN', 'out:ACK', 'CLOSE-WAIT', 'out:FIN', 'LAST-ACK']);
+  const rows = ladderRows(server, DIAGRAM_EDGES);
+  assert.deepEqual(compactRows(rows), ['LISTEN~', 'in:SYN~', 'out:SYN-ACK~', 'SYN-RECEIVED~', 'in:ACK~', 'ESTABLISHED', 'in:FIN', 'out:ACK', 'CLOSE-WAIT', 'out:FIN', 'LAST-ACK']);
+  const times = rows.flatMap((r) => (r.kind === 'state' ? [r.since] : []));
+  assert.deepEqual(times, [null, null, T0, T0 + 100, T0 + 200], 'no sample timed the opening');
   const closed = connection('c1', 'client', [
     ['TIME-WAIT', T0],
     ['CLOSED', T0 + 60_000],
   ]);
   const last = ladderRows(closed, DIAGRAM_EDGES).filter((r) => r.kind === 'note');
   assert.equal(last.length, 1, 'the 2MSL timer is shown as a note, not a segment');
+});
+
+test('the ladder invents no states: a history starts where the tracker\'s record starts', () => {
+  const bare = connection('s2', 'server', [['ESTABLISHED', T0]]);
+  assert.deepEqual(compactRows(ladderRows(bare, DIAGRAM_EDGES)), ['ESTABLISHED']);
+  const synRecv = connection('s3', 'server', [['SYN-RECEIVED', T0]]);
+  assert.deepEqual(compactRows(ladderRows(synRecv, DIAGRAM_EDGES)), ['SYN-RECEIVED']);
+  const synSent = connection('c2', 'client', [['CLOSED', T0, true], ['SYN-SENT', T0]]);
+  assert.deepEqual(compactRows(ladderRows(synSent, DIAGRAM_EDGES)), ['CLOSED~', 'out:SYN~', 'SYN-SENT'], 'the opening the tracker recorded');
+  const listener = connection('l1', 'listener', [['LISTEN', T0]]);
+  assert.deepEqual(compactRows(ladderRows(listener, DIAGRAM_EDGES)), ['LISTEN']);
+  // Two recorded states the diagram has no edge between: both drawn, nothing drawn between them.
+  const gap = connection('c3', 'client', [
+    ['SYN-SENT', T0],
+    ['TIME-WAIT', T0 + 10],
+  ]);
+  assert.deepEqual(compactRows(ladderRows(gap, DIAGRAM_EDGES)), ['SYN-SENT', 'TIME-WAIT']);
 });
 
 test('the peer of a loopback connection is the reversed 4-tuple', () => {

@@ -5,34 +5,15 @@
 // The model samples at full rate only while a diagram is visible (demand('full')).
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { type TcpState } from '../../domain/types';
 import { diagramHtml } from './diagramHtml';
 import { webviewStrings } from './diagramStrings';
 import type { TcpModelApi } from '../../model/modelApi';
 import { DIAGRAM_PANEL_TYPE, VIEWS } from '../../contributions';
 import { focusView, registerCommand } from '../../platform/commands';
 import { uiLocale } from '../../platform/l10n';
-import {
-  parseSelectionArgument,
-  parseWebviewMessage,
-  type FullState,
-  type HostMessage,
-  type LocalizedStateInfo,
-  type Selection,
-} from '../../shared/protocol';
+import { buildFullState, parseSelectionArgument, parseWebviewMessage, type FullState, type HostMessage, type Selection } from '../../shared/protocol';
 import { DIAGRAM_EDGES } from '../../domain/diagram';
-import { STATE_TEXTS, type Locale } from '../../domain/stateTexts';
-import { TCP_STATES } from '../../domain/states';
-
-/** The state table in one language, in the shape the webview renders. */
-export function localizedStates(locale: Locale): Record<TcpState, LocalizedStateInfo> {
-  const out = {} as Record<TcpState, LocalizedStateInfo>;
-  for (const s of TCP_STATES) {
-    const info = STATE_TEXTS[s];
-    out[s] = { summary: info.summary[locale], detail: info.detail[locale], nextActor: info.nextActor[locale], longStay: info.longStay[locale] };
-  }
-  return out;
-}
+import { STATE_TEXTS } from '../../domain/stateTexts';
 
 function reduceMotionSetting(): boolean {
   return vscode.workspace.getConfiguration('workbench').get<string>('reduceMotion') === 'on';
@@ -40,12 +21,11 @@ function reduceMotionSetting(): boolean {
 
 /** Everything a diagram webview needs to draw from scratch (the `init` message). */
 export function fullState(model: TcpModelApi, selection: Selection | null): FullState {
-  const locale = uiLocale();
   const status = model.status();
-  return {
-    locale,
+  return buildFullState({
+    locale: uiLocale(),
     strings: webviewStrings(vscode.l10n),
-    states: localizedStates(locale),
+    stateInfo: STATE_TEXTS,
     edges: DIAGRAM_EDGES,
     connections: model.connections(),
     counts: model.counts(),
@@ -55,7 +35,7 @@ export function fullState(model: TcpModelApi, selection: Selection | null): Full
     reducedMotion: reduceMotionSetting(),
     now: Date.now(),
     selection,
-  };
+  });
 }
 
 /** One webview (view or panel) attached to the model. */
