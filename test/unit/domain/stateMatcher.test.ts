@@ -206,3 +206,42 @@ test('stateMentionAt reads only a window of a very long line, with offsets in th
   assert.equal(stateMentionAt(far, far.length - 2, 1000), undefined);
   assert.equal(stateMentionAt(far, far.length - 2, 20_000)?.state, 'CLOSED');
 });
+
+/** Median ms of findStateMentions on each line, the two measured in turn so both see the same noise (GC, other load). */
+function medianTimes(a: string, b: string, runs = 41): [number, number] {
+  const ta: number[] = [];
+  const tb: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    for (const [line, out] of [[a, ta], [b, tb]] as const) {
+      const t0 = performance.now();
+      findStateMentions(line);
+      out.push(performance.now() - t0);
+    }
+  }
+  const median = (xs: number[]) => xs.sort((x, y) => x - y)[xs.length >> 1];
+  return [median(ta), median(tb)];
+}
+
+test('property: time grows linearly with the line (64k characters cost < 8x 16k, measured as a ratio in one run)', () => {
+  // Lines built by repeating a short pattern of the characters the matcher's expressions care about: a quadratic
+  // expression shows a ratio near 16 on some of them (`a---…-a`, `[::::…` took 0.35 s at 16k before).
+  const piece = fc.array(fc.constantFrom('-', ':', '::', '[', ']', '.', '1', '255.', 'a', 'F', '*', ' ', '%', '_', 'LISTEN', 'TIME_WAIT', 'tcp', '0A'), { minLength: 1, maxLength: 6 });
+  const shapes = [['a', '-'], ['[', ':'], ['LISTEN [', 'a:'], ['x', '1.']];
+  const lineOf = (head: string, unit: string, length: number): string => (head + unit.repeat(Math.ceil(length / unit.length))).slice(0, length) + 'a';
+  const ratio = (head: string, unit: string): number => {
+    const [small, large] = medianTimes(lineOf(head, unit, 16_000), lineOf(head, unit, 64_000));
+    // Both under 20 µs: below what the timer can tell apart, and no quadratic expression is that fast at 64k.
+    return large < 0.02 ? 1 : large / Math.max(small, 0.001);
+  };
+  for (const [head, unit] of shapes) {
+    const r = ratio(head, unit);
+    assert.ok(r < 8, `'${head}' + '${unit}'*: 64k/16k time ratio ${r.toFixed(1)}`);
+  }
+  fc.assert(
+    fc.property(fc.string({ maxLength: 8 }), piece, (head, parts) => {
+      const r = ratio(head, parts.join(''));
+      assert.ok(r < 8, `${JSON.stringify(head)} + ${JSON.stringify(parts.join(''))}*: 64k/16k time ratio ${r.toFixed(1)}`);
+    }),
+    { numRuns: 40 },
+  );
+});
