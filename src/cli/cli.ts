@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { displayEndpoint, renderSnapshotMarkdown, renderSnapshotText, toSnapshotJson } from '../domain/snapshot';
 import { SamplerError, SocketSampler, type SampleScope } from '../sampling/socketSampler';
 import { ConnectionTracker } from '../domain/tracker';
+import { escapeControls } from '../domain/displayText';
 import { type Connection, type ScopedSample, type SocketRecord, type TcpState, type TrackerEvent } from '../domain/types';
 
 export const USAGE = `Usage:
@@ -180,7 +181,7 @@ export function watchLines(event: TrackerEvent, lookup: (id: string) => Connecti
 
 export function formatWatchLine(l: WatchLine): string {
   const ms = l.msInFrom === null ? '-' : l.msInFrom.toFixed(0);
-  return [clock(l.at), String(l.pid ?? '-').padStart(7), (l.command ?? '-').padEnd(15), l.local.padEnd(23), l.remote.padEnd(23), `${l.from} -> ${l.to}${l.inferred ? ' (inferred)' : ''}`.padEnd(36), ms.padStart(8)].join(' ').trimEnd();
+  return [clock(l.at), String(l.pid ?? '-').padStart(7), escapeControls(l.command ?? '-').padEnd(15), l.local.padEnd(23), l.remote.padEnd(23), `${l.from} -> ${l.to}${l.inferred ? ' (inferred)' : ''}`.padEnd(36), ms.padStart(8)].join(' ').trimEnd();
 }
 
 const WATCH_HEADER = `${'TIME'.padEnd(12)} ${'PID'.padStart(7)} ${'COMMAND'.padEnd(15)} ${'LOCAL'.padEnd(23)} ${'REMOTE'.padEnd(23)} ${'OLD -> NEW'.padEnd(36)} ${'MS'.padStart(8)}`;

@@ -3,6 +3,7 @@
 import type { Connection, ConnectionId, Endpoint, Insight, InsightKind, Owner } from './types';
 import { formatEndpoint } from './types';
 import type { Locale } from './states';
+import { escapeControls } from './displayText';
 
 export interface InsightThresholds {
   /** A CLOSE-WAIT socket older than this many seconds counts as leaked. */
@@ -199,7 +200,7 @@ export function formatAge(ms: number, locale: Locale): string {
 
 function who(i: Insight, locale: Locale): string {
   if (i.pid === null) return locale === 'zh-cn' ? '未知进程' : 'an unknown process';
-  return i.command ? `${i.command} (${i.pid})` : `pid ${i.pid}`;
+  return i.command ? `${escapeControls(i.command)} (${i.pid})` : `pid ${i.pid}`;
 }
 
 function plural(n: number, one: string, many: string): string {

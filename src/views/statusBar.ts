@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { insightText } from '../domain/insights';
 import { SHORT_STATE_NAMES, STATUS_BAR_ORDER, openSocketCount, statusBarCounts } from '../domain/treeModel';
 import type { StateCounts } from '../domain/types';
+import { escapeControls } from '../domain/displayText';
 import { CONNECTIONS_VIEW_ID } from './tree/connectionsTree';
 import { uiLocale } from './diagram/diagramView';
 import type { TcpModelApi } from '../model/modelApi';
@@ -102,8 +103,13 @@ export class TcpStatusBar implements vscode.Disposable {
     }
     if (status.error !== null) {
       md.appendMarkdown('$(error) ');
-      md.appendText(status.error);
+      md.appendText(escapeControls(status.error));
       md.appendMarkdown('\n\n');
+      // The counts are the last good sample's: say so, and since when.
+      if (status.lastSampleAt !== null) {
+        md.appendText(vscode.l10n.t('Stale: showing the sample taken at {0}.', new Date(status.lastSampleAt).toLocaleTimeString()));
+        md.appendMarkdown('\n\n');
+      }
     }
     if (status.paused) md.appendText(vscode.l10n.t('Sampling is paused.'));
     return md;

@@ -164,3 +164,31 @@ test('watch --json: one JSON line per transition of the connections it sees; SIG
   assert.deepEqual([server?.from, server?.pid], ['CLOSED', holder.pid], JSON.stringify(lines));
   for (const l of lines) assert.ok(TCP_STATES.includes(l.from as never) && TCP_STATES.includes(l.to as never));
 });
+
+test('a process named with ESC, BEL and a newline is shown escaped in text and Markdown, exact in JSON', async () => {
+  // comm (15 bytes at most) set through /proc/self/comm: what any local user can do to their own process.
+  const name = 'ev\x1b]0;T\x07\nrow';
+  const NAMED = String.raw`
+const net = require('net');
+require('fs').writeFileSync('/proc/self/comm', process.argv[1]);
+const srv = net.createServer(() => {}).listen({ host: '127.0.0.1', port: 0 }, () => process.stdout.write(srv.address().port + '\n'));
+`;
+  const named = spawn(process.execPath, ['-e', NAMED, name], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const first = await createInterface({ input: named.stdout! })[Symbol.asyncIterator]().next();
+    const namedPort = Number(first.value);
+    // Markdown escapes the escapes' backslashes, so a reader of the rendered page sees them as typed.
+    for (const [format, escaped] of [['text', String.raw`ev\x1b]0;T\x07\nrow`], ['markdown', String.raw`ev\\x1b]0;T\\x07\\nrow`]]) {
+      const r = await run(['snapshot', '--format', format, '--port', String(namedPort)]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stdout.includes(`${named.pid} ${escaped}`), `${format}: ${JSON.stringify(r.stdout)}`);
+      // eslint-disable-next-line no-control-regex -- finding control characters is the point
+      assert.doesNotMatch(r.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f]/, `${format} holds no control character but line ends`);
+      assert.ok(!r.stdout.includes('\nrow'), `${format}: no faked row`);
+    }
+    const json = JSON.parse((await run(['snapshot', '--json', '--port', String(namedPort)])).stdout) as SnapshotJson;
+    assert.deepEqual(json.sockets.find((s) => s.state === 'LISTEN')?.owners, [{ pid: named.pid, command: name }]);
+  } finally {
+    named.kill('SIGKILL');
+  }
+});

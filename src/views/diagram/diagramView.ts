@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { DIAGRAM_EDGES, STATE_INFO, type Locale } from '../../domain/states';
 import { TCP_STATES, type TcpState } from '../../domain/types';
+import { describeValue } from '../../domain/displayText';
 import { diagramHtml } from './diagramHtml';
 import { webviewStrings } from './diagramStrings';
 import type { TcpModelApi } from '../../model/modelApi';
@@ -217,7 +218,7 @@ class DiagramViews implements vscode.WebviewViewProvider, vscode.Disposable {
   async showIn(arg: unknown): Promise<void> {
     const selection = parseSelectionArgument(arg);
     if (!selection) {
-      this.log.warn(`showInDiagram: not a connection id or state name: ${JSON.stringify(arg)?.slice(0, 200)}`);
+      this.log.warn(`showInDiagram: not a connection id or state name: ${describeValue(arg)}`);
       return;
     }
     if (this.panel?.panel.visible) {

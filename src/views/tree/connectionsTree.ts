@@ -17,6 +17,7 @@ import {
 } from '../../domain/treeModel';
 import type { ConnectionNode, DurationUnits, FilterTerm, GroupBy, GroupNode, TreeModel, TreeNode, TreeOptions, TreeStrings } from '../../domain/treeModel';
 import { formatEndpoint } from '../../domain/types';
+import { escapeControls } from '../../domain/displayText';
 import type { Connection, ModelUpdate, TcpState } from '../../domain/types';
 import { uiLocale } from '../diagram/diagramView';
 import type { ModelStatus, TcpModelApi } from '../../model/modelApi';
@@ -348,7 +349,11 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
   private updateMessage(): void {
     const status = this.model.status();
     const parts: string[] = [];
-    if (status.error !== null) parts.push(`$(error) ${status.error}`);
+    if (status.error !== null) {
+      // The connections stay as the last good sample showed them: say so, and since when.
+      parts.push(`$(error) ${escapeControls(status.error)}`);
+      if (status.lastSampleAt !== null && !status.paused) parts.push(vscode.l10n.t('Stale: showing the sample taken at {0}.', new Date(status.lastSampleAt).toLocaleTimeString()));
+    }
     if (status.paused) {
       parts.push(
         status.lastSampleAt !== null
@@ -424,7 +429,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
       item.iconPath = new vscode.ThemeIcon('server-process');
       item.contextValue = 'processGroup';
       const info = this.model.process(node.pid);
-      if (info && info.commandLine.length > 0) item.tooltip = new vscode.MarkdownString().appendCodeblock(info.commandLine.join(' '), 'sh');
+      if (info && info.commandLine.length > 0) item.tooltip = new vscode.MarkdownString().appendCodeblock(escapeControls(info.commandLine.join(' ')), 'sh');
     } else if (node.groupBy === 'process') {
       item.iconPath = new vscode.ThemeIcon('question');
       item.contextValue = 'processGroup';
@@ -557,8 +562,8 @@ export function connectionTooltip(c: Connection, model: TcpModelApi, locale: Loc
   if (c.owner) {
     const info = model.process(c.owner.pid);
     md.appendMarkdown(`${escapeMarkdown(vscode.l10n.t('Process {0} (pid {1})', processName(c.owner.command, info?.commandLine), c.owner.pid))}\n`);
-    if (info && info.commandLine.length > 0) md.appendCodeblock(info.commandLine.join(' '), 'sh');
-    if (info?.cwd) md.appendMarkdown(`${escapeMarkdown(vscode.l10n.t('Working folder: {0}', info.cwd))}\n`);
+    if (info && info.commandLine.length > 0) md.appendCodeblock(escapeControls(info.commandLine.join(' ')), 'sh');
+    if (info?.cwd) md.appendMarkdown(`${escapeMarkdown(vscode.l10n.t('Working folder: {0}', escapeControls(info.cwd)))}\n`);
   } else {
     md.appendText(vscode.l10n.t('No process holds this socket, and none was seen holding it before.'));
   }

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { currentSettings } from '../../platform/config';
 import { parseProcStat, parseStatusUid } from '../../sampling/processes';
 import { isPathInside } from '../../domain/scope';
+import { escapeControls } from '../../domain/displayText';
 import { GROUP_BYS, connectionLabel, processLabel, ssCommandLine } from '../../domain/treeModel';
 import type { GroupBy, TreeNode } from '../../domain/treeModel';
 import type { Connection, TcpState } from '../../domain/types';
@@ -50,7 +51,7 @@ function connectionFrom(arg: unknown, tree: ConnectionsTree, model: TcpModelApi)
 function connectionText(c: Connection, model: TcpModelApi): string {
   const argv = c.owner ? model.process(c.owner.pid)?.commandLine : undefined;
   const owner = c.owner ? processLabel(c.owner, { noProcess: '' }, argv) : '';
-  const line = argv?.join(' ');
+  const line = argv ? escapeControls(argv.join(' ')) : undefined;
   return [connectionLabel(c), c.state, owner, line ? `(${line})` : ''].filter((s) => s !== '').join('  ');
 }
 
@@ -275,10 +276,10 @@ async function killOwner(c: Connection, model: TcpModelApi, log: vscode.LogOutpu
     return;
   }
   const info = model.process(pid);
-  const line = info && info.commandLine.length > 0 ? info.commandLine.join(' ') : command;
+  const line = escapeControls(info && info.commandLine.length > 0 ? info.commandLine.join(' ') : command);
   const stop = vscode.l10n.t('Stop Process');
   const choice = await vscode.window.showWarningMessage(
-    vscode.l10n.t('Stop {0} (pid {1})?', command, pid),
+    vscode.l10n.t('Stop {0} (pid {1})?', escapeControls(command), pid),
     { modal: true, detail: vscode.l10n.t('Sends SIGTERM to:\n{0}\n\nIt may close its connections and exit, or ignore the signal.', line) },
     stop,
   );
