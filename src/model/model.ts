@@ -65,6 +65,8 @@ function describeError(error: SampleError, settings: Settings): string {
       return vscode.l10n.t('The ss executable was not found at "{0}". Install iproute2, set "tcpStateViewer.ssPath", or set "tcpStateViewer.backend" to "proc".', settings.ssPath);
     case 'ss-failed':
       return vscode.l10n.t('ss failed: {0}', error.message);
+    case 'unparsable':
+      return vscode.l10n.t('The socket table could not be read: {0} The view shows the last good sample.', error.message);
     case 'timeout':
       return vscode.l10n.t('Sampling the socket table took longer than {0} s; the sampler was restarted.', Math.round((error.timeoutMs ?? 0) / 1000));
     case 'worker-crashed':

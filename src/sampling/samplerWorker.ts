@@ -13,9 +13,10 @@ import { ConnectionTracker } from '../domain/tracker';
 import type { TrackerOptions } from '../domain/tracker';
 import type { ProcessInfo, ScopeMode, ScopedSample } from '../domain/types';
 import { isHostToWorker } from './workerProtocol';
-import type { HostToWorker, SampleError, SampleErrorCode, WorkerChunk, WorkerScope, WorkerSettings, WorkerToHost } from './workerProtocol';
+import type { HostToWorker, SampleError, SampleErrorCode, WorkerChunk, WorkerNotice, WorkerScope, WorkerSettings, WorkerToHost } from './workerProtocol';
+import { groupAlive, killGroupsNow, liveGroups, onGroupsChanged } from './childProcesses';
 
-const SAMPLER_CODES: ReadonlySet<string> = new Set<SampleErrorCode>(['unsupported-platform', 'no-proc', 'permission', 'ss-missing', 'ss-failed', 'timeout']);
+const SAMPLER_CODES: ReadonlySet<string> = new Set<SampleErrorCode>(['unsupported-platform', 'no-proc', 'permission', 'ss-missing', 'ss-failed', 'timeout', 'unparsable']);
 
 /** Exited debuggees older than this no longer matter for the open-after-exit insight. */
 const EXITED_MEMORY_MS = 60 * 60_000;
@@ -234,10 +235,11 @@ export class SamplerPipeline {
     const elu0 = performance.eventLoopUtilization();
     const scope = this.effectiveScope(requested);
     let sample: ScopedSample;
+    const sampler = this.samplerFor(settings);
     try {
-      sample = await this.samplerFor(settings).sample({ scope });
+      sample = await sampler.sample({ scope });
     } catch (e) {
-      return { kind: 'failed', seq, error: toSampleError(e) };
+      return { kind: 'failed', seq, error: toSampleError(e), nextSampleTimeoutMs: sampler.ssTimeoutNowMs };
     }
 
     const started = performance.now();
@@ -281,21 +283,48 @@ export class SamplerPipeline {
         trackMs,
         costMs,
         workerTid: this.tid,
+        nextSampleTimeoutMs: sampler.ssTimeoutNowMs,
       },
       sample: wantSample ? sample : null,
     };
   }
 }
 
+/** How long a disposed worker waits for its killed children to be reaped before answering. */
+const DISPOSE_REAP_MS = 200;
+
+/** The groups still there after up to `ms`. */
+async function waitGone(pgids: readonly number[], ms: number): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let left = pgids.filter(groupAlive);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 10));
+    left = left.filter(groupAlive);
+  }
+  return left;
+}
+
 function serve(): void {
   const port = parentPort;
   if (port === null) return; // loaded outside a worker (a test importing SamplerPipeline)
   const pipeline = new SamplerPipeline();
+  // The host learns of every child process group as it comes and goes, to kill them if it drops this thread.
+  onGroupsChanged((pgids) => port.postMessage({ kind: 'children', pgids: [...pgids] } satisfies WorkerNotice));
   // Messages are handled in order: a sample in progress finishes before the next message is looked at, so settings
   // never change under a running sample.
   let chain: Promise<void> = Promise.resolve();
   port.on('message', (message: unknown) => {
     if (!isHostToWorker(message)) return;
+    if (message.kind === 'dispose') {
+      // Not queued behind a sample in progress (that sample may be the one waiting on a hung ss).
+      onGroupsChanged(null);
+      const pgids = liveGroups();
+      killGroupsNow(pgids);
+      // This thread's loop reaps its children (no other thread can once it is terminated): wait for that briefly,
+      // and tell the host which groups, if any, are still there.
+      void waitGone(pgids, DISPOSE_REAP_MS).then((left) => port.postMessage({ kind: 'disposed', pgids: left } satisfies WorkerNotice));
+      return;
+    }
     chain = chain.then(() => handle(pipeline, message, port)).catch((e: unknown) => {
       if (message.kind === 'sample') port.postMessage({ kind: 'failed', seq: message.seq, error: toSampleError(e) } satisfies WorkerToHost);
     });
@@ -310,6 +339,8 @@ async function handle(pipeline: SamplerPipeline, message: HostToWorker, port: No
     case 'markExited':
       pipeline.markExited(message.pid);
       return;
+    case 'dispose':
+      return; // handled as it arrives (serve)
     case 'sample': {
       const answer = await pipeline.sample(message.seq, message.scope, message.wantSample);
       const size = message.chunkSize;

@@ -2,18 +2,18 @@
 // processes + narrow to the scope. The sampler keeps the incremental caches between samples, so create one and
 // reuse it. It runs in the sampler worker thread (src/sampling/samplerWorker.ts) and in the CLI, never on the extension
 // host's main thread: its /proc reads are synchronous (see processes.ts for why).
-import { execFile } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { OwnerMemory, SocketAttributor, type AttributionStats } from './attribution';
+import { ChildError, runChild } from './childProcesses';
 import { dropRepeatedRows, parseProcNetTcpBytes, type ParseResult } from './procNetTcp';
 import { ProcessTable } from './processes';
 import { computeScopePids, selectScope } from '../domain/scope';
 import { parseSsOutput } from './ssOutput';
 import type { BackendName, Owner, ProcessInfo, ScopedSample, SocketRecord } from '../domain/types';
 
-export type SamplerErrorCode = 'unsupported-platform' | 'no-proc' | 'permission' | 'ss-missing' | 'ss-failed' | 'timeout';
+export type SamplerErrorCode = 'unsupported-platform' | 'no-proc' | 'permission' | 'ss-missing' | 'ss-failed' | 'timeout' | 'unparsable';
 
 /** Why a sample could not be taken. `message` is English and says what to do; hosts localize by `code`. */
 export class SamplerError extends Error {
@@ -40,7 +40,7 @@ export interface SamplerOptions {
   ssPath?: string;
   /** Where procfs is mounted (default /proc). */
   procRoot?: string;
-  /** ss is killed after this long (default 5000 ms). */
+  /** ss is stopped after this long (default 5000 ms), plus SS_MS_PER_ROW per row of the table last seen. */
   ssTimeoutMs?: number;
   /** ss output beyond this many bytes fails the sample (default 64 MiB, ~400k sockets). */
   ssMaxBytes?: number;
@@ -72,6 +72,10 @@ export const SS_LISTEN_ARGS: readonly string[] = ['-ltneH'];
 const PEER_SEARCH_FDS = 20_000;
 /** In 'all' mode at least 1/ROTATION_SLICES of the processes are listed every sample, so ownership heals in ~16 samples. */
 const ROTATION_SLICES = 16;
+/** ss's deadline grows by this much per row of the table last read (ss -tanoeH measured ~15 µs/row; 4x margin). */
+export const SS_MS_PER_ROW = 0.06;
+/** ss's deadline never grows beyond this (a sample that long is useless as "live"); the host's deadline follows it. */
+export const SS_MAX_TIMEOUT_MS = 60_000;
 /** Bytes per read(2) of /proc/net/tcp{,6}: 16-64 KiB measured fastest (BENCHMARKS.md). */
 const PROC_READ_BYTES = 64 * 1024;
 
@@ -100,6 +104,10 @@ export class SocketSampler {
   /** LISTEN inode -> backlog, from `ss -ltneH`; -1 when ss did not list it. */
   private readonly backlogs = new Map<number, number>();
   private listenBacklogUnavailable = false;
+  /** Rows of the largest table read in the last samples (decays): scales ss's deadline. */
+  private tableRowsSeen = 0;
+  /** Consecutive ss runs that timed out: each doubles the next deadline. */
+  private ssTimeouts = 0;
   private queue: Promise<unknown> = Promise.resolve();
   /** Holds a whole /proc/net/tcp{,6} file while it is read; grows to the largest table seen. */
   private readBuffer = Buffer.allocUnsafe(4 * PROC_READ_BYTES);
@@ -168,6 +176,8 @@ export class SocketSampler {
   private async readWith(backend: BackendName): Promise<ParseResult> {
     const table = backend === 'proc' ? this.readProc() : await this.readSs();
     const kept = dropRepeatedRows(table.sockets);
+    // Grows at once, shrinks slowly: a table that shrank for a moment does not cut the next deadline short.
+    this.tableRowsSeen = Math.max(table.sockets.length, Math.round(this.tableRowsSeen * 0.9));
     this.rowsByInode = kept.byInode;
     return { sockets: kept.sockets, skipped: table.skipped };
   }
@@ -212,43 +222,69 @@ export class SocketSampler {
         if (code === 'EACCES' || code === 'EPERM') {
           throw new SamplerError('permission', `Permission denied reading ${path}. Check how /proc is mounted (hidepid, a restricted container), or set tcpStateViewer.backend to "ss".`, { cause: e });
         }
-        throw new SamplerError('no-proc', `Cannot read ${path} (${code ?? String(e)}): /proc is not mounted here. Mount procfs, or install iproute2 (ss) and set tcpStateViewer.backend to "ss".`, { cause: e });
+        if (code === 'EISDIR' || code === 'ENOTDIR') {
+          // Something is there, but not procfs's file: saying "/proc is not mounted" would send the user the wrong way.
+          throw new SamplerError('unparsable', `${path} is ${code === 'EISDIR' ? 'a directory' : 'under a file that is not a directory'}, not the kernel's socket table: something other than procfs is mounted or bound there (a container or sandbox?). Set tcpStateViewer.backend to "ss".`, { cause: e });
+        }
+        if (code === 'ENOENT') {
+          throw new SamplerError('no-proc', `Cannot read ${path} (ENOENT): /proc is not mounted here. Mount procfs, or install iproute2 (ss) and set tcpStateViewer.backend to "ss".`, { cause: e });
+        }
+        throw new SamplerError('no-proc', `Cannot read ${path} (${code ?? String(e)}). Check how /proc is mounted, or install iproute2 (ss) and set tcpStateViewer.backend to "ss".`, { cause: e });
       }
-      return parseProcNetTcpBytes(this.readBuffer, length, family, { littleEndian, previous: this.rowsByInode });
+      const result = parseProcNetTcpBytes(this.readBuffer, length, family, { littleEndian, previous: this.rowsByInode });
+      // The kernel prints the header even for an empty table: without it (an empty or foreign file) the reading
+      // says nothing about the sockets, and taking it as "no sockets" would close every tracked connection.
+      if (!result.header || (result.sockets.length === 0 && result.skipped > 0)) {
+        throw new SamplerError('unparsable', `${path} is not a socket table (${length} bytes, ${result.header ? `no row of ${result.skipped} parsed` : 'no header line'}). Check what is mounted at ${this.procRoot}, or set tcpStateViewer.backend to "ss".`);
+      }
+      return result;
     };
     const v4 = parse('tcp', 'ipv4', false);
     const v6 = parse('tcp6', 'ipv6', true);
     return { sockets: v4.sockets.concat(v6.sockets), skipped: v4.skipped + v6.skipped };
   }
 
-  private readSs(args: readonly string[] = SS_ARGS): Promise<ParseResult> {
-    return new Promise((resolve, reject) => {
-      execFile(
-        this.ssPath,
-        [...args],
-        { encoding: 'latin1', timeout: this.ssTimeoutMs, maxBuffer: this.ssMaxBytes, shell: false, windowsHide: true, env: { ...process.env, LC_ALL: 'C' } },
-        (error, stdout, stderr) => {
-          if (!error) {
-            resolve(parseSsOutput(stdout));
-            return;
-          }
-          const code = errnoOf(error);
-          const e = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null };
-          if (code === 'ENOENT') {
-            reject(new SamplerError('ss-missing', `"${this.ssPath}" was not found. Install iproute2 (it provides ss), set tcpStateViewer.ssPath to its full path, or set tcpStateViewer.backend to "proc".`, { cause: error }));
-          } else if (code === 'EACCES') {
-            reject(new SamplerError('permission', `Permission denied running "${this.ssPath}". Make it executable or point tcpStateViewer.ssPath at another ss.`, { cause: error }));
-          } else if (code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
-            reject(new SamplerError('ss-failed', `ss printed more than ${this.ssMaxBytes} bytes (too many sockets for one sample). Use the "proc" backend.`, { cause: error }));
-          } else if (e.killed && e.signal) {
-            reject(new SamplerError('timeout', `ss did not finish within ${this.ssTimeoutMs} ms and was stopped. The socket table may be very large: try the "proc" backend or a longer interval.`, { cause: error }));
-          } else {
-            const detail = String(stderr).trim().split('\n')[0] || error.message;
-            reject(new SamplerError('ss-failed', `ss failed: ${detail}. Check that "${this.ssPath}" is iproute2's ss, or use the "proc" backend.`, { cause: error }));
-          }
-        },
-      );
-    });
+  /**
+   * ss's deadline for the next run: the base (ssTimeoutMs), plus SS_MS_PER_ROW for each row of the largest table
+   * seen lately (ss's time grows with the table: at 80k-230k sockets the fixed 5 s failed every sample), doubled
+   * after each run that timed out (a first sample of a huge table has no row count yet), up to SS_MAX_TIMEOUT_MS.
+   */
+  get ssTimeoutNowMs(): number {
+    const scaled = (this.ssTimeoutMs + this.tableRowsSeen * SS_MS_PER_ROW) * 2 ** this.ssTimeouts;
+    return Math.round(Math.min(Math.max(this.ssTimeoutMs, SS_MAX_TIMEOUT_MS), scaled));
+  }
+
+  private async readSs(args: readonly string[] = SS_ARGS): Promise<ParseResult> {
+    const timeoutMs = this.ssTimeoutNowMs;
+    let stdout: string;
+    try {
+      stdout = await runChild(this.ssPath, args, { timeoutMs, maxBytes: this.ssMaxBytes, encoding: 'latin1', env: { ...process.env, LC_ALL: 'C' } });
+    } catch (error) {
+      if (!(error instanceof ChildError)) throw error;
+      switch (error.kind) {
+        case 'missing':
+          throw new SamplerError('ss-missing', `"${this.ssPath}" was not found. Install iproute2 (it provides ss), set tcpStateViewer.ssPath to its full path, or set tcpStateViewer.backend to "proc".`, { cause: error });
+        case 'permission':
+          throw new SamplerError('permission', `Permission denied running "${this.ssPath}". Make it executable or point tcpStateViewer.ssPath at another ss.`, { cause: error });
+        case 'too-much-output':
+          throw new SamplerError('ss-failed', `ss printed more than ${this.ssMaxBytes} bytes (too many sockets for one sample). Use the "proc" backend.`, { cause: error });
+        case 'timeout':
+          this.ssTimeouts = Math.min(this.ssTimeouts + 1, 4);
+          throw new SamplerError('timeout', `ss did not finish within ${timeoutMs} ms and was stopped (with every process it started). The socket table may be very large: the next try waits longer; the "proc" backend is faster.`, { cause: error });
+        default: {
+          const detail = error.stderr.trim().split('\n')[0] || error.message;
+          throw new SamplerError('ss-failed', `ss failed: ${detail}. Check that "${this.ssPath}" is iproute2's ss, or use the "proc" backend.`, { cause: error });
+        }
+      }
+    }
+    this.ssTimeouts = 0;
+    const parsed = parseSsOutput(stdout);
+    // Output in which no row parses is not an empty table (ss prints nothing then): taking it as one would close
+    // every tracked connection.
+    if (parsed.sockets.length === 0 && /\S/.test(stdout)) {
+      throw new SamplerError('unparsable', `ss printed ${stdout.length} bytes and no line of it is a socket row. Check that "${this.ssPath}" is iproute2's ss, or use the "proc" backend.`);
+    }
+    return parsed;
   }
 
   /**

@@ -18,6 +18,8 @@ export type SampleErrorCode =
   | 'ss-missing'
   | 'ss-failed'
   | 'timeout'
+  /** The backend's output held no socket row (garbage, or /proc/net/tcp without its header): not an empty table. */
+  | 'unparsable'
   /** The worker thread died or could not start. */
   | 'worker-crashed'
   /** Anything else thrown inside the worker (a bug): logged with its stack. */
@@ -63,7 +65,12 @@ export type HostToWorker =
    */
   | { kind: 'sample'; seq: number; scope: WorkerScope; wantSample: boolean; chunkSize?: number }
   /** A debuggee's process exited: its descendants still alive stay in scope, and open sockets of theirs are an insight. */
-  | { kind: 'markExited'; pid: number };
+  | { kind: 'markExited'; pid: number }
+  /**
+   * The host is about to terminate the worker: kill every child process group now (synchronously, ahead of any
+   * sample in progress) and answer `disposed`. terminate() runs no code in the worker, so this is its last word.
+   */
+  | { kind: 'dispose' };
 
 export interface SampleStats {
   /** When the socket table was read (ms since the epoch). */
@@ -87,6 +94,8 @@ export interface SampleStats {
   costMs: number;
   /** The worker thread's kernel thread id (/proc/thread-self), so tests can see the thread is gone after dispose. */
   workerTid: number | null;
+  /** How long the next sample may take, ms: ss's deadline grows with the table (the host waits longer than that). */
+  nextSampleTimeoutMs?: number;
 }
 
 export type SampledMessage = Extract<WorkerToHost, { kind: 'sampled' }>;
@@ -101,6 +110,14 @@ export interface WorkerChunk {
   changed: Connection[];
 }
 
+/**
+ * Outside the answers, as they happen: the process groups of the worker's child processes (ss) that may still have
+ * members, the whole list each time. The host kills them when it drops the worker (a timeout, a crash, dispose):
+ * a worker thread has no exit hook of its own. `disposed` answers a `dispose` request once the groups were killed
+ * (SIGKILL) and reaped, with those still there.
+ */
+export type WorkerNotice = { kind: 'children'; pgids: number[] } | { kind: 'disposed'; pgids: number[] };
+
 /** The answer to a `sample` request. */
 export type WorkerToHost =
   | {
@@ -112,9 +129,9 @@ export type WorkerToHost =
       stats: SampleStats;
       sample: ScopedSample | null;
     }
-  | { kind: 'failed'; seq: number; error: SampleError };
+  | { kind: 'failed'; seq: number; error: SampleError; nextSampleTimeoutMs?: number };
 
-const HOST_KINDS: ReadonlySet<string> = new Set(['configure', 'sample', 'markExited']);
+const HOST_KINDS: ReadonlySet<string> = new Set(['configure', 'sample', 'markExited', 'dispose']);
 const WORKER_KINDS: ReadonlySet<string> = new Set(['sampled', 'failed']);
 
 function kindOf(message: unknown): string | null {
@@ -136,4 +153,9 @@ export function isWorkerToHost(message: unknown): message is WorkerToHost {
 
 export function isWorkerChunk(message: unknown): message is WorkerChunk {
   return kindOf(message) === 'chunk';
+}
+
+export function isWorkerNotice(message: unknown): message is WorkerNotice {
+  const kind = kindOf(message);
+  return kind === 'children' || kind === 'disposed';
 }

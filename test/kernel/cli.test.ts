@@ -119,7 +119,7 @@ test('bad arguments: usage on stderr, nothing on stdout, exit 2; --help exits 0'
   assert.match(help.stdout, /tcp-states watch/);
 });
 
-test('watch --json: one JSON line per transition of the connections it sees; SIGINT ends it with 0', async () => {
+test('watch --json: one JSON line per transition of the connections it sees; SIGINT ends it with 130', async () => {
   const watch = spawn(process.execPath, [cli, 'watch', '--json', '--interval', '100', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: { from: string; to: string; pid: number | null; command: string | null; local: string; remote: string; msInFrom: number | null }[] = [];
   createInterface({ input: watch.stdout! }).on('line', (l) => lines.push(JSON.parse(l)));
@@ -146,7 +146,7 @@ test('watch --json: one JSON line per transition of the connections it sees; SIG
   for (let i = 0; i < 300 && !closed() && running(); i++) await pause(100);
   const exit = new Promise<number | null>((resolve) => (running() ? watch.once('exit', (code) => resolve(code)) : resolve(watch.exitCode)));
   watch.kill('SIGINT');
-  assert.equal(await exit, 0, stderr);
+  assert.equal(await exit, 130, stderr);
   // The active closer's whole life, one hop per line (states no sample caught are inferred along RFC 9293 Figure 5).
   const mine = of(client);
   assert.deepEqual(

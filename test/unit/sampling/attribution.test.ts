@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { OwnerMemory, SocketAttributor } from '../../../src/sampling/attribution';
 import { ProcessTable, parseCmdline, parseProcStat, parseStatusUid } from '../../../src/sampling/processes';
 import { parseProcNetTcp } from '../../../src/sampling/procNetTcp';
-import { SocketSampler } from '../../../src/sampling/socketSampler';
+import { SamplerError, SocketSampler } from '../../../src/sampling/socketSampler';
 import type { SocketRecord } from '../../../src/domain/types';
 
 const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'fixtures');
@@ -463,4 +463,29 @@ test('SocketSampler reads a /proc/net/tcp larger than its read buffer whole, and
   const s = await sampler.sample({ scope: { mode: 'all' } });
   assert.equal(s.skippedLines, 0);
   assert.equal(s.sockets.length, parseProcNetTcp(small, 'ipv4').sockets.length);
+});
+
+test('a /proc/net/tcp that is empty, headerless, garbage or a directory is an unparsable reading, not an empty table', async () => {
+  mkdirSync(join(root, 'net'));
+  const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+  const expectCode = async (content: string | null, code: string, message: RegExp) => {
+    rmSync(join(root, 'net', 'tcp'), { recursive: true, force: true });
+    if (content === null) mkdirSync(join(root, 'net', 'tcp'));
+    else writeFileSync(join(root, 'net', 'tcp'), content);
+    const sampler = new SocketSampler({ backend: 'proc', procRoot: root, ssPath: join(root, 'no-ss') });
+    await assert.rejects(sampler.sample({ scope: { mode: 'all' } }), (e: unknown) => {
+      assert.ok(e instanceof SamplerError && e.code === code, String(e));
+      assert.match(e.message, message);
+      return true;
+    });
+  };
+  await expectCode('', 'unparsable', /no header line/);
+  await expectCode('\x00\x17garbage\nmore garbage\n', 'unparsable', /no header line/);
+  await expectCode(`${header}not a row\nnor this\n`, 'unparsable', /no row of 2 parsed/);
+  await expectCode(null, 'unparsable', /is a directory.*not the kernel's socket table/);
+  // The header alone is a real, empty table.
+  rmSync(join(root, 'net', 'tcp'), { recursive: true, force: true });
+  writeFileSync(join(root, 'net', 'tcp'), header);
+  const ok = await new SocketSampler({ backend: 'proc', procRoot: root, ssPath: join(root, 'no-ss') }).sample({ scope: { mode: 'all' } });
+  assert.equal(ok.sockets.length, 0);
 });
