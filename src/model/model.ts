@@ -6,6 +6,7 @@ import { currentSettings, watchSettings } from '../platform/config';
 import type { Settings } from '../platform/config';
 import { ModelMirror } from '../domain/modelDelta';
 import { emptyCounts } from '../domain/types';
+import { ErrorReports } from '../domain/errorReports';
 import type { Connection, ConnectionId, Insight, ModelUpdate, ProcessInfo, ScopeMode, ScopedSample, StateCounts } from '../domain/types';
 import type { DemandLevel, ModelStatus, TcpModelApi } from './modelApi';
 import { SampleFailure, SamplerHost } from '../sampling/samplerHost';
@@ -91,7 +92,7 @@ class Model implements TcpModel {
   /** pid -> (token -> reason): a pid stays a root while any of its registrations lives. */
   private readonly roots = new Map<number, Map<number, string>>();
   private readonly demands = new Map<number, DemandLevel>();
-  private readonly reportedErrors = new Set<SampleErrorCode>();
+  private readonly reportedErrors = new ErrorReports<SampleErrorCode>();
   private nextToken = 1;
   private settings: Settings;
   private scopeMode: ScopeMode;
@@ -164,6 +165,8 @@ class Model implements TcpModel {
     if (message.stats.backend !== backendBefore) this.log.info(backendDescription(message, this.settings));
     const update = this.mirror.apply(message.update, message.processes);
     if (this.current.error !== null) this.log.info('sampling works again');
+    // An error that comes back after this is news again.
+    this.reportedErrors.recovered();
     this.log.trace(
       `sample: ${message.stats.scopedSockets}/${message.stats.totalSockets} sockets, read ${message.stats.sampleMs.toFixed(1)} ms (cpu ${message.stats.sampleCpuMs.toFixed(1)} ms), track ${message.stats.trackMs.toFixed(1)} ms, ${update ? `${update.changed.length} changed, ${update.removed.length} removed` : 'no change'}`,
     );
@@ -179,11 +182,10 @@ class Model implements TcpModel {
   private onFailed(error: SampleError): void {
     const text = describeError(error, this.settings);
     this.updateStatus({ error: text });
-    if (this.reportedErrors.has(error.code)) {
+    if (!this.reportedErrors.shouldReport(error.code)) {
       this.log.debug(`sample failed again (${error.code}): ${error.message}`);
       return;
     }
-    this.reportedErrors.add(error.code);
     this.log.error(`sample failed (${error.code}): ${error.message}`);
     const showLog = vscode.l10n.t('Show Log');
     const openSettings = vscode.l10n.t('Open Settings');
