@@ -98,6 +98,7 @@ export class SamplerPipeline {
     const before = this.settings;
     this.settings = settings;
     if (before === null || before.backend !== settings.backend || before.ssPath !== settings.ssPath) this.sampler = null;
+    else this.sampler?.retryPreferredBackend();
     if (this.tracker !== null && before !== null && !trackerOptionsEqual(before, settings)) {
       // New retention applies to what is held already; what it evicts now goes out with the next update.
       this.tracker.setOptions(trackerOptions(settings));

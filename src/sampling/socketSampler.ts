@@ -44,6 +44,10 @@ export interface SamplerOptions {
   ssTimeoutMs?: number;
   /** ss output beyond this many bytes fails the sample (default 64 MiB, ~400k sockets). */
   ssMaxBytes?: number;
+  /** 'auto' that fell back to ss tries /proc again after this long (default PROC_RETRY_MS). */
+  procRetryMs?: number;
+  /** The clock (tests). */
+  now?: () => number;
 }
 
 /** What the last sample cost, part by part: for the log and the benchmark. */
@@ -76,6 +80,8 @@ const ROTATION_SLICES = 16;
 export const SS_MS_PER_ROW = 0.06;
 /** ss's deadline never grows beyond this (a sample that long is useless as "live"); the host's deadline follows it. */
 export const SS_MAX_TIMEOUT_MS = 60_000;
+/** 'auto' on its ss fallback tries /proc again this often: /proc may have been mounted, or a transient error passed. */
+export const PROC_RETRY_MS = 5 * 60_000;
 /** Bytes per read(2) of /proc/net/tcp{,6}: 16-64 KiB measured fastest (BENCHMARKS.md). */
 const PROC_READ_BYTES = 64 * 1024;
 
@@ -92,6 +98,12 @@ function cpuNowMs(): number {
 
 export class SocketSampler {
   private backend: BackendName | null;
+  /** 'auto': pick the backend at the first sample, and try /proc again now and then while on the ss fallback. */
+  private readonly auto: boolean;
+  private readonly procRetryMs: number;
+  private readonly now: () => number;
+  /** When 'auto' last chose ss over /proc (ms, the clock's). */
+  private fellBackAt = 0;
   private readonly procRoot: string;
   private readonly ssPath: string;
   private readonly ssTimeoutMs: number;
@@ -123,12 +135,20 @@ export class SocketSampler {
 
   constructor(options: SamplerOptions) {
     this.backend = options.backend === 'auto' ? null : options.backend;
+    this.auto = options.backend === 'auto';
+    this.procRetryMs = options.procRetryMs ?? PROC_RETRY_MS;
+    this.now = options.now ?? Date.now;
     this.procRoot = options.procRoot ?? '/proc';
     this.ssPath = options.ssPath || 'ss';
     this.ssTimeoutMs = options.ssTimeoutMs ?? 5000;
     this.ssMaxBytes = options.ssMaxBytes ?? 64 * 1024 * 1024;
     this.processes = new ProcessTable(this.procRoot);
     this.attributor = new SocketAttributor(this.procRoot);
+  }
+
+  /** 'auto' on its ss fallback tries /proc at the next sample (new settings were applied). */
+  retryPreferredBackend(): void {
+    if (this.auto && this.backend === 'ss') this.fellBackAt = -Infinity;
   }
 
   /** The backend samples are read with: the configured one, or what 'auto' picked (null until the first sample). */
@@ -151,6 +171,16 @@ export class SocketSampler {
         `TCP State Viewer reads Linux's socket table; ${process.platform} is not supported yet. Use it in a Linux workspace (WSL, a container, SSH or a dev container).`,
       );
     }
+    if (this.auto && this.backend === 'ss' && this.now() - this.fellBackAt >= this.procRetryMs) {
+      // On the ss fallback: /proc may work by now (mounted, a transient error gone). It is cheaper: take it back.
+      try {
+        const table = await this.readWith('proc');
+        this.backend = 'proc';
+        return { backend: 'proc', table };
+      } catch {
+        this.fellBackAt = this.now();
+      }
+    }
     if (this.backend !== null) return { backend: this.backend, table: await this.readWith(this.backend) };
     let procError: unknown;
     try {
@@ -163,6 +193,7 @@ export class SocketSampler {
     try {
       const table = await this.readWith('ss');
       this.backend = 'ss';
+      this.fellBackAt = this.now();
       return { backend: 'ss', table };
     } catch (ssError) {
       // The /proc reason is the one to act on (ss is the fallback); say ss did not help either.
