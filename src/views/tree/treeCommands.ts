@@ -3,7 +3,8 @@
 import { readFile, readlink } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { currentSettings } from '../../platform/config';
-import { parseProcStat, parseStatusUid } from '../../sampling/processes';
+import { parseProcStat, parseStatusUid, readProcessIdentity } from '../../sampling/processes';
+import { checkIdentity, pickIdentity } from '../../domain/processGuard';
 import { isPathInside } from '../../domain/scope';
 import { escapeControls } from '../../domain/displayText';
 import { GROUP_BYS, connectionLabel, processLabel, ssCommandLine } from '../../domain/treeModel';
@@ -267,9 +268,21 @@ export async function workspaceProcessCheck(pid: number): Promise<{ ok: true } |
   return { ok: false, reason: vscode.l10n.t('Process {0} was not started from this workspace (no debug session, task or terminal of this window, and it does not run in a workspace folder).', pid) };
 }
 
+function guardRefusal(pid: number, kind: 'exited' | 'changed'): string {
+  return kind === 'exited'
+    ? vscode.l10n.t('Process {0} has exited; nothing was sent.', pid)
+    : vscode.l10n.t('Process {0} is no longer the process you picked: it exited and its pid now names another process. Nothing was sent.', pid);
+}
+
 async function killOwner(c: Connection, model: TcpModelApi, log: vscode.LogOutputChannel): Promise<void> {
   if (!c.owner) return;
   const { pid, command } = c.owner;
+  // The process as picked: its start time, so a pid reused while the dialog is open is not signalled.
+  const picked = pickIdentity(pid, model.process(pid)?.startTime, await readProcessIdentity(pid));
+  if (picked.verdict.kind !== 'ok') {
+    void vscode.window.showWarningMessage(guardRefusal(pid, picked.verdict.kind));
+    return;
+  }
   const check = await workspaceProcessCheck(pid);
   if (!check.ok) {
     void vscode.window.showWarningMessage(check.reason);
@@ -284,6 +297,16 @@ async function killOwner(c: Connection, model: TcpModelApi, log: vscode.LogOutpu
     stop,
   );
   if (choice !== stop) return;
+  // Checked again right before the signal: the dialog may have been open long enough for the process to exit and
+  // its pid to name another, or for it to leave the workspace's scope.
+  const now = checkIdentity(picked.identity, await readProcessIdentity(pid));
+  const scopeNow = now.kind === 'ok' ? await workspaceProcessCheck(pid) : { ok: false as const, reason: guardRefusal(pid, now.kind) };
+  if (!scopeNow.ok) {
+    const reason = scopeNow.reason;
+    log.warn(`not stopping ${pid}: ${reason}`);
+    void vscode.window.showWarningMessage(reason);
+    return;
+  }
   try {
     process.kill(pid, 'SIGTERM');
     log.info(`sent SIGTERM to ${pid} (${line})`);
