@@ -19,6 +19,12 @@ function readSettings(): StatusBarSettings {
   return { enabled: config.get<unknown>('enabled') !== false, hideWhenEmpty: config.get<unknown>('hideWhenEmpty') !== false };
 }
 
+/** `1`, `2.5`, `40`: seconds for the interval line. */
+function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return s >= 10 ? String(Math.round(s)) : String(Math.round(s * 10) / 10);
+}
+
 export class TcpStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
@@ -112,6 +118,8 @@ export class TcpStatusBar implements vscode.Disposable {
       }
     }
     if (status.paused) md.appendText(vscode.l10n.t('Sampling is paused.'));
+    // The interval in force: stretched past the setting while a sample costs more than its CPU budget.
+    else md.appendText(vscode.l10n.t('Sampled every {0} s.', formatSeconds(status.intervalMs)));
     return md;
   }
 

@@ -18,6 +18,7 @@ import {
 import type { ConnectionNode, DurationUnits, FilterTerm, GroupBy, GroupNode, TreeModel, TreeNode, TreeOptions, TreeStrings } from '../../domain/treeModel';
 import { formatEndpoint } from '../../domain/types';
 import { escapeControls } from '../../domain/displayText';
+import { MAX_INTERVAL_MS } from '../../domain/backoff';
 import type { Connection, ModelUpdate, TcpState } from '../../domain/types';
 import { uiLocale } from '../diagram/diagramView';
 import type { ModelStatus, TcpModelApi } from '../../model/modelApi';
@@ -360,6 +361,10 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
           ? vscode.l10n.t('Paused: showing the sample taken at {0}.', new Date(status.lastSampleAt).toLocaleTimeString())
           : vscode.l10n.t('Paused.'),
       );
+    }
+    if (!status.paused && status.intervalMs > MAX_INTERVAL_MS) {
+      // The back-off stretched the interval past its usual cap to keep sampling within 5 % of a core.
+      parts.push(vscode.l10n.t('Sampling every {0} s: the socket table is large and each sample costs more CPU.', Math.round(status.intervalMs / 1000)));
     }
     if (this.filterText !== '' && this.current !== null) {
       parts.push(vscode.l10n.t('Filter "{0}": {1} of {2} connections.', this.filterText, this.current.shown, this.current.total));
