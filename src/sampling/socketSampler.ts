@@ -76,8 +76,12 @@ export const SS_LISTEN_ARGS: readonly string[] = ['-ltneH'];
 const PEER_SEARCH_FDS = 20_000;
 /** In 'all' mode at least 1/ROTATION_SLICES of the processes are listed every sample, so ownership heals in ~16 samples. */
 const ROTATION_SLICES = 16;
-/** ss's deadline grows by this much per row of the table last read (ss -tanoeH measured ~15 µs/row; 4x margin). */
-export const SS_MS_PER_ROW = 0.06;
+/**
+ * ss's deadline grows by this much per row of the table last read. `ss -tanoeH` took 3 µs/row at 50k sockets here
+ * (bench/scale.ts), but ~50 µs/row where it resolves cgroup paths the slow way (test/common/netns.ts), and more
+ * than 60 µs/row in an audit where the fixed 5 s failed every sample from 80k to 230k sockets.
+ */
+export const SS_MS_PER_ROW = 0.1;
 /** ss's deadline never grows beyond this (a sample that long is useless as "live"); the host's deadline follows it. */
 export const SS_MAX_TIMEOUT_MS = 60_000;
 /** 'auto' on its ss fallback tries /proc again this often: /proc may have been mounted, or a transient error passed. */
