@@ -10,6 +10,7 @@ import { registerConnectionsTree } from './views/tree/treeCommands';
 import type { TcpModelApi } from './model/modelApi';
 import { registerSnapshotCommands } from './snapshots/snapshotCommands';
 import { registerTerminalLinks } from './editor/terminalLinks';
+import { stopAllChildren } from './sampling/childProcesses';
 
 /** What activate() returns: used by the extension tests. */
 export interface ExtensionApi {
@@ -44,6 +45,8 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   return { activationMs, model, connectionsTree };
 }
 
-export function deactivate(): void {
-  // Everything is disposed through context.subscriptions.
+export function deactivate(): Promise<void> {
+  // Everything else is disposed through context.subscriptions (the model stops its worker's ss runs). What is left
+  // is ss started on this thread (tcp_info): its process groups are stopped, SIGKILL after a short grace.
+  return stopAllChildren();
 }

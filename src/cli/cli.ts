@@ -1,14 +1,16 @@
 // tcp-states: the extension's socket sampler from a terminal, for CI logs, bug reports and servers without VS Code.
 //   tcp-states snapshot [--format text|markdown|json] [--scope all|workspace] [--pid N]... [--port N]...
 //   tcp-states watch [--json] [--interval ms] [--pid N]... [--port N]...
-// Exit status: 0 success, 1 the socket table could not be read, 2 bad arguments.
+// Exit status: 0 success, 1 the socket table could not be read, 2 bad arguments, 130/143 ended by SIGINT/SIGTERM.
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { displayEndpoint, renderSnapshotMarkdown, renderSnapshotText, toSnapshotJson } from '../domain/snapshot';
 import { SamplerError, SocketSampler } from '../sampling/socketSampler';
 import type { SampleScope } from '../domain/types';
+import { killGroupsNow, liveGroups } from '../sampling/childProcesses';
 import { ConnectionTracker } from '../domain/tracker';
 import { clock } from '../domain/format';
+import { escapeControls } from '../domain/displayText';
 import { type Connection, type HistoryEntry, type ScopedSample, type SocketRecord, type TcpState, type TrackerEvent } from '../domain/types';
 
 export const USAGE = `Usage:
@@ -16,6 +18,7 @@ export const USAGE = `Usage:
   tcp-states watch [--json] [--interval MS] [--scope all|workspace] [--pid N]... [--port N]...
 
 Shows the kernel's TCP sockets (Linux), grouped by RFC 9293 state, with the processes that own them.
+Exit status: 0 done, 1 the socket table could not be read, 2 bad arguments, 130/143 interrupted (SIGINT/SIGTERM).
 
 Commands:
   snapshot            print the sockets once: counts per state, then one line per socket
@@ -30,7 +33,8 @@ Options:
   --pid N             only this process, its descendants and the other ends of their loopback connections
                       (repeatable; implies --scope workspace)
   --port N            only sockets with this local or remote port (repeatable)
-  --interval MS       watch: time between samples, 100 to 60000 (default 1000)
+  --interval MS       watch: time between samples, 100 to 60000 (default 1000); a failed sample is
+                      reported on stderr and retried after 1 s, doubling up to 30 s
   --backend NAME      auto (default), proc (/proc/net/tcp) or ss
   --ss-path PATH      the ss executable for --backend ss (default: ss on PATH)
   -h, --help          show this help
@@ -185,8 +189,12 @@ export function watchLines(event: TrackerEvent, lookup: (id: string) => Connecti
 
 export function formatWatchLine(l: WatchLine): string {
   const ms = l.msInFrom === null ? '-' : l.msInFrom.toFixed(0);
-  return [clock(l.at), String(l.pid ?? '-').padStart(7), (l.command ?? '-').padEnd(15), l.local.padEnd(23), l.remote.padEnd(23), `${l.from} -> ${l.to}${l.inferred ? ' (inferred)' : ''}`.padEnd(36), ms.padStart(8)].join(' ').trimEnd();
+  return [clock(l.at), String(l.pid ?? '-').padStart(7), escapeControls(l.command ?? '-').padEnd(15), l.local.padEnd(23), l.remote.padEnd(23), `${l.from} -> ${l.to}${l.inferred ? ' (inferred)' : ''}`.padEnd(36), ms.padStart(8)].join(' ').trimEnd();
 }
+
+/** watch: a failed sample is retried after this long, doubling per failure in a row up to the cap. */
+const WATCH_RETRY_MIN_MS = 1000;
+const WATCH_RETRY_MAX_MS = 30_000;
 
 const WATCH_HEADER = `${'TIME'.padEnd(12)} ${'PID'.padStart(7)} ${'COMMAND'.padEnd(15)} ${'LOCAL'.padEnd(23)} ${'REMOTE'.padEnd(23)} ${'OLD -> NEW'.padEnd(36)} ${'MS'.padStart(8)}`;
 
@@ -205,10 +213,24 @@ async function watch(options: CliOptions, sampler: SocketSampler, io: Io): Promi
   let stop = false;
   void io.stopped.then(() => (stop = true));
   let first = true;
+  let failures = 0;
   if (!options.json) io.stdout(`${WATCH_HEADER}\n`);
   while (!stop) {
     const started = Date.now();
-    const sample = await sampler.sample({ scope });
+    let sample: ScopedSample;
+    try {
+      sample = await sampler.sample({ scope });
+    } catch (e) {
+      if (!(e instanceof SamplerError)) throw e;
+      // One failed sample (a hung or broken ss, a busy machine) does not end the watch: say so and retry, backing off.
+      failures++;
+      const retryMs = Math.min(WATCH_RETRY_MAX_MS, WATCH_RETRY_MIN_MS * 2 ** Math.min(10, failures - 1));
+      io.stderr(`tcp-states: sample failed: ${escapeControls(e.message)} (${e.code}); retrying in ${(retryMs / 1000).toFixed(0)} s\n`);
+      await Promise.race([new Promise((r) => setTimeout(r, retryMs)), io.stopped]);
+      continue;
+    }
+    if (failures > 0) io.stderr(`tcp-states: sampling works again after ${failures} failed ${failures === 1 ? 'sample' : 'samples'}\n`);
+    failures = 0;
     const sockets = filterPorts(sample.sockets, options.ports);
     const events = tracker.update({ takenAt: sample.takenAt, sockets });
     for (const e of events) {
@@ -245,7 +267,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof SamplerError) {
-      io.stderr(`tcp-states: ${e.message} (${e.code})\n`);
+      io.stderr(`tcp-states: ${escapeControls(e.message)} (${e.code})\n`);
       return 1;
     }
     throw e;
@@ -259,9 +281,16 @@ if (require.main === module && /(^|[\\/])cli\.js$/.test(__filename)) {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
+  // SIGINT/SIGTERM end the program at once, whatever it waits on (a hung ss), and the process groups of the
+  // programs it runs with it: they are in groups of their own, which the terminal's signal does not reach.
   const stopped = new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+    const end = (code: number) => {
+      killGroupsNow(liveGroups());
+      resolve();
+      process.exit(code);
+    };
+    process.once('SIGINT', () => end(130));
+    process.once('SIGTERM', () => end(143));
   });
   main(process.argv.slice(2), {
     stdout: (t) => process.stdout.write(t),

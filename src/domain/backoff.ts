@@ -5,11 +5,26 @@
 export const CPU_BUDGET = 0.01;
 
 /**
- * The interval never stretches beyond this, however slow a sample is: a view that shows "live" connections must
- * still move while someone debugs (Pause is there for zero cost). Measured at 50k sockets a sample costs ~0.4 s
- * of CPU, so the cap holds the worst case near 4 % of a core.
+ * The interval stretches beyond this only as far as MAX_CPU_SHARE needs: a view that shows "live" connections must
+ * still move while someone debugs (Pause is there for zero cost). A sample's cost grows with the table: measured
+ * with the /proc backend, ~0.4 s of CPU at 50k sockets (4 % of a core at this cap) but 1.3-2 s at 230k, which a
+ * fixed 10 s cap let take 13-20 %.
  */
 export const MAX_INTERVAL_MS = 10_000;
+
+/**
+ * Past MAX_INTERVAL_MS, the interval still grows so that sampling never takes more than this share of one core:
+ * 5 %. At 230k sockets (1.3-2 s per sample) that is one sample every 26-40 s.
+ */
+export const MAX_CPU_SHARE = 0.05;
+
+/** However costly a sample, the loop samples at least this often (5 minutes). */
+export const HARD_MAX_INTERVAL_MS = 5 * 60_000;
+
+/** The interval's cap for a sample cost (ms of CPU): MAX_INTERVAL_MS, or more to hold MAX_CPU_SHARE, at most HARD_MAX_INTERVAL_MS. */
+export function intervalCapMs(costMs: number, maxMs = MAX_INTERVAL_MS): number {
+  return Math.min(HARD_MAX_INTERVAL_MS, Math.max(maxMs, Math.ceil(costMs / MAX_CPU_SHARE)));
+}
 
 /** Weight of the newest sample in the smoothed cost (the interval shrinks only on a sustained drop). */
 const SMOOTHING = 0.3;
@@ -41,8 +56,10 @@ export function initialBackoff(baseMs: number): BackoffState {
  */
 export function nextBackoff(state: BackoffState, cpuMs: number, options: BackoffOptions): BackoffState {
   const budget = options.budget ?? CPU_BUDGET;
-  const maxMs = Math.max(options.baseMs, options.maxMs ?? MAX_INTERVAL_MS);
   const cost = Number.isFinite(cpuMs) && cpuMs > 0 ? cpuMs : 0;
+  // The cap rises with the cost (this sample's or the smoothed one, whichever is higher) to hold MAX_CPU_SHARE.
+  const heaviest = Math.max(cost, state.smoothedCpuMs ?? 0);
+  const maxMs = Math.max(options.baseMs, intervalCapMs(heaviest, options.maxMs));
   const current = Math.min(maxMs, Math.max(options.baseMs, state.intervalMs));
   // The first sample fills the sampler's caches (every process's fd folder is listed): it costs several times a
   // steady sample and says nothing about what the next ones will cost, so it only seeds the estimate.
@@ -66,7 +83,7 @@ export function nextBackoff(state: BackoffState, cpuMs: number, options: Backoff
  */
 export function rebaseBackoff(state: BackoffState, baseMs: number, options: Omit<BackoffOptions, 'baseMs'> = {}): BackoffState {
   const budget = options.budget ?? CPU_BUDGET;
-  const maxMs = Math.max(baseMs, options.maxMs ?? MAX_INTERVAL_MS);
+  const maxMs = Math.max(baseMs, intervalCapMs(state.smoothedCpuMs ?? 0, options.maxMs));
   const needed = state.smoothedCpuMs === null ? baseMs : Math.ceil(state.smoothedCpuMs / budget);
   return { intervalMs: Math.min(maxMs, Math.max(baseMs, needed)), smoothedCpuMs: state.smoothedCpuMs };
 }

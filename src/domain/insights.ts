@@ -4,6 +4,7 @@ import type { Connection, ConnectionId, Endpoint, Insight, InsightKind, Owner, T
 import { formatEndpoint } from './types';
 import { CHINESE_UNITS, ENGLISH_UNITS, formatDuration } from './format';
 import { type Locale } from './stateTexts';
+import { escapeControls } from './displayText';
 
 export interface InsightThresholds {
   /** A CLOSE-WAIT socket older than this many seconds counts as leaked. */
@@ -188,7 +189,7 @@ export function computeInsights(input: InsightInput): Insight[] {
 
 function who(i: Insight, locale: Locale): string {
   if (i.pid === null) return locale === 'zh-cn' ? '未知进程' : 'an unknown process';
-  return i.command ? `${i.command} (${i.pid})` : `pid ${i.pid}`;
+  return i.command ? `${escapeControls(i.command)} (${i.pid})` : `pid ${i.pid}`;
 }
 
 function plural(n: number, one: string, many: string): string {

@@ -4,6 +4,7 @@
 import { emptyCounts, formatEndpoint, type BackendName, type Endpoint, type ScopeMode, type ScopedSample, type SocketRecord, type SocketTimer, type StateCounts } from './types';
 import { COMPACT_UNITS, formatDuration } from './format';
 import { STATE_ORDER, TCP_STATES } from './states';
+import { escapeControls } from './displayText';
 
 /** One socket of the JSON snapshot: the record's fields that make the published shape (listed, so a field added to SocketRecord does not change the CLI's output). */
 export type SnapshotSocket = Pick<SocketRecord, 'state' | 'family' | 'local' | 'remote' | 'inode' | 'uid' | 'recvQ' | 'sendQ' | 'timer' | 'owners'>;
@@ -114,7 +115,7 @@ export function formatTimer(t: SocketTimer | null): string {
 }
 
 export function formatOwners(owners: readonly { pid: number; command: string }[]): string {
-  return owners.length === 0 ? '-' : owners.map((o) => `${o.pid} ${o.command}`).join(', ');
+  return owners.length === 0 ? '-' : owners.map((o) => `${o.pid} ${escapeControls(o.command)}`).join(', ');
 }
 
 /** An endpoint for people: port 0 (a listener's remote end, or an unbound one) is `*`, as ss prints it. */
@@ -136,7 +137,7 @@ function rows(sample: SnapshotInput): string[][] {
 
 function header(sample: SnapshotInput, host: string, labels: SnapshotLabels): [string, string][] {
   return [
-    [labels.host, host],
+    [labels.host, escapeControls(host)],
     [labels.takenAt, new Date(sample.takenAt).toISOString()],
     [labels.backend, sample.backend],
     [labels.scope, sample.scope === 'all' ? labels.scopeAll : labels.scopeWorkspace],

@@ -5,6 +5,7 @@ import { formatEndpoint } from './types';
 import type { Connection, ConnectionId, Endpoint, Insight, StateCounts, TcpState } from './types';
 import { formatDuration, type DurationUnits } from './format';
 import { SHORT_STATE_NAMES, SS_STATE_FILTER_NAMES, STATE_ORDER, STATUS_BAR_ORDER, TCP_STATES } from './states';
+import { escapeControls } from './displayText';
 
 export type GroupBy = 'state' | 'process' | 'localPort';
 export const GROUP_BYS: readonly GroupBy[] = ['state', 'process', 'localPort'];
@@ -275,9 +276,14 @@ const SCRIPT_FILE = /\.(?:[cm]?js|ts|py|rb|pl|php|jar|sh|lua)$/i;
 
 /**
  * The name a developer knows a process by: the command (`/proc/<pid>/comm`), and for an interpreter the script it
- * runs (`node srv.js`, `python3 -m http.server`): otherwise every Node or Python process reads the same.
+ * runs (`node srv.js`, `python3 -m http.server`): otherwise every Node or Python process reads the same. Control
+ * characters are escaped (escapeControls): every label, description and tooltip naming a process goes through here.
  */
 export function processName(command: string, argv?: readonly string[]): string {
+  return escapeControls(rawProcessName(command, argv));
+}
+
+function rawProcessName(command: string, argv?: readonly string[]): string {
   if (!argv || argv.length < 2) return command;
   const script = argv.slice(1).find((a) => !a.startsWith('-') && SCRIPT_FILE.test(a) && !/\s/.test(a));
   if (script !== undefined) return `${command} ${script.slice(script.lastIndexOf('/') + 1)}`;

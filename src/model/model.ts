@@ -8,6 +8,7 @@ import { settingId } from '../contributions';
 import type { Settings } from '../platform/config';
 import { ModelMirror } from '../domain/modelDelta';
 import { emptyCounts } from '../domain/types';
+import { ErrorReports } from '../domain/errorReports';
 import type { Connection, ConnectionId, Insight, ModelUpdate, ProcessInfo, SampleScope, ScopeMode, ScopedSample, StateCounts } from '../domain/types';
 import type { DemandLevel, ModelStatus, ProcessCheck, TcpModelApi } from './modelApi';
 import { SampleFailure, SamplerHost } from '../sampling/samplerHost';
@@ -61,6 +62,8 @@ function describeError(error: SampleError, settings: Settings): string {
       return vscode.l10n.t('The ss executable was not found at "{0}". Install iproute2, set "{1}", or set "{2}" to "proc".', settings.ssPath, settingId('ssPath'), settingId('backend'));
     case 'ss-failed':
       return vscode.l10n.t('ss failed: {0}', error.message);
+    case 'unparsable':
+      return vscode.l10n.t('The socket table could not be read: {0} The view shows the last good sample.', error.message);
     case 'timeout':
       return vscode.l10n.t('Sampling the socket table took longer than {0} s; the sampler was restarted.', Math.round((error.timeoutMs ?? 0) / 1000));
     case 'worker-crashed':
@@ -85,7 +88,7 @@ class Model implements TcpModel {
   /** pid -> (token -> reason): a pid stays a root while any of its registrations lives. */
   private readonly roots = new Map<number, Map<number, string>>();
   private readonly demands = new Map<number, DemandLevel>();
-  private readonly reportedErrors = new Set<SampleErrorCode>();
+  private readonly reportedErrors = new ErrorReports<SampleErrorCode>();
   private nextToken = 1;
   private settings: Settings;
   private scopeMode: ScopeMode;
@@ -171,6 +174,8 @@ class Model implements TcpModel {
     if (message.stats.backend !== backendBefore) this.log.info(backendDescription(message, this.settings));
     const update = this.mirror.apply(message.update, message.processes);
     if (this.current.error !== null) this.log.info('sampling works again');
+    // An error that comes back after this is news again.
+    this.reportedErrors.recovered();
     this.log.trace(
       `sample: ${message.stats.scopedSockets}/${message.stats.totalSockets} sockets, read ${message.stats.sampleMs.toFixed(1)} ms (cpu ${message.stats.sampleCpuMs.toFixed(1)} ms), track ${message.stats.trackMs.toFixed(1)} ms, ${update ? `${update.changed.length} changed, ${update.removed.length} removed` : 'no change'}`,
     );
@@ -186,11 +191,10 @@ class Model implements TcpModel {
   private onFailed(error: SampleError): void {
     const text = describeError(error, this.settings);
     this.updateStatus({ error: text });
-    if (this.reportedErrors.has(error.code)) {
+    if (!this.reportedErrors.shouldReport(error.code)) {
       this.log.debug(`sample failed again (${error.code}): ${error.message}`);
       return;
     }
-    this.reportedErrors.add(error.code);
     this.log.error(`sample failed (${error.code}): ${error.message}`);
     const showLog = vscode.l10n.t('Show Log');
     const openSettings = vscode.l10n.t('Open Settings');

@@ -24,8 +24,11 @@ interface FdTable {
   startTime: number;
   /** fd number -> socket inode, 0 for anything that is not a socket. */
   fds: Map<string, number>;
-  /** readdir failed with EACCES/EPERM (another user's process, or hidepid): not retried for this process. */
-  unreadable: boolean;
+  /**
+   * readdir failed with EACCES/EPERM (another user's process, or hidepid): not listed again before this sample
+   * number (UNREADABLE_RETRY_SAMPLES later). Then it is: the process may have exec'd or changed its uid since.
+   */
+  unreadableUntil: number;
   /**
    * fd numbers seen closed (missing from a listing, or a probe found nothing there) and not seen open since: the
    * lowest free numbers, where the process's next files go. Insertion order, at most CLOSED_FDS_KEPT.
@@ -81,6 +84,8 @@ const DEEP_PASS_READLINKS = 2000;
 const PROBE_PAST_MAX_MISSES = 4;
 /** At most this many readlinks per probe pass (each ~3-5 µs; a failed one about the same). */
 const PROBE_READLINKS = 4000;
+/** An fd folder that could not be read is tried again after this many samples (~1 min at 1 s). */
+export const UNREADABLE_RETRY_SAMPLES = 60;
 /** Closed fd numbers remembered per process for probing. */
 const CLOSED_FDS_KEPT = 256;
 
@@ -117,6 +122,8 @@ export class SocketAttributor {
   private readonly givenUp = new Set<number>();
   private readonly cursors = new Map<string, number>();
   private processes: ReadonlyMap<number, { startTime: number }> = new Map();
+  /** Samples begun: the clock of unreadableUntil. */
+  private sampleCount = 0;
   /** Counters since the last beginSample(). */
   stats: AttributionStats = { pidsVisited: 0, fdsListed: 0, readlinks: 0, deepVisits: 0, probes: 0 };
 
@@ -128,6 +135,7 @@ export class SocketAttributor {
    */
   beginSample(liveInodes: InodeSet, processes: ReadonlyMap<number, { startTime: number }>): void {
     this.stats = { pidsVisited: 0, fdsListed: 0, readlinks: 0, deepVisits: 0, probes: 0 };
+    this.sampleCount++;
     this.processes = processes;
     for (const [pid, table] of this.tables) {
       const p = processes.get(pid);
@@ -138,6 +146,10 @@ export class SocketAttributor {
     // Owner sets of processes long gone would pile up: start the interning afresh once it outgrows what is held.
     if (this.internedOwners.size > 2 * this.tables.size + 1024) this.internedOwners.clear();
     for (const inode of this.givenUp) if (!liveInodes.has(inode)) this.givenUp.delete(inode);
+  }
+
+  private isUnreadable(table: FdTable): boolean {
+    return table.unreadableUntil > this.sampleCount;
   }
 
   /** Pids known to hold the inode, ascending. */
@@ -247,7 +259,7 @@ export class SocketAttributor {
     for (const pid of candidates) {
       if (!pids.has(pid) || skip.has(pid)) continue;
       const table = this.tables.get(pid);
-      if (table === undefined || table.unreadable) continue;
+      if (table === undefined || this.isUnreadable(table)) continue;
       const fds = table.fds;
       const freed: string[] = [];
       let maxFd = -1;
@@ -326,17 +338,17 @@ export class SocketAttributor {
     const startTime = this.processes.get(pid)?.startTime ?? 0;
     let table = this.tables.get(pid);
     if (table === undefined) {
-      table = { startTime, fds: new Map(), unreadable: false, closed: new Set() };
+      table = { startTime, fds: new Map(), unreadableUntil: 0, closed: new Set() };
       this.tables.set(pid, table);
     }
-    if (table.unreadable) return;
+    if (this.isUnreadable(table)) return;
     const dir = `${this.procRoot}/${pid}/fd`;
     let names: string[];
     try {
       names = readdirSync(dir);
     } catch (e) {
       const code = errorCode(e);
-      if (code === 'EACCES' || code === 'EPERM') table.unreadable = true;
+      if (code === 'EACCES' || code === 'EPERM') table.unreadableUntil = this.sampleCount + UNREADABLE_RETRY_SAMPLES;
       return; // ENOENT/ESRCH: exited; the next beginSample() drops it
     }
     this.stats.pidsVisited++;

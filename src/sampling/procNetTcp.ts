@@ -19,6 +19,8 @@ export interface ParseResult {
   sockets: SocketRecord[];
   /** Lines that were neither a header nor blank and could not be parsed. */
   skipped: number;
+  /** /proc only: the `sl  local_address ...` header line was seen (the kernel always prints it, even for no sockets). */
+  header?: boolean;
 }
 
 export interface ProcNetTcpOptions {
@@ -219,7 +221,7 @@ function bytesOf(text: string): Uint8Array {
  * blank lines are ignored, and any other line that does not parse is counted in `skipped`.
  */
 export function parseProcNetTcp(text: string, family: AddressFamily, options: ProcNetTcpOptions = {}): ParseResult {
-  if (typeof text !== 'string') return { sockets: [], skipped: 0 };
+  if (typeof text !== 'string') return { sockets: [], skipped: 0, header: false };
   const bytes = bytesOf(text);
   return parseRows(bytes, bytes.length, family, options, (start, end) => text.slice(start, end));
 }
@@ -244,6 +246,7 @@ function parseRows(b: Uint8Array, len: number, family: AddressFamily, options: P
   const userHz = options.userHz && options.userHz > 0 ? options.userHz : 100;
   const sockets: SocketRecord[] = [];
   let skipped = 0;
+  let header = false;
   const addresses = new AddressCache(littleEndian);
   let start = 0;
   while (start < len) {
@@ -254,11 +257,12 @@ function parseRows(b: Uint8Array, len: number, family: AddressFamily, options: P
       sockets.push(record);
     } else {
       const trimmed = lineText(start, end).trim();
-      if (trimmed !== '' && !trimmed.startsWith('sl ')) skipped++;
+      if (trimmed.startsWith('sl ')) header = true;
+      else if (trimmed !== '') skipped++;
     }
     start = end + 1;
   }
-  return { sockets, skipped };
+  return { sockets, skipped, header };
 }
 
 // Grammar (whitespace = spaces or tabs; everything after the inode is ignored):

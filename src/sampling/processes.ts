@@ -6,6 +6,8 @@
 // fs/promises equivalent ~99 µs (each call is a thread-pool round trip and a promise), so sync is ~4x cheaper
 // in both wall and CPU time for the hundreds of tiny reads a sample makes.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { ProcessReading } from '../domain/processGuard';
 import type { ProcessInfo } from '../domain/types';
 
 export interface StatFields {
@@ -36,6 +38,19 @@ export function parseProcStat(text: string): StatFields | null {
   const startTime = Number(rest[19]);
   if (!Number.isSafeInteger(ppid) || ppid < 0 || !Number.isSafeInteger(startTime) || startTime < 0) return null;
   return { pid, command: text.slice(open + 2, close), state: rest[0], ppid, startTime };
+}
+
+/**
+ * The pid's start time and state, read fresh (async: this runs on the extension host's main thread for the stop
+ * command), or null when there is no such process. For processGuard's checks.
+ */
+export async function readProcessIdentity(pid: number, procRoot = '/proc'): Promise<ProcessReading | null> {
+  try {
+    const stat = parseProcStat(await readFile(`${procRoot}/${pid}/stat`, 'latin1'));
+    return stat === null || stat.pid !== pid ? null : { startTime: stat.startTime, state: stat.state };
+  } catch {
+    return null;
+  }
 }
 
 /** The real uid from /proc/<pid>/status (`Uid:\treal\teffective\tsaved\tfs`). */

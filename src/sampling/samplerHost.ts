@@ -8,7 +8,8 @@ import { Worker } from 'node:worker_threads';
 import { initialBackoff, nextBackoff, rebaseBackoff } from '../domain/backoff';
 import type { BackoffState } from '../domain/backoff';
 import type { Connection, SampleScope, ScopedSample } from '../domain/types';
-import { isWorkerChunk, isWorkerToHost } from './workerProtocol';
+import { isWorkerChunk, isWorkerNotice, isWorkerToHost } from './workerProtocol';
+import { killGroupsNow, stopGroups } from './childProcesses';
 import type { DemandLevel, HostToWorker, ProcessCheck, SampleAnswer, SampledMessage, SampleError, WorkerChunk, WorkerSettings, WorkerToHost } from './workerProtocol';
 
 /** The status bar alone needs counts, not motion: one sample every 5 s. */
@@ -16,6 +17,12 @@ export const SUMMARY_INTERVAL_MS = 5000;
 
 /** A sample that takes longer than this is stuck (a hung /proc read or `ss`): the worker is replaced. */
 export const DEFAULT_SAMPLE_TIMEOUT_MS = 20_000;
+
+/** The host's deadline exceeds the worker's own deadline for ss by this much (the rest of the sample). */
+const SAMPLE_DEADLINE_MARGIN_MS = 10_000;
+
+/** How long dispose waits for the worker to say it killed its child processes before terminating it anyway. */
+const DISPOSE_ANSWER_MS = 400;
 
 /** After a failed sample, wait at least this long, doubling per consecutive failure up to the cap. */
 const FAILURE_RETRY_MIN_MS = 2000;
@@ -87,11 +94,23 @@ export class SamplerHost {
   private lastSampleEnd = 0;
   private readonly exited: number[] = [];
   private readonly timeoutMs: number;
+  /** The deadline of the next sample: timeoutMs, or longer while the worker says ss may take longer (a huge table). */
+  private deadlineMs: number;
+  /**
+   * Each worker's child process groups (ss) that may still have members, as it last reported them. A worker that
+   * is dropped (timeout, crash, dispose) is terminated without running any code, so its groups are killed from here.
+   */
+  private readonly groupsOf = new Map<Worker, number[]>();
+  /** Kills every known group if the process exits without dispose (the extension host ending). */
+  private readonly exitHook = (): void => {
+    for (const pgids of this.groupsOf.values()) killGroupsNow(pgids);
+  };
 
   constructor(private readonly options: SamplerHostOptions) {
     this.settings = options.settings;
     this.configuredIntervalMs = options.intervalMs;
     this.timeoutMs = options.sampleTimeoutMs ?? DEFAULT_SAMPLE_TIMEOUT_MS;
+    this.deadlineMs = this.timeoutMs;
     this.backoff = initialBackoff(options.intervalMs);
   }
 
@@ -187,7 +206,7 @@ export class SamplerHost {
   private request(make: (seq: number) => HostToWorker): Promise<WorkerToHost> {
     const seq = ++this.seq;
     return new Promise<WorkerToHost>((resolve) => {
-      const timer = setTimeout(() => this.onTimeout(seq), this.timeoutMs);
+      const timer = setTimeout(() => this.onTimeout(seq), this.deadlineMs);
       this.pending = { seq, resolve, timer, chunks: [] };
       this.post(make(seq));
     });
@@ -239,6 +258,9 @@ export class SamplerHost {
     const answer = await this.request((seq) => ({ kind: 'sample', seq, scope: this.options.scope(), wantSample, chunkSize: this.options.chunkSize ?? CHUNK_SIZE }));
     const message: SampleAnswer = answer.kind === 'processCheck' ? { kind: 'failed', seq: answer.seq, error: { code: 'internal', message: 'the worker answered a sample with a process check' } } : answer;
     if (this.disposed) return message;
+    const hint = message.kind === 'sampled' ? message.stats.nextSampleTimeoutMs : message.nextSampleTimeoutMs;
+    // The worker's own deadline for ss, plus time for the rest of the sample: the host must not give up first.
+    if (hint !== undefined && Number.isFinite(hint)) this.deadlineMs = Math.max(this.timeoutMs, hint + SAMPLE_DEADLINE_MARGIN_MS);
     if (message.kind === 'sampled') {
       this.failures = 0;
       this.backoff = nextBackoff(this.backoff, message.stats.costMs, { baseMs: this.baseIntervalMs(), budget: this.options.cpuBudget });
@@ -275,8 +297,9 @@ export class SamplerHost {
 
   private onTimeout(seq: number): void {
     if (this.pending?.seq !== seq) return;
+    const deadline = this.deadlineMs;
     this.discardWorker();
-    this.settle({ kind: 'failed', seq, error: { code: 'timeout', message: `no answer from the sampler worker within ${this.timeoutMs} ms`, timeoutMs: this.timeoutMs } });
+    this.settle({ kind: 'failed', seq, error: { code: 'timeout', message: `no answer from the sampler worker within ${deadline} ms`, timeoutMs: deadline } });
   }
 
   private post(message: HostToWorker): void {
@@ -290,7 +313,13 @@ export class SamplerHost {
     if (this.worker !== null) return this.worker;
     const worker = new Worker(this.options.workerPath);
     this.worker = worker;
+    if (this.groupsOf.size === 0) process.on('exit', this.exitHook);
+    this.groupsOf.set(worker, []);
     worker.on('message', (message: unknown) => {
+      if (isWorkerNotice(message)) {
+        if (message.kind === 'children' && this.groupsOf.has(worker)) this.groupsOf.set(worker, message.pgids);
+        return;
+      }
       if (worker !== this.worker) return;
       if (isWorkerChunk(message)) this.onChunk(message);
       else if (isWorkerToHost(message)) this.settle(message);
@@ -302,7 +331,16 @@ export class SamplerHost {
     return worker;
   }
 
+  /** Kills what the worker's children left (SIGTERM, SIGKILL after a grace) and forgets the worker. */
+  private reapGroups(worker: Worker): Promise<void> {
+    const pgids = this.groupsOf.get(worker) ?? [];
+    this.groupsOf.delete(worker);
+    if (this.groupsOf.size === 0) process.removeListener('exit', this.exitHook);
+    return stopGroups(pgids);
+  }
+
   private onWorkerGone(worker: Worker, why: string): void {
+    void this.reapGroups(worker);
     if (worker !== this.worker) return;
     this.worker = null;
     if (this.pending !== null) this.settle({ kind: 'failed', seq: this.pending.seq, error: { code: 'worker-crashed', message: why } });
@@ -313,7 +351,11 @@ export class SamplerHost {
     const worker = this.worker;
     this.worker = null;
     if (worker !== null) {
+      // A worker waiting on a hung ss still reads messages: it kills its groups at once. One stuck in a system
+      // call does not: its groups are killed from here, now and again when the thread is gone.
+      worker.postMessage({ kind: 'dispose' } satisfies HostToWorker);
       worker.unref();
+      void stopGroups(this.groupsOf.get(worker) ?? []);
       void worker.terminate();
     }
   }
@@ -327,6 +369,30 @@ export class SamplerHost {
     const worker = this.worker;
     this.worker = null;
     if (this.pending !== null) this.settle({ kind: 'failed', seq: this.pending.seq, error: { code: 'internal', message: 'the sampler was disposed' } });
-    if (worker !== null) await worker.terminate();
+    if (worker !== null) {
+      // The worker kills its child process groups when asked (terminate() runs no code in it); the host kills
+      // whatever it last reported too, in case the thread could not answer.
+      await new Promise<void>((resolve) => {
+        const done = (message: unknown) => {
+          if (isWorkerNotice(message) && message.kind === 'disposed') {
+            this.groupsOf.set(worker, message.pgids);
+            finish();
+          }
+        };
+        const timer = setTimeout(() => finish(), DISPOSE_ANSWER_MS);
+        const finish = () => {
+          clearTimeout(timer);
+          worker.off('message', done);
+          resolve();
+        };
+        worker.on('message', done);
+        worker.postMessage({ kind: 'dispose' } satisfies HostToWorker);
+      });
+      const groups = this.groupsOf.get(worker) ?? [];
+      await worker.terminate();
+      this.groupsOf.set(worker, groups);
+      await this.reapGroups(worker);
+    }
+    for (const w of [...this.groupsOf.keys()]) await this.reapGroups(w);
   }
 }

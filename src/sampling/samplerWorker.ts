@@ -13,7 +13,8 @@ import { ConnectionTracker } from '../domain/tracker';
 import type { TrackerOptions } from '../domain/tracker';
 import type { ProcessInfo, SampleScope, ScopeMode, ScopedSample } from '../domain/types';
 import { isHostToWorker } from './workerProtocol';
-import type { HostToWorker, ProcessCheck, SampleAnswer, SampleError, SampleErrorCode, WorkerChunk, WorkerSettings, WorkerToHost } from './workerProtocol';
+import type { HostToWorker, ProcessCheck, SampleAnswer, SampleError, SampleErrorCode, WorkerChunk, WorkerNotice, WorkerSettings, WorkerToHost } from './workerProtocol';
+import { groupAlive, killGroupsNow, liveGroups, onGroupsChanged } from './childProcesses';
 
 const SAMPLER_CODES: ReadonlySet<string> = new Set<string>(SAMPLER_ERROR_CODES);
 
@@ -108,6 +109,7 @@ export class SamplerPipeline {
     const before = this.settings;
     this.settings = settings;
     if (before === null || before.backend !== settings.backend || before.ssPath !== settings.ssPath) this.sampler = null;
+    else this.sampler?.retryPreferredBackend();
     if (this.tracker !== null && before !== null && !trackerOptionsEqual(before, settings)) {
       // New retention applies to what is held already; what it evicts now goes out with the next update.
       this.tracker.setOptions(trackerOptions(settings));
@@ -274,10 +276,11 @@ export class SamplerPipeline {
     const elu0 = performance.eventLoopUtilization();
     const scope = this.effectiveScope(requested);
     let sample: ScopedSample;
+    const sampler = this.samplerFor(settings);
     try {
-      sample = await this.samplerFor(settings).sample({ scope });
+      sample = await sampler.sample({ scope });
     } catch (e) {
-      return { kind: 'failed', seq, error: toSampleError(e) };
+      return { kind: 'failed', seq, error: toSampleError(e), nextSampleTimeoutMs: sampler.ssTimeoutNowMs };
     }
 
     const started = performance.now();
@@ -321,21 +324,48 @@ export class SamplerPipeline {
         trackMs,
         costMs,
         workerTid: this.tid,
+        nextSampleTimeoutMs: sampler.ssTimeoutNowMs,
       },
       sample: wantSample ? sample : null,
     };
   }
 }
 
+/** How long a disposed worker waits for its killed children to be reaped before answering. */
+const DISPOSE_REAP_MS = 200;
+
+/** The groups still there after up to `ms`. */
+async function waitGone(pgids: readonly number[], ms: number): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let left = pgids.filter(groupAlive);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 10));
+    left = left.filter(groupAlive);
+  }
+  return left;
+}
+
 function serve(): void {
   const port = parentPort;
   if (port === null) return; // loaded outside a worker (a test importing SamplerPipeline)
   const pipeline = new SamplerPipeline();
+  // The host learns of every child process group as it comes and goes, to kill them if it drops this thread.
+  onGroupsChanged((pgids) => port.postMessage({ kind: 'children', pgids: [...pgids] } satisfies WorkerNotice));
   // Messages are handled in order: a sample in progress finishes before the next message is looked at, so settings
   // never change under a running sample.
   let chain: Promise<void> = Promise.resolve();
   port.on('message', (message: unknown) => {
     if (!isHostToWorker(message)) return;
+    if (message.kind === 'dispose') {
+      // Not queued behind a sample in progress (that sample may be the one waiting on a hung ss).
+      onGroupsChanged(null);
+      const pgids = liveGroups();
+      killGroupsNow(pgids);
+      // This thread's loop reaps its children (no other thread can once it is terminated): wait for that briefly,
+      // and tell the host which groups, if any, are still there.
+      void waitGone(pgids, DISPOSE_REAP_MS).then((left) => port.postMessage({ kind: 'disposed', pgids: left } satisfies WorkerNotice));
+      return;
+    }
     chain = chain.then(() => handle(pipeline, message, port)).catch((e: unknown) => {
       if (message.kind === 'sample') port.postMessage({ kind: 'failed', seq: message.seq, error: toSampleError(e) } satisfies WorkerToHost);
     });
@@ -353,6 +383,8 @@ async function handle(pipeline: SamplerPipeline, message: HostToWorker, port: No
     case 'checkProcess':
       port.postMessage({ kind: 'processCheck', seq: message.seq, check: pipeline.checkProcess(message.pid, message.scope) } satisfies WorkerToHost);
       return;
+    case 'dispose':
+      return; // handled as it arrives (serve)
     case 'sample': {
       const answer = await pipeline.sample(message.seq, message.scope, message.wantSample);
       const size = message.chunkSize;

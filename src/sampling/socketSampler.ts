@@ -2,11 +2,11 @@
 // processes + narrow to the scope. The sampler keeps the incremental caches between samples, so create one and
 // reuse it. It runs in the sampler worker thread (src/sampling/samplerWorker.ts) and in the CLI, never on the extension
 // host's main thread: its /proc reads are synchronous (see processes.ts for why).
-import { execFile } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { OwnerMemory, SocketAttributor, type AttributionStats } from './attribution';
+import { ChildError, runChild } from './childProcesses';
 import { dropRepeatedRows, parseProcNetTcpBytes, type ParseResult } from './procNetTcp';
 import { ProcessTable } from './processes';
 import { computeScopePids, selectScope } from '../domain/scope';
@@ -14,7 +14,7 @@ import { parseSsOutput } from './ssOutput';
 import type { BackendName, Owner, ProcessInfo, SampleScope, ScopedSample, SocketRecord } from '../domain/types';
 
 /** Why the sampler could not read the table (the worker adds its own: SampleErrorCode in workerProtocol.ts). */
-export const SAMPLER_ERROR_CODES = ['unsupported-platform', 'no-proc', 'permission', 'ss-missing', 'ss-failed', 'timeout'] as const;
+export const SAMPLER_ERROR_CODES = ['unsupported-platform', 'no-proc', 'permission', 'ss-missing', 'ss-failed', 'timeout', 'unparsable'] as const;
 export type SamplerErrorCode = (typeof SAMPLER_ERROR_CODES)[number];
 
 /** Why a sample could not be taken. `message` is English and says what to do; hosts localize by `code`. */
@@ -40,10 +40,14 @@ export interface SamplerOptions {
   ssPath?: string;
   /** Where procfs is mounted (default /proc). */
   procRoot?: string;
-  /** ss is killed after this long (default 5000 ms). */
+  /** ss is stopped after this long (default 5000 ms), plus SS_MS_PER_ROW per row of the table last seen. */
   ssTimeoutMs?: number;
   /** ss output beyond this many bytes fails the sample (default 64 MiB, ~400k sockets). */
   ssMaxBytes?: number;
+  /** 'auto' that fell back to ss tries /proc again after this long (default PROC_RETRY_MS). */
+  procRetryMs?: number;
+  /** The clock (tests). */
+  now?: () => number;
 }
 
 /** What the last sample cost, part by part: for the log and the benchmark. */
@@ -72,6 +76,16 @@ export const SS_LISTEN_ARGS: readonly string[] = ['-ltneH'];
 const PEER_SEARCH_FDS = 20_000;
 /** In 'all' mode at least 1/ROTATION_SLICES of the processes are listed every sample, so ownership heals in ~16 samples. */
 const ROTATION_SLICES = 16;
+/**
+ * ss's deadline grows by this much per row of the table last read. `ss -tanoeH` took 3 µs/row at 50k sockets here
+ * (bench/scale.ts), but ~50 µs/row where it resolves cgroup paths the slow way (test/common/netns.ts), and more
+ * than 60 µs/row in an audit where the fixed 5 s failed every sample from 80k to 230k sockets.
+ */
+export const SS_MS_PER_ROW = 0.1;
+/** ss's deadline never grows beyond this (a sample that long is useless as "live"); the host's deadline follows it. */
+export const SS_MAX_TIMEOUT_MS = 60_000;
+/** 'auto' on its ss fallback tries /proc again this often: /proc may have been mounted, or a transient error passed. */
+export const PROC_RETRY_MS = 5 * 60_000;
 /** Bytes per read(2) of /proc/net/tcp{,6}: 16-64 KiB measured fastest (BENCHMARKS.md). */
 const PROC_READ_BYTES = 64 * 1024;
 
@@ -88,6 +102,12 @@ function cpuNowMs(): number {
 
 export class SocketSampler {
   private backend: BackendName | null;
+  /** 'auto': pick the backend at the first sample, and try /proc again now and then while on the ss fallback. */
+  private readonly auto: boolean;
+  private readonly procRetryMs: number;
+  private readonly now: () => number;
+  /** When 'auto' last chose ss over /proc (ms, the clock's). */
+  private fellBackAt = 0;
   private readonly procRoot: string;
   private readonly ssPath: string;
   private readonly ssTimeoutMs: number;
@@ -100,6 +120,10 @@ export class SocketSampler {
   /** LISTEN inode -> backlog, from `ss -ltneH`; -1 when ss did not list it. */
   private readonly backlogs = new Map<number, number>();
   private listenBacklogUnavailable = false;
+  /** Rows of the largest table read in the last samples (decays): scales ss's deadline. */
+  private tableRowsSeen = 0;
+  /** Consecutive ss runs that timed out: each doubles the next deadline. */
+  private ssTimeouts = 0;
   private queue: Promise<unknown> = Promise.resolve();
   /** Holds a whole /proc/net/tcp{,6} file while it is read; grows to the largest table seen. */
   private readBuffer = Buffer.allocUnsafe(4 * PROC_READ_BYTES);
@@ -115,12 +139,20 @@ export class SocketSampler {
 
   constructor(options: SamplerOptions) {
     this.backend = options.backend === 'auto' ? null : options.backend;
+    this.auto = options.backend === 'auto';
+    this.procRetryMs = options.procRetryMs ?? PROC_RETRY_MS;
+    this.now = options.now ?? Date.now;
     this.procRoot = options.procRoot ?? '/proc';
     this.ssPath = options.ssPath || 'ss';
     this.ssTimeoutMs = options.ssTimeoutMs ?? 5000;
     this.ssMaxBytes = options.ssMaxBytes ?? 64 * 1024 * 1024;
     this.processes = new ProcessTable(this.procRoot);
     this.attributor = new SocketAttributor(this.procRoot);
+  }
+
+  /** 'auto' on its ss fallback tries /proc at the next sample (new settings were applied). */
+  retryPreferredBackend(): void {
+    if (this.auto && this.backend === 'ss') this.fellBackAt = -Infinity;
   }
 
   /** The backend samples are read with: the configured one, or what 'auto' picked (null until the first sample). */
@@ -143,6 +175,16 @@ export class SocketSampler {
         `TCP State Viewer reads Linux's socket table; ${process.platform} is not supported yet. Use it in a Linux workspace (WSL, a container, SSH or a dev container).`,
       );
     }
+    if (this.auto && this.backend === 'ss' && this.now() - this.fellBackAt >= this.procRetryMs) {
+      // On the ss fallback: /proc may work by now (mounted, a transient error gone). It is cheaper: take it back.
+      try {
+        const table = await this.readWith('proc');
+        this.backend = 'proc';
+        return { backend: 'proc', table };
+      } catch {
+        this.fellBackAt = this.now();
+      }
+    }
     if (this.backend !== null) return { backend: this.backend, table: await this.readWith(this.backend) };
     let procError: unknown;
     try {
@@ -155,6 +197,7 @@ export class SocketSampler {
     try {
       const table = await this.readWith('ss');
       this.backend = 'ss';
+      this.fellBackAt = this.now();
       return { backend: 'ss', table };
     } catch (ssError) {
       // The /proc reason is the one to act on (ss is the fallback); say ss did not help either.
@@ -168,6 +211,8 @@ export class SocketSampler {
   private async readWith(backend: BackendName): Promise<ParseResult> {
     const table = backend === 'proc' ? this.readProc() : await this.readSs();
     const kept = dropRepeatedRows(table.sockets);
+    // Grows at once, shrinks slowly: a table that shrank for a moment does not cut the next deadline short.
+    this.tableRowsSeen = Math.max(table.sockets.length, Math.round(this.tableRowsSeen * 0.9));
     this.rowsByInode = kept.byInode;
     return { sockets: kept.sockets, skipped: table.skipped };
   }
@@ -212,43 +257,69 @@ export class SocketSampler {
         if (code === 'EACCES' || code === 'EPERM') {
           throw new SamplerError('permission', `Permission denied reading ${path}. Check how /proc is mounted (hidepid, a restricted container), or set tcpStateViewer.backend to "ss".`, { cause: e });
         }
-        throw new SamplerError('no-proc', `Cannot read ${path} (${code ?? String(e)}): /proc is not mounted here. Mount procfs, or install iproute2 (ss) and set tcpStateViewer.backend to "ss".`, { cause: e });
+        if (code === 'EISDIR' || code === 'ENOTDIR') {
+          // Something is there, but not procfs's file: saying "/proc is not mounted" would send the user the wrong way.
+          throw new SamplerError('unparsable', `${path} is ${code === 'EISDIR' ? 'a directory' : 'under a file that is not a directory'}, not the kernel's socket table: something other than procfs is mounted or bound there (a container or sandbox?). Set tcpStateViewer.backend to "ss".`, { cause: e });
+        }
+        if (code === 'ENOENT') {
+          throw new SamplerError('no-proc', `Cannot read ${path} (ENOENT): /proc is not mounted here. Mount procfs, or install iproute2 (ss) and set tcpStateViewer.backend to "ss".`, { cause: e });
+        }
+        throw new SamplerError('no-proc', `Cannot read ${path} (${code ?? String(e)}). Check how /proc is mounted, or install iproute2 (ss) and set tcpStateViewer.backend to "ss".`, { cause: e });
       }
-      return parseProcNetTcpBytes(this.readBuffer, length, family, { littleEndian, previous: this.rowsByInode });
+      const result = parseProcNetTcpBytes(this.readBuffer, length, family, { littleEndian, previous: this.rowsByInode });
+      // The kernel prints the header even for an empty table: without it (an empty or foreign file) the reading
+      // says nothing about the sockets, and taking it as "no sockets" would close every tracked connection.
+      if (!result.header || (result.sockets.length === 0 && result.skipped > 0)) {
+        throw new SamplerError('unparsable', `${path} is not a socket table (${length} bytes, ${result.header ? `no row of ${result.skipped} parsed` : 'no header line'}). Check what is mounted at ${this.procRoot}, or set tcpStateViewer.backend to "ss".`);
+      }
+      return result;
     };
     const v4 = parse('tcp', 'ipv4', false);
     const v6 = parse('tcp6', 'ipv6', true);
     return { sockets: v4.sockets.concat(v6.sockets), skipped: v4.skipped + v6.skipped };
   }
 
-  private readSs(args: readonly string[] = SS_ARGS): Promise<ParseResult> {
-    return new Promise((resolve, reject) => {
-      execFile(
-        this.ssPath,
-        [...args],
-        { encoding: 'latin1', timeout: this.ssTimeoutMs, maxBuffer: this.ssMaxBytes, shell: false, windowsHide: true, env: { ...process.env, LC_ALL: 'C' } },
-        (error, stdout, stderr) => {
-          if (!error) {
-            resolve(parseSsOutput(stdout));
-            return;
-          }
-          const code = errnoOf(error);
-          const e = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null };
-          if (code === 'ENOENT') {
-            reject(new SamplerError('ss-missing', `"${this.ssPath}" was not found. Install iproute2 (it provides ss), set tcpStateViewer.ssPath to its full path, or set tcpStateViewer.backend to "proc".`, { cause: error }));
-          } else if (code === 'EACCES') {
-            reject(new SamplerError('permission', `Permission denied running "${this.ssPath}". Make it executable or point tcpStateViewer.ssPath at another ss.`, { cause: error }));
-          } else if (code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
-            reject(new SamplerError('ss-failed', `ss printed more than ${this.ssMaxBytes} bytes (too many sockets for one sample). Use the "proc" backend.`, { cause: error }));
-          } else if (e.killed && e.signal) {
-            reject(new SamplerError('timeout', `ss did not finish within ${this.ssTimeoutMs} ms and was stopped. The socket table may be very large: try the "proc" backend or a longer interval.`, { cause: error }));
-          } else {
-            const detail = String(stderr).trim().split('\n')[0] || error.message;
-            reject(new SamplerError('ss-failed', `ss failed: ${detail}. Check that "${this.ssPath}" is iproute2's ss, or use the "proc" backend.`, { cause: error }));
-          }
-        },
-      );
-    });
+  /**
+   * ss's deadline for the next run: the base (ssTimeoutMs), plus SS_MS_PER_ROW for each row of the largest table
+   * seen lately (ss's time grows with the table: at 80k-230k sockets the fixed 5 s failed every sample), doubled
+   * after each run that timed out (a first sample of a huge table has no row count yet), up to SS_MAX_TIMEOUT_MS.
+   */
+  get ssTimeoutNowMs(): number {
+    const scaled = (this.ssTimeoutMs + this.tableRowsSeen * SS_MS_PER_ROW) * 2 ** this.ssTimeouts;
+    return Math.round(Math.min(Math.max(this.ssTimeoutMs, SS_MAX_TIMEOUT_MS), scaled));
+  }
+
+  private async readSs(args: readonly string[] = SS_ARGS): Promise<ParseResult> {
+    const timeoutMs = this.ssTimeoutNowMs;
+    let stdout: string;
+    try {
+      stdout = await runChild(this.ssPath, args, { timeoutMs, maxBytes: this.ssMaxBytes, encoding: 'latin1', env: { ...process.env, LC_ALL: 'C' } });
+    } catch (error) {
+      if (!(error instanceof ChildError)) throw error;
+      switch (error.kind) {
+        case 'missing':
+          throw new SamplerError('ss-missing', `"${this.ssPath}" was not found. Install iproute2 (it provides ss), set tcpStateViewer.ssPath to its full path, or set tcpStateViewer.backend to "proc".`, { cause: error });
+        case 'permission':
+          throw new SamplerError('permission', `Permission denied running "${this.ssPath}". Make it executable or point tcpStateViewer.ssPath at another ss.`, { cause: error });
+        case 'too-much-output':
+          throw new SamplerError('ss-failed', `ss printed more than ${this.ssMaxBytes} bytes (too many sockets for one sample). Use the "proc" backend.`, { cause: error });
+        case 'timeout':
+          this.ssTimeouts = Math.min(this.ssTimeouts + 1, 4);
+          throw new SamplerError('timeout', `ss did not finish within ${timeoutMs} ms and was stopped (with every process it started). The socket table may be very large: the next try waits longer; the "proc" backend is faster.`, { cause: error });
+        default: {
+          const detail = error.stderr.trim().split('\n')[0] || error.message;
+          throw new SamplerError('ss-failed', `ss failed: ${detail}. Check that "${this.ssPath}" is iproute2's ss, or use the "proc" backend.`, { cause: error });
+        }
+      }
+    }
+    this.ssTimeouts = 0;
+    const parsed = parseSsOutput(stdout);
+    // Output in which no row parses is not an empty table (ss prints nothing then): taking it as one would close
+    // every tracked connection.
+    if (parsed.sockets.length === 0 && /\S/.test(stdout)) {
+      throw new SamplerError('unparsable', `ss printed ${stdout.length} bytes and no line of it is a socket row. Check that "${this.ssPath}" is iproute2's ss, or use the "proc" backend.`);
+    }
+    return parsed;
   }
 
   /**

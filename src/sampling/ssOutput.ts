@@ -3,7 +3,7 @@
 //   ESTAB  0  0  127.0.0.1:43904  127.0.0.1:38735 timer:(keepalive,59sec,0) uid:1000 ino:16213 sk:100d cgroup:/ <->
 //   LISTEN 0  511  [::1]:35087  [::]:*  ino:16210 sk:101b cgroup:/ v6only:1 <->
 //   LISTEN 0  511  *:41621  *:*  ino:16211 sk:101c cgroup:/ v6only:0 <->
-// Columns: state, Recv-Q, Send-Q, local, peer, then details in any order. Facts from ss.c:
+// Columns: state, Recv-Q, Send-Q, local, peer, then details in a fixed order (parseDetails). Facts from ss.c:
 // - state names (sstate_name): ESTAB SYN-SENT SYN-RECV FIN-WAIT-1 FIN-WAIT-2 TIME-WAIT UNCONN CLOSE-WAIT LAST-ACK
 //   LISTEN CLOSING; UNCONN is TCP_CLOSE.
 // - `uid:` is printed only when the uid is not 0 (sock_details_print), so a missing uid means root.
@@ -168,12 +168,12 @@ function isCount(token: string): boolean {
 /**
  * Parses `ss -tanoeH` output (a header line, if present, is ignored; so is a leading Netid column). Never throws:
  * lines that do not parse are counted in `skipped`. Detail tokens ss prints on a continuation line (starting
- * with whitespace) are applied to the socket above.
+ * with whitespace) are applied to the socket above, filling only what its own line did not set.
  */
 export function parseSsOutput(text: string): ParseResult {
   const sockets: SocketRecord[] = [];
   let skipped = 0;
-  let previous: SocketRecord | null = null;
+  let previous: { record: SocketRecord; set: DetailSet } | null = null;
   const hosts: HostCache = new Map();
   const lines = typeof text === 'string' ? text.split('\n') : [];
   for (const line of lines) {
@@ -183,34 +183,34 @@ export function parseSsOutput(text: string): ParseResult {
     if (tokens[0] === 'State' || tokens[0] === 'Netid') continue;
     const state = SS_STATES[tokens[0]];
     if (state === undefined) {
-      if (/^\s/.test(line) && previous !== null && applyDetails(previous, tokens)) continue;
+      if (/^\s/.test(line) && previous !== null && applyDetails(previous.record, parseDetails(tokens), previous.set)) continue;
       skipped++;
       previous = null;
       continue;
     }
-    const record = parseRow(state, tokens, hosts);
-    if (record === null) {
+    const row = parseRow(state, tokens, hosts);
+    if (row === null) {
       skipped++;
       previous = null;
       continue;
     }
-    sockets.push(record);
-    previous = record;
+    sockets.push(row.record);
+    previous = row;
   }
   return { sockets, skipped };
 }
 
-function parseRow(state: TcpState, tokens: string[], hosts: HostCache): SocketRecord | null {
+function parseRow(state: TcpState, tokens: string[], hosts: HostCache): { record: SocketRecord; set: DetailSet } | null {
   if (tokens.length < 5 || !isCount(tokens[1]) || !isCount(tokens[2])) return null;
   const local = parseEndpoint(tokens[3], hosts);
   const remote = parseEndpoint(tokens[4], hosts);
   if (local === null || remote === null) return null;
-  const details = tokens.slice(5);
+  const details = parseDetails(tokens.slice(5));
   let family: AddressFamily;
   if (local.family !== null && remote.family !== null) {
     if (local.family !== remote.family) return null;
     family = local.family;
-  } else if (details.some((t) => t.startsWith('v6only:'))) {
+  } else if (details.v6only) {
     family = 'ipv6';
   } else {
     // ss (iproute2 >= 4.x) prints 0.0.0.0 for the IPv4 wildcard, so a lone `*` is the IPv6 one.
@@ -230,29 +230,85 @@ function parseRow(state: TcpState, tokens: string[], hosts: HostCache): SocketRe
     timer: null,
     owners: [],
   };
-  applyDetails(record, details);
-  return record;
+  const set: DetailSet = new Set();
+  applyDetails(record, details, set);
+  return { record, set };
 }
 
-/** Applies `ino:`, `uid:` and `timer:(...)` tokens; true when at least one was recognised. */
-function applyDetails(record: SocketRecord, tokens: string[]): boolean {
+/** The detail fields a row has been given, so a continuation line fills only what is missing. */
+type DetailSet = Set<'timer' | 'uid' | 'inode'>;
+
+interface Details {
+  timer?: SocketTimer | null;
+  uid?: number;
+  inode?: number;
+  /** A `v6only:` token after the cgroup path (IPv6 sockets only). */
+  v6only: boolean;
+}
+
+/** The shutdown marker ss prints last on a row with -e (`<->`, `-->`, `<--`, `---`). */
+const SHUTDOWN_MARKER = /^(?:<|-)-(?:>|-)$/;
+
+/**
+ * Reads the detail tokens at their place. ss (sock_details_print, inet_show_sock) prints, in this order:
+ * `timer:(...)` (with -o), `uid:N` (only when not 0), `ino:N`, `sk:X`, `fwmark:0x..` (when set), `cgroup:PATH`,
+ * then `v6only:N` for IPv6 and the shutdown marker. A cgroup path is any text, spaces and `ino:`-looking words
+ * included, so everything from `cgroup:` up to those two tail tokens is the path and is never read as a field.
+ * Each field is taken once, at or after the place of the field before it; a token out of order is ignored.
+ */
+function parseDetails(tokens: readonly string[]): Details {
+  const out: Details = { v6only: false };
+  let end = tokens.length;
+  if (end > 0 && SHUTDOWN_MARKER.test(tokens[end - 1])) end--;
+  if (end > 0 && /^v6only:[01]$/.test(tokens[end - 1])) {
+    out.v6only = tokens[end - 1] === 'v6only:1';
+    end--;
+  }
+  // Fields in print order; `next` is the first one still allowed.
+  const ORDER = ['timer', 'uid', 'ino', 'sk', 'fwmark'] as const;
+  let next = 0;
+  for (let i = 0; i < end; i++) {
+    const t = tokens[i];
+    if (t.startsWith('cgroup:')) break; // the path runs to the tail tokens
+    const colon = t.indexOf(':');
+    const key = colon > 0 ? t.slice(0, colon) : '';
+    const place = (ORDER as readonly string[]).indexOf(key);
+    if (place < next) continue;
+    next = place + 1;
+    const v = t.slice(colon + 1);
+    if (key === 'timer') {
+      if (t.startsWith('timer:(')) out.timer = parseSsTimer(t);
+    } else if (key === 'uid') {
+      if (/^\d{1,10}$/.test(v)) out.uid = Number(v);
+    } else if (key === 'ino') {
+      if (/^\d{1,15}$/.test(v)) out.inode = Number(v);
+    }
+  }
+  return out;
+}
+
+/** Applies the fields not set yet; true when the tokens held at least one recognised field. */
+function applyDetails(record: SocketRecord, d: Details, set: DetailSet): boolean {
   let any = false;
-  for (const t of tokens) {
-    if (t.startsWith('ino:')) {
-      const v = t.slice(4);
-      if (/^\d{1,15}$/.test(v)) {
-        record.inode = Number(v);
-        any = true;
-      }
-    } else if (t.startsWith('uid:')) {
-      const v = t.slice(4);
-      if (/^\d{1,10}$/.test(v)) {
-        record.uid = Number(v);
-        any = true;
-      }
-    } else if (t.startsWith('timer:(')) {
-      record.timer = parseSsTimer(t);
-      any = true;
+  if (d.inode !== undefined) {
+    any = true;
+    if (!set.has('inode')) {
+      record.inode = d.inode;
+      set.add('inode');
+    }
+  }
+  if (d.uid !== undefined) {
+    any = true;
+    if (!set.has('uid')) {
+      record.uid = d.uid;
+      set.add('uid');
+    }
+  }
+  if (d.timer !== undefined) {
+    any = true;
+    if (!set.has('timer')) {
+      record.timer = d.timer;
+      set.add('timer');
     }
   }
   return any;

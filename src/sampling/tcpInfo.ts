@@ -1,7 +1,7 @@
 // tcp_info for one connection, as `ss -tani` prints it (iproute2 misc/ss.c tcp_show_info): rtt, cwnd, retransmits,
-// byte counters. Runs `ss` with execFile (no shell) and a filter that selects the one socket. No `vscode` import,
+// byte counters. Runs `ss` with runChild (no shell, its own process group) and a filter that selects the one socket. No `vscode` import,
 // so the parser is unit-tested in plain Node on captured output.
-import { execFile } from 'node:child_process';
+import { ChildError, runChild } from './childProcesses';
 import { ssFilterArgs } from '../domain/treeModel';
 import type { Connection, Endpoint, TcpState } from '../domain/types';
 import { SS_STATES } from '../domain/states';
@@ -217,18 +217,17 @@ export function tcpInfoArgs(c: Pick<Connection, 'state' | 'local' | 'remote'>): 
  * Runs `ss -tani` for one connection and returns its tcp_info, or null when the socket is no longer in the table.
  * `ssPath` is the `tcpStateViewer.ssPath` setting (machine scope, ignored in untrusted workspaces).
  */
-export function readTcpInfo(ssPath: string, c: Pick<Connection, 'state' | 'local' | 'remote'>, timeoutMs = 5000): Promise<{ info: TcpInfo | null; args: string[]; output: string }> {
+export async function readTcpInfo(ssPath: string, c: Pick<Connection, 'state' | 'local' | 'remote'>, timeoutMs = 5000): Promise<{ info: TcpInfo | null; args: string[]; output: string }> {
   const args = tcpInfoArgs(c);
-  return new Promise((resolve, reject) => {
-    execFile(ssPath, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } }, (error, stdout, stderr) => {
-      if (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') reject(new SsError(`${ssPath}: not found`, 'missing'));
-        else if (error.killed) reject(new SsError(`${ssPath} took longer than ${timeoutMs} ms`, 'timeout'));
-        else reject(new SsError((stderr || error.message).trim(), 'failed'));
-        return;
-      }
-      resolve({ info: pickConnection(parseSsTcpInfo(stdout), c) ?? null, args, output: stdout });
-    });
-  });
+  let stdout: string;
+  try {
+    // In a process group of its own, stopped whole on timeout (childProcesses.ts), never through a shell.
+    stdout = await runChild(ssPath, args, { timeoutMs, maxBytes: 4 * 1024 * 1024, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  } catch (error) {
+    if (!(error instanceof ChildError)) throw error;
+    if (error.kind === 'missing') throw new SsError(`${ssPath}: not found`, 'missing');
+    if (error.kind === 'timeout') throw new SsError(`${ssPath} took longer than ${timeoutMs} ms`, 'timeout');
+    throw new SsError((error.stderr || error.message).trim(), 'failed');
+  }
+  return { info: pickConnection(parseSsTcpInfo(stdout), c) ?? null, args, output: stdout };
 }

@@ -49,7 +49,12 @@ export type HostToWorker =
   /** A debuggee's process exited: its descendants still alive stay in scope, and open sockets of theirs are an insight. */
   | { kind: 'markExited'; pid: number }
   /** Is `pid` a process of the workspace scope `scope` (always a workspace scope, whatever the view shows)? */
-  | { kind: 'checkProcess'; seq: number; pid: number; scope: Extract<SampleScope, { mode: 'workspace' }> };
+  | { kind: 'checkProcess'; seq: number; pid: number; scope: Extract<SampleScope, { mode: 'workspace' }> }
+  /**
+   * The host is about to terminate the worker: kill every child process group now (synchronously, ahead of any
+   * sample in progress) and answer `disposed`. terminate() runs no code in the worker, so this is its last word.
+   */
+  | { kind: 'dispose' };
 
 export interface SampleStats {
   /** When the socket table was read (ms since the epoch). */
@@ -73,6 +78,8 @@ export interface SampleStats {
   costMs: number;
   /** The worker thread's kernel thread id (/proc/thread-self), so tests can see the thread is gone after dispose. */
   workerTid: number | null;
+  /** How long the next sample may take, ms: ss's deadline grows with the table (the host waits longer than that). */
+  nextSampleTimeoutMs?: number;
 }
 
 export type SampledMessage = Extract<WorkerToHost, { kind: 'sampled' }>;
@@ -104,6 +111,14 @@ export interface ProcessCheck {
   inScope: boolean;
 }
 
+/**
+ * Outside the answers, as they happen: the process groups of the worker's child processes (ss) that may still have
+ * members, the whole list each time. The host kills them when it drops the worker (a timeout, a crash, dispose):
+ * a worker thread has no exit hook of its own. `disposed` answers a `dispose` request once the groups were killed
+ * (SIGKILL) and reaped, with those still there.
+ */
+export type WorkerNotice = { kind: 'children'; pgids: number[] } | { kind: 'disposed'; pgids: number[] };
+
 /** The answer to a `sample` or `checkProcess` request. */
 export type WorkerToHost =
   | {
@@ -115,10 +130,10 @@ export type WorkerToHost =
       stats: SampleStats;
       sample: ScopedSample | null;
     }
-  | { kind: 'failed'; seq: number; error: SampleError }
+  | { kind: 'failed'; seq: number; error: SampleError; nextSampleTimeoutMs?: number }
   | { kind: 'processCheck'; seq: number; check: ProcessCheck };
 
-const HOST_KINDS: ReadonlySet<string> = new Set(['configure', 'sample', 'markExited', 'checkProcess']);
+const HOST_KINDS: ReadonlySet<string> = new Set(['configure', 'sample', 'markExited', 'checkProcess', 'dispose']);
 const WORKER_KINDS: ReadonlySet<string> = new Set(['sampled', 'failed', 'processCheck']);
 
 function kindOf(message: unknown): string | null {
@@ -140,4 +155,9 @@ export function isWorkerToHost(message: unknown): message is WorkerToHost {
 
 export function isWorkerChunk(message: unknown): message is WorkerChunk {
   return kindOf(message) === 'chunk';
+}
+
+export function isWorkerNotice(message: unknown): message is WorkerNotice {
+  const kind = kindOf(message);
+  return kind === 'children' || kind === 'disposed';
 }

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { insightText } from '../domain/insights';
 import { openSocketCount, statusBarCounts } from '../domain/treeModel';
 import type { StateCounts } from '../domain/types';
+import { escapeControls } from '../domain/displayText';
 import { EXTENSION_PREFIX, VIEWS } from '../contributions';
 import { affectsSetting, readSetting } from '../platform/config';
 import { uiLocale } from '../platform/l10n';
@@ -17,6 +18,12 @@ interface StatusBarSettings {
 
 function readSettings(): StatusBarSettings {
   return { enabled: readSetting('statusBarEnabled'), hideWhenEmpty: readSetting('statusBarHideWhenEmpty') };
+}
+
+/** `1`, `2.5`, `40`: seconds for the interval line. */
+function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return s >= 10 ? String(Math.round(s)) : String(Math.round(s * 10) / 10);
 }
 
 export class TcpStatusBar implements vscode.Disposable {
@@ -103,10 +110,17 @@ export class TcpStatusBar implements vscode.Disposable {
     }
     if (status.error !== null) {
       md.appendMarkdown('$(error) ');
-      md.appendText(status.error);
+      md.appendText(escapeControls(status.error));
       md.appendMarkdown('\n\n');
+      // The counts are the last good sample's: say so, and since when.
+      if (status.lastSampleAt !== null) {
+        md.appendText(vscode.l10n.t('Stale: showing the sample taken at {0}.', new Date(status.lastSampleAt).toLocaleTimeString()));
+        md.appendMarkdown('\n\n');
+      }
     }
     if (status.paused) md.appendText(vscode.l10n.t('Sampling is paused.'));
+    // The interval in force: stretched past the setting while a sample costs more than its CPU budget.
+    else md.appendText(vscode.l10n.t('Sampled every {0} s.', formatSeconds(status.intervalMs)));
     return md;
   }
 

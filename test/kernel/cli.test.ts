@@ -121,7 +121,7 @@ test('bad arguments: usage on stderr, nothing on stdout, exit 2; --help exits 0'
   assert.match(help.stdout, /tcp-states watch/);
 });
 
-test('watch --json: one JSON line per transition of the connections it sees; SIGINT ends it with 0', async (t) => {
+test('watch --json: one JSON line per transition of the connections it sees; SIGINT ends it with 130', async (t) => {
   const watch = spawn(process.execPath, [cli, 'watch', '--json', '--interval', '100', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
   // A failed assertion must not leave the watcher running (the test file would never end).
   t.after(() => {
@@ -153,7 +153,7 @@ test('watch --json: one JSON line per transition of the connections it sees; SIG
   for (let i = 0; i < 300 && !closed() && running(); i++) await pause(100);
   const exit = new Promise<number | null>((resolve) => (running() ? watch.once('exit', (code) => resolve(code)) : resolve(watch.exitCode)));
   watch.kill('SIGINT');
-  assert.equal(await exit, 0, stderr);
+  assert.equal(await exit, 130, stderr);
   // The active closer's whole life, one hop per line (states no sample caught are inferred along RFC 9293 Figure 5).
   const mine = of(client);
   assert.deepEqual(
@@ -173,4 +173,32 @@ test('watch --json: one JSON line per transition of the connections it sees; SIG
   const server = lines.find((l) => l.local === `127.0.0.1:${port}` && l.remote === `127.0.0.1:${client}` && l.to === 'ESTABLISHED');
   assert.deepEqual([server?.from, server?.pid], ['SYN-RECEIVED', holder.pid], JSON.stringify(lines));
   for (const l of lines) assert.ok(TCP_STATES.includes(l.from as never) && TCP_STATES.includes(l.to as never));
+});
+
+test('a process named with ESC, BEL and a newline is shown escaped in text and Markdown, exact in JSON', async () => {
+  // comm (15 bytes at most) set through /proc/self/comm: what any local user can do to their own process.
+  const name = 'ev\x1b]0;T\x07\nrow';
+  const NAMED = String.raw`
+const net = require('net');
+require('fs').writeFileSync('/proc/self/comm', process.argv[1]);
+const srv = net.createServer(() => {}).listen({ host: '127.0.0.1', port: 0 }, () => process.stdout.write(srv.address().port + '\n'));
+`;
+  const named = spawn(process.execPath, ['-e', NAMED, name], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const first = await createInterface({ input: named.stdout! })[Symbol.asyncIterator]().next();
+    const namedPort = Number(first.value);
+    // Markdown escapes the escapes' backslashes, so a reader of the rendered page sees them as typed.
+    for (const [format, escaped] of [['text', String.raw`ev\x1b]0;T\x07\nrow`], ['markdown', String.raw`ev\\x1b]0;T\\x07\\nrow`]]) {
+      const r = await run(['snapshot', '--format', format, '--port', String(namedPort)]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stdout.includes(`${named.pid} ${escaped}`), `${format}: ${JSON.stringify(r.stdout)}`);
+      // eslint-disable-next-line no-control-regex -- finding control characters is the point
+      assert.doesNotMatch(r.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f]/, `${format} holds no control character but line ends`);
+      assert.ok(!r.stdout.includes('\nrow'), `${format}: no faked row`);
+    }
+    const json = JSON.parse((await run(['snapshot', '--json', '--port', String(namedPort)])).stdout) as SnapshotJson;
+    assert.deepEqual(json.sockets.find((s) => s.state === 'LISTEN')?.owners, [{ pid: named.pid, command: name }]);
+  } finally {
+    named.kill('SIGKILL');
+  }
 });

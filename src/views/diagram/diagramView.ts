@@ -5,6 +5,7 @@
 // The model samples at full rate only while a diagram is visible (demand('full')).
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { describeValue } from '../../domain/displayText';
 import { diagramHtml } from './diagramHtml';
 import { webviewStrings } from './diagramStrings';
 import type { TcpModelApi } from '../../model/modelApi';
@@ -194,7 +195,7 @@ class DiagramViews implements vscode.WebviewViewProvider, vscode.Disposable {
   async showIn(arg: unknown): Promise<void> {
     const selection = parseSelectionArgument(arg);
     if (!selection) {
-      this.log.warn(`showInDiagram: not a connection id or state name: ${JSON.stringify(arg)?.slice(0, 200)}`);
+      this.log.warn(`showInDiagram: not a connection id or state name: ${describeValue(arg)}`);
       return;
     }
     if (this.panel?.panel.visible) {

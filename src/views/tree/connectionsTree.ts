@@ -6,6 +6,8 @@ import { insightText } from '../../domain/insights';
 import { GROUP_BYS, buildTree, currentStateSince, diffTrees, parseFilter, processName } from '../../domain/treeModel';
 import type { ConnectionNode, FilterTerm, GroupBy, GroupNode, TreeModel, TreeNode, TreeOptions, TreeStrings } from '../../domain/treeModel';
 import { formatEndpoint } from '../../domain/types';
+import { escapeControls } from '../../domain/displayText';
+import { MAX_INTERVAL_MS } from '../../domain/backoff';
 import type { Connection, ModelUpdate, TcpState } from '../../domain/types';
 import { COLORS, VIEWS } from '../../contributions';
 import { affectsSetting, readSetting } from '../../platform/config';
@@ -302,13 +304,21 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
   private updateMessage(): void {
     const status = this.model.status();
     const parts: string[] = [];
-    if (status.error !== null) parts.push(`$(error) ${status.error}`);
+    if (status.error !== null) {
+      // The connections stay as the last good sample showed them: say so, and since when.
+      parts.push(`$(error) ${escapeControls(status.error)}`);
+      if (status.lastSampleAt !== null && !status.paused) parts.push(vscode.l10n.t('Stale: showing the sample taken at {0}.', new Date(status.lastSampleAt).toLocaleTimeString()));
+    }
     if (status.paused) {
       parts.push(
         status.lastSampleAt !== null
           ? vscode.l10n.t('Paused: showing the sample taken at {0}.', new Date(status.lastSampleAt).toLocaleTimeString())
           : vscode.l10n.t('Paused.'),
       );
+    }
+    if (!status.paused && status.intervalMs > MAX_INTERVAL_MS) {
+      // The back-off stretched the interval past its usual cap to keep sampling within 5 % of a core.
+      parts.push(vscode.l10n.t('Sampling every {0} s: the socket table is large and each sample costs more CPU.', Math.round(status.intervalMs / 1000)));
     }
     if (this.filterText !== '' && this.current !== null) {
       parts.push(vscode.l10n.t('Filter "{0}": {1} of {2} connections.', this.filterText, this.current.shown, this.current.total));
@@ -378,7 +388,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
       item.iconPath = new vscode.ThemeIcon('server-process');
       item.contextValue = 'processGroup';
       const info = this.model.process(node.pid);
-      if (info && info.commandLine.length > 0) item.tooltip = new vscode.MarkdownString().appendCodeblock(info.commandLine.join(' '), 'sh');
+      if (info && info.commandLine.length > 0) item.tooltip = new vscode.MarkdownString().appendCodeblock(escapeControls(info.commandLine.join(' ')), 'sh');
     } else if (node.groupBy === 'process') {
       item.iconPath = new vscode.ThemeIcon('question');
       item.contextValue = 'processGroup';
@@ -511,8 +521,8 @@ export function connectionTooltip(c: Connection, model: TcpModelApi, locale: Loc
   if (c.owner) {
     const info = model.process(c.owner.pid);
     md.appendMarkdown(`${escapeMarkdown(vscode.l10n.t('Process {0} (pid {1})', processName(c.owner.command, info?.commandLine), c.owner.pid))}\n`);
-    if (info && info.commandLine.length > 0) md.appendCodeblock(info.commandLine.join(' '), 'sh');
-    if (info?.cwd) md.appendMarkdown(`${escapeMarkdown(vscode.l10n.t('Working folder: {0}', info.cwd))}\n`);
+    if (info && info.commandLine.length > 0) md.appendCodeblock(escapeControls(info.commandLine.join(' ')), 'sh');
+    if (info?.cwd) md.appendMarkdown(`${escapeMarkdown(vscode.l10n.t('Working folder: {0}', escapeControls(info.cwd)))}\n`);
   } else {
     md.appendText(vscode.l10n.t('No process holds this socket, and none was seen holding it before.'));
   }

@@ -3,7 +3,9 @@
 import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { currentSettings } from '../../platform/config';
-import { parseProcStat } from '../../sampling/processes';
+import { parseProcStat, readProcessIdentity } from '../../sampling/processes';
+import { checkIdentity, pickIdentity } from '../../domain/processGuard';
+import { escapeControls } from '../../domain/displayText';
 import { GROUP_BYS, connectionLabel, processLabel, ssCommandLine } from '../../domain/treeModel';
 import type { GroupBy, TreeNode } from '../../domain/treeModel';
 import type { Connection, TcpState } from '../../domain/types';
@@ -30,7 +32,7 @@ function connectionFrom(arg: unknown, tree: ConnectionsTree, model: TcpModelApi)
 function connectionText(c: Connection, model: TcpModelApi): string {
   const argv = c.owner ? model.process(c.owner.pid)?.commandLine : undefined;
   const owner = c.owner ? processLabel(c.owner, { noProcess: '' }, argv) : '';
-  const line = argv?.join(' ');
+  const line = argv ? escapeControls(argv.join(' ')) : undefined;
   return [connectionLabel(c), c.state, owner, line ? `(${line})` : ''].filter((s) => s !== '').join('  ');
 }
 
@@ -218,23 +220,45 @@ export async function workspaceProcessCheck(pid: number, model: TcpModelApi): Pr
   return { ok: true, check };
 }
 
+function guardRefusal(pid: number, kind: 'exited' | 'changed'): string {
+  return kind === 'exited'
+    ? vscode.l10n.t('Process {0} has exited; nothing was sent.', pid)
+    : vscode.l10n.t('Process {0} is no longer the process you picked: it exited and its pid now names another process. Nothing was sent.', pid);
+}
+
 async function killOwner(c: Connection, model: TcpModelApi, log: vscode.LogOutputChannel): Promise<void> {
   if (!c.owner) return;
   const { pid, command } = c.owner;
+  // The process as picked: its start time, so a pid reused while the dialog is open is not signalled.
+  const picked = pickIdentity(pid, model.process(pid)?.startTime, await readProcessIdentity(pid));
+  if (picked.verdict.kind !== 'ok') {
+    void vscode.window.showWarningMessage(guardRefusal(pid, picked.verdict.kind));
+    return;
+  }
   const check = await workspaceProcessCheck(pid, model);
   if (!check.ok) {
     void vscode.window.showWarningMessage(check.reason);
     return;
   }
   const info = model.process(pid);
-  const line = info && info.commandLine.length > 0 ? info.commandLine.join(' ') : command;
+  const line = escapeControls(info && info.commandLine.length > 0 ? info.commandLine.join(' ') : command);
   const stop = vscode.l10n.t('Stop Process');
   const choice = await vscode.window.showWarningMessage(
-    vscode.l10n.t('Stop {0} (pid {1})?', command, pid),
+    vscode.l10n.t('Stop {0} (pid {1})?', escapeControls(command), pid),
     { modal: true, detail: vscode.l10n.t('Sends SIGTERM to:\n{0}\n\nIt may close its connections and exit, or ignore the signal.', line) },
     stop,
   );
   if (choice !== stop) return;
+  // Checked again right before the signal: the dialog may have been open long enough for the process to exit and
+  // its pid to name another, or for it to leave the workspace's scope.
+  const now = checkIdentity(picked.identity, await readProcessIdentity(pid));
+  const scopeNow = now.kind === 'ok' ? await workspaceProcessCheck(pid, model) : { ok: false as const, reason: guardRefusal(pid, now.kind) };
+  if (!scopeNow.ok) {
+    const reason = scopeNow.reason;
+    log.warn(`not stopping ${pid}: ${reason}`);
+    void vscode.window.showWarningMessage(reason);
+    return;
+  }
   try {
     process.kill(pid, 'SIGTERM');
     log.info(`sent SIGTERM to ${pid} (${line})`);

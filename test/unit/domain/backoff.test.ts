@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CPU_BUDGET, MAX_INTERVAL_MS, initialBackoff, nextBackoff, rebaseBackoff } from '../../../src/domain/backoff';
+import { CPU_BUDGET, HARD_MAX_INTERVAL_MS, MAX_CPU_SHARE, MAX_INTERVAL_MS, initialBackoff, intervalCapMs, nextBackoff, rebaseBackoff } from '../../../src/domain/backoff';
 import type { BackoffState } from '../../../src/domain/backoff';
 
 const base = { baseMs: 1000 };
@@ -42,9 +42,16 @@ test('after the cost drops the interval shrinks step by step back to the base, n
   assert.equal(after[after.length - 1], 1000);
 });
 
-test('the interval never goes beyond the cap, however slow a sample is', () => {
-  const [s] = run([1e9]);
-  assert.equal(s.intervalMs, MAX_INTERVAL_MS);
+test('the cap is 10 s while a sample costs under 5 % of it; past that it rises to hold 5 % of a core, up to 5 minutes', () => {
+  // 50k sockets: ~0.4 s per sample, 4 % at the 10 s cap.
+  assert.equal(run([400])[0].intervalMs, MAX_INTERVAL_MS);
+  // ~200k sockets: 1.3-2 s per sample took 13-20 % of a core at a fixed 10 s cap.
+  for (const cost of [1300, 2000]) {
+    const steady = run([cost, cost, cost]);
+    for (const s of steady) assert.ok(cost / s.intervalMs <= MAX_CPU_SHARE + 1e-9, `${cost} ms per ${s.intervalMs} ms`);
+    assert.equal(steady[2].intervalMs, cost / MAX_CPU_SHARE);
+  }
+  assert.equal(run([1e9])[0].intervalMs, HARD_MAX_INTERVAL_MS);
 });
 
 test('nonsense costs (negative, NaN, infinite) count as free, not as a reason to stop', () => {
@@ -68,13 +75,16 @@ test('property: the interval stays within [base, cap], and an over-budget sample
       fc.integer({ min: 200, max: 60_000 }),
       fc.array(fc.double({ min: 0, max: 5000, noNaN: true }), { minLength: 1, maxLength: 60 }),
       (baseMs, costs) => {
-        const cap = Math.max(baseMs, MAX_INTERVAL_MS);
         let s = warm(baseMs, costs[0]);
         assert.equal(s.intervalMs, baseMs, 'the cold first sample does not stretch the interval');
         for (const cost of costs.slice(1)) {
           const before = s.intervalMs;
+          const smoothedBefore = s.smoothedCpuMs ?? 0;
           s = nextBackoff(s, cost, { baseMs });
+          const cap = Math.max(baseMs, intervalCapMs(Math.max(cost, smoothedBefore)));
           assert.ok(s.intervalMs >= baseMs && s.intervalMs <= cap);
+          // Never more than 5 % of a core for this sample's cost, and within the 1 % budget unless at the cap.
+          assert.ok(cost / s.intervalMs <= MAX_CPU_SHARE + 1e-9);
           if (cost / before > CPU_BUDGET) assert.ok(cost / s.intervalMs <= CPU_BUDGET + 1e-9 || s.intervalMs === cap);
         }
       },

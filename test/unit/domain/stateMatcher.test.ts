@@ -207,3 +207,54 @@ test('stateMentionAt reads only a window of a very long line, with offsets in th
   assert.equal(stateMentionAt(far, far.length - 2, 1000), undefined);
   assert.equal(stateMentionAt(far, far.length - 2, 20_000)?.state, 'CLOSED');
 });
+
+/**
+ * Fastest ms of findStateMentions on each line over `runs` calls, the two measured in turn so both see the same
+ * conditions. The minimum, not the mean: other test files run alongside, and GC or a descheduled thread only ever
+ * adds time.
+ */
+function fastestTimes(a: string, b: string, runs = 31): [number, number] {
+  let ta = Infinity;
+  let tb = Infinity;
+  for (let i = 0; i < runs; i++) {
+    let t0 = performance.now();
+    findStateMentions(a);
+    ta = Math.min(ta, performance.now() - t0);
+    t0 = performance.now();
+    findStateMentions(b);
+    tb = Math.min(tb, performance.now() - t0);
+  }
+  return [ta, tb];
+}
+
+test('property: time grows linearly with the line (64k characters cost < 8x 16k, measured as a ratio in one run)', () => {
+  // Lines built by repeating a short pattern of the characters the matcher's expressions care about: a quadratic
+  // expression shows a ratio near 16 on some of them (`a---…-a`, `[::::…` took 0.35 s at 16k before).
+  const piece = fc.array(fc.constantFrom('-', ':', '::', '[', ']', '.', '1', '255.', 'a', 'F', '*', ' ', '%', '_', 'LISTEN', 'TIME_WAIT', 'tcp', '0A'), { minLength: 1, maxLength: 6 });
+  const shapes = [['a', '-'], ['[', ':'], ['LISTEN [', 'a:'], ['x', '1.']];
+  const lineOf = (head: string, unit: string, length: number): string => (head + unit.repeat(Math.ceil(length / unit.length))).slice(0, length) + 'a';
+  const ratio = (head: string, unit: string): number => {
+    const small = lineOf(head, unit, 16_000);
+    const large = lineOf(head, unit, 64_000);
+    // Linear code measures ~4; a quadratic expression ~16 every time. A ratio past 8 is measured twice more (a burst
+    // of load during one measurement), and the lowest of the three counts.
+    let best = Infinity;
+    for (let attempt = 0; attempt < 3 && best >= 8; attempt++) {
+      const [ts, tl] = fastestTimes(small, large);
+      // Under 20 µs at 64k: below what the timer can tell apart, and no quadratic expression is that fast there.
+      best = Math.min(best, tl < 0.02 ? 1 : tl / Math.max(ts, 0.001));
+    }
+    return best;
+  };
+  for (const [head, unit] of shapes) {
+    const r = ratio(head, unit);
+    assert.ok(r < 8, `'${head}' + '${unit}'*: 64k/16k time ratio ${r.toFixed(1)}`);
+  }
+  fc.assert(
+    fc.property(fc.string({ maxLength: 8 }), piece, (head, parts) => {
+      const r = ratio(head, parts.join(''));
+      assert.ok(r < 8, `${JSON.stringify(head)} + ${JSON.stringify(parts.join(''))}*: 64k/16k time ratio ${r.toFixed(1)}`);
+    }),
+    { numRuns: 40 },
+  );
+});

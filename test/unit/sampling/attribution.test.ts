@@ -2,14 +2,17 @@
 // symlinks (the same readdir/readlink calls as on /proc, with contents the test controls), and on captured stat lines.
 import { test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { OwnerMemory, SocketAttributor } from '../../../src/sampling/attribution';
+// The module object itself (not an ES namespace copy), so mock.method reaches the attributor's calls.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- mock.method needs node:fs's own object
+import fs = require('node:fs');
+import { OwnerMemory, SocketAttributor, UNREADABLE_RETRY_SAMPLES } from '../../../src/sampling/attribution';
 import { ProcessTable, parseCmdline, parseProcStat, parseStatusUid } from '../../../src/sampling/processes';
 import { parseProcNetTcp } from '../../../src/sampling/procNetTcp';
-import { SocketSampler } from '../../../src/sampling/socketSampler';
+import { SamplerError, SocketSampler } from '../../../src/sampling/socketSampler';
 import type { SocketRecord } from '../../../src/domain/types';
 import { UNIT_FIXTURES } from '../../common/paths';
 
@@ -464,4 +467,78 @@ test('SocketSampler reads a /proc/net/tcp larger than its read buffer whole, and
   const s = await sampler.sample({ scope: { mode: 'all' } });
   assert.equal(s.skippedLines, 0);
   assert.equal(s.sockets.length, parseProcNetTcp(small, 'ipv4').sockets.length);
+});
+
+test('a /proc/net/tcp that is empty, headerless, garbage or a directory is an unparsable reading, not an empty table', async () => {
+  mkdirSync(join(root, 'net'));
+  const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+  const expectCode = async (content: string | null, code: string, message: RegExp) => {
+    rmSync(join(root, 'net', 'tcp'), { recursive: true, force: true });
+    if (content === null) mkdirSync(join(root, 'net', 'tcp'));
+    else writeFileSync(join(root, 'net', 'tcp'), content);
+    const sampler = new SocketSampler({ backend: 'proc', procRoot: root, ssPath: join(root, 'no-ss') });
+    await assert.rejects(sampler.sample({ scope: { mode: 'all' } }), (e: unknown) => {
+      assert.ok(e instanceof SamplerError && e.code === code, String(e));
+      assert.match(e.message, message);
+      return true;
+    });
+  };
+  await expectCode('', 'unparsable', /no header line/);
+  await expectCode('\x00\x17garbage\nmore garbage\n', 'unparsable', /no header line/);
+  await expectCode(`${header}not a row\nnor this\n`, 'unparsable', /no row of 2 parsed/);
+  await expectCode(null, 'unparsable', /is a directory.*not the kernel's socket table/);
+  // The header alone is a real, empty table.
+  rmSync(join(root, 'net', 'tcp'), { recursive: true, force: true });
+  writeFileSync(join(root, 'net', 'tcp'), header);
+  const ok = await new SocketSampler({ backend: 'proc', procRoot: root, ssPath: join(root, 'no-ss') }).sample({ scope: { mode: 'all' } });
+  assert.equal(ok.sockets.length, 0);
+});
+
+test("'auto' on its ss fallback tries /proc again after procRetryMs (and at once after retryPreferredBackend)", async () => {
+  const ss = join(root, 'fake-ss');
+  writeFileSync(ss, "#!/bin/sh\necho 'ESTAB 0 0 127.0.0.1:5001 127.0.0.1:5002 ino:77 sk:1'\n");
+  chmodSync(ss, 0o755);
+  let now = 1_000_000;
+  const sampler = new SocketSampler({ backend: 'auto', procRoot: root, ssPath: ss, procRetryMs: 60_000, now: () => now });
+  const all = { scope: { mode: 'all' as const } };
+  assert.equal((await sampler.sample(all)).backend, 'ss', 'no /proc/net/tcp yet');
+  mkdirSync(join(root, 'net'));
+  writeFileSync(join(root, 'net', 'tcp'), '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n');
+  now += 59_000;
+  assert.equal((await sampler.sample(all)).backend, 'ss', 'not retried before procRetryMs');
+  now += 1_000;
+  assert.equal((await sampler.sample(all)).backend, 'proc', '/proc works again: taken back');
+  // Back on /proc, 'auto' keeps it: a broken /proc is an error again. A new configuration retries /proc at once.
+  rmSync(join(root, 'net', 'tcp'));
+  await assert.rejects(sampler.sample(all), /net\/tcp/);
+  const again = new SocketSampler({ backend: 'auto', procRoot: join(root, 'nowhere'), ssPath: ss, now: () => now });
+  assert.equal((await again.sample(all)).backend, 'ss');
+  again.retryPreferredBackend();
+  assert.equal((await again.sample(all)).backend, 'ss', 'still no /proc: stays on ss');
+});
+
+test('an fd folder that was unreadable (EACCES) is listed again UNREADABLE_RETRY_SAMPLES samples later', (t) => {
+  addProcess(100, { fds: { '3': 'socket:[1001]' } });
+  const denied = join(root, '100', 'fd');
+  let deny = true;
+  const real = fs.readdirSync;
+  // Root reads any folder, so the denial is simulated: what readdir does for another user's process.
+  t.mock.method(fs, 'readdirSync', (path: fs.PathLike, options?: unknown) => {
+    if (deny && String(path) === denied) throw Object.assign(new Error(`EACCES: permission denied, scandir '${denied}'`), { code: 'EACCES' });
+    return (real as (p: fs.PathLike, o?: unknown) => string[])(path, options);
+  });
+  const table = new ProcessTable(root);
+  const attr = new SocketAttributor(root);
+  sample(attr, table, [1001]);
+  attr.search({ wanted: [1001], candidates: [100], stopEarly: false });
+  assert.deepEqual(attr.ownersOf(1001), [], 'denied');
+  deny = false; // the process exec'd a program of this user, or dropped privileges
+  for (let i = 1; i < UNREADABLE_RETRY_SAMPLES; i++) {
+    sample(attr, table, [1001]);
+    attr.search({ wanted: [1001], candidates: [100], stopEarly: false });
+  }
+  assert.deepEqual(attr.ownersOf(1001), [], 'not retried on every sample');
+  sample(attr, table, [1001]);
+  attr.search({ wanted: [1001], candidates: [100], stopEarly: false });
+  assert.deepEqual(attr.ownersOf(1001), [100], 'retried, and read');
 });

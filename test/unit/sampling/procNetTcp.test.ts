@@ -139,14 +139,14 @@ test('every kernel st code maps to its RFC 9293 name; 0C (NEW_SYN_RECV) is SYN-R
     const r = parseProcNetTcp(withState(line, code), 'ipv4');
     assert.equal(r.sockets[0]?.state, state, code);
   }
-  for (const bad of ['00', '0D', 'FF']) assert.deepEqual(parseProcNetTcp(withState(line, bad), 'ipv4'), { sockets: [], skipped: 1 });
+  for (const bad of ['00', '0D', 'FF']) assert.deepEqual(parseProcNetTcp(withState(line, bad), 'ipv4'), { sockets: [], skipped: 1, header: false });
 });
 
 test('a row of the wrong family, or a truncated row, is skipped and counted', () => {
   assert.equal(parseProcNetTcp(tcp6, 'ipv4').skipped, tcp6.trim().split('\n').length - 1);
   const line = tcp.split('\n')[2];
-  assert.deepEqual(parseProcNetTcp(line.slice(0, 40), 'ipv4'), { sockets: [], skipped: 1 });
-  assert.deepEqual(parseProcNetTcp('', 'ipv4'), { sockets: [], skipped: 0 });
+  assert.deepEqual(parseProcNetTcp(line.slice(0, 40), 'ipv4'), { sockets: [], skipped: 1, header: false });
+  assert.deepEqual(parseProcNetTcp('', 'ipv4'), { sockets: [], skipped: 0, header: false });
 });
 
 test('RFC 5952: longest zero run compressed (first on a tie), a single zero group kept, lowercase', () => {
@@ -224,7 +224,7 @@ test('parseProcNetTcpBytes (what the sampler runs on the bytes it read) gives wh
       }
     }
   }
-  assert.deepEqual(parseProcNetTcpBytes(Buffer.alloc(0), 0, 'ipv4'), { sockets: [], skipped: 0 });
+  assert.deepEqual(parseProcNetTcpBytes(Buffer.alloc(0), 0, 'ipv4'), { sockets: [], skipped: 0, header: false });
 });
 
 test('property: mutated rows parse the same from bytes as from text', () => {

@@ -171,3 +171,46 @@ test('property: captured lines with random edits never throw, and each line is a
     { numRuns: 1000 },
   );
 });
+
+test('a cgroup path with spaces and ino:/uid:-looking words is not read as fields (cgroup: takes the rest)', () => {
+  const text = [
+    'ESTAB 0 0 127.0.0.1:5001 127.0.0.1:5002 timer:(keepalive,10sec,0) uid:1000 ino:77 sk:1 cgroup:/x ino:4242 uid:0 <->',
+    'LISTEN 0 511 *:8080 *:* ino:78 sk:2 cgroup:/system.slice/a b ino:9 timer:(on,1sec,0) v6only:0 <->',
+    'LISTEN 0 511 *:8081 *:* ino:79 sk:3 cgroup:/y uid:5 v6only:1 ---',
+  ].join('\n');
+  const r = parseSsOutput(text);
+  assert.equal(r.skipped, 0);
+  assert.deepEqual(
+    r.sockets.map((s) => [s.inode, s.uid, s.timer?.kind ?? null, s.family]),
+    [
+      [77, 1000, 'keepalive', 'ipv4'],
+      [78, 0, null, 'ipv6'],
+      [79, 0, null, 'ipv6'],
+    ],
+  );
+});
+
+test('a continuation line fills only the fields its row left unset', () => {
+  const text = ['ESTAB 0 0 127.0.0.1:5001 127.0.0.1:5002 uid:1000 ino:77 sk:1', '\t timer:(keepalive,10sec,0) uid:2 ino:88 sk:9'].join('\n');
+  const s = parseSsOutput(text).sockets[0];
+  assert.deepEqual([s.inode, s.uid, s.timer?.remainingMs], [77, 1000, 10_000]);
+});
+
+test('property: any cgroup path after the fields leaves uid, inode and timer as printed before it', () => {
+  const word = fc.oneof(
+    fc.string({ maxLength: 12 }).map((w) => w.replace(/\s/g, '')),
+    fc.nat().map((n) => `ino:${n}`),
+    fc.nat().map((n) => `uid:${n}`),
+    fc.constantFrom('timer:(on,1sec,0)', 'sk:1', 'cgroup:/z', 'v6only:1', '<->'),
+  );
+  fc.assert(
+    fc.property(fc.option(fc.integer({ min: 1, max: 2 ** 31 }), { nil: undefined }), fc.integer({ min: 1, max: 2 ** 40 }), fc.boolean(), fc.array(word, { maxLength: 8 }), (uid, inode, timer, path) => {
+      const fields = [timer ? 'timer:(keepalive,59sec,0)' : '', uid !== undefined ? `uid:${uid}` : '', `ino:${inode}`, 'sk:1f', `cgroup:/${path.join(' ')}`, '<->'].filter((t) => t !== '');
+      const r = parseSsOutput(`ESTAB 0 0 127.0.0.1:1 127.0.0.1:2 ${fields.join(' ')}`);
+      assert.equal(r.sockets.length, 1);
+      const s = r.sockets[0];
+      assert.deepEqual([s.inode, s.uid, s.timer?.kind ?? null], [inode, uid ?? 0, timer ? 'keepalive' : null]);
+    }),
+    { numRuns: 2000 },
+  );
+});
