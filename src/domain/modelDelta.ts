@@ -48,8 +48,8 @@ export interface EncoderInput {
    */
   changed: readonly Connection[];
   removed: readonly ConnectionId[];
-  /** Every connection the tracker holds: read only for a reset. */
-  all: () => Iterable<Connection>;
+  /** The host starts over: `changed` is every connection it is to hold (ScopeView's reset). */
+  reset: boolean;
   counts: StateCounts;
   insights: readonly Insight[];
   /** Processes known from the current sample, by pid. */
@@ -73,12 +73,6 @@ export class DeltaEncoder {
   private readonly sentProcesses = new Map<number, ProcessInfo>();
   private lastCounts: StateCounts | null = null;
   private lastInsights: readonly Insight[] | null = null;
-  private resetPending = true;
-
-  /** The next update starts over: every connection is sent, and the host drops everything it had. */
-  reset(): void {
-    this.resetPending = true;
-  }
 
   private setOwner(id: ConnectionId, pid: number | undefined): void {
     const before = this.ownerOf.get(id);
@@ -97,8 +91,7 @@ export class DeltaEncoder {
   }
 
   encode(input: EncoderInput): EncodedDelta {
-    const reset = this.resetPending;
-    this.resetPending = false;
+    const reset = input.reset;
     let changed: Connection[];
     let removed: ConnectionId[];
     if (reset) {
@@ -107,7 +100,7 @@ export class DeltaEncoder {
       this.sentProcesses.clear();
       this.lastCounts = null;
       this.lastInsights = null;
-      changed = [...input.all()];
+      changed = [...input.changed];
       removed = [];
     } else {
       removed = [...input.removed];

@@ -187,3 +187,32 @@ function listenerAccepts(listener: SocketRecord, s: SocketRecord): boolean {
   if (WILDCARDS.has(listener.local.address)) return listener.family === s.family || listener.family === 'ipv6';
   return listener.family === s.family && listener.local.address === s.local.address;
 }
+
+/**
+ * A server's sockets without a file (TIME-WAIT after the server closed first, a request socket in SYN-RECEIVED, a
+ * connection waiting in the accept queue) have no process: their owner is the one of the listener they belong to
+ * (same port, the listener's address or a wildcard one). Gives each such socket with no owner the listener's
+ * owners, marked `via: 'listener'`. Sockets that have owners (their own, or remembered for their 4-tuple) keep them.
+ */
+export function inheritListenerOwners(sockets: readonly SocketRecord[]): void {
+  const listeners = new Map<number, SocketRecord[]>();
+  for (const s of sockets) {
+    if (s.state !== 'LISTEN' || s.owners.length === 0) continue;
+    const list = listeners.get(s.local.port);
+    if (list) list.push(s);
+    else listeners.set(s.local.port, [s]);
+  }
+  if (listeners.size === 0) return;
+  const inherited = new Map<SocketRecord, SocketRecord['owners']>();
+  for (const s of sockets) {
+    if (s.inode !== 0 || s.owners.length > 0 || s.state === 'LISTEN') continue;
+    const list = listeners.get(s.local.port);
+    if (list === undefined) continue;
+    // A specific address before a wildcard, as the kernel's lookup prefers it.
+    const listener = list.find((l) => !WILDCARDS.has(l.local.address) && listenerAccepts(l, s)) ?? list.find((l) => listenerAccepts(l, s));
+    if (listener === undefined) continue;
+    let owners = inherited.get(listener);
+    if (owners === undefined) inherited.set(listener, (owners = listener.owners.map((o) => ({ pid: o.pid, command: o.command, via: 'listener' as const }))));
+    s.owners = owners;
+  }
+}

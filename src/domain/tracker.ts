@@ -31,6 +31,8 @@ export function connectionKey(family: AddressFamily, local: Endpoint, remote: En
 
 interface Tracked {
   conn: Connection;
+  /** The row of the table it was last seen in (the scope is decided per row). */
+  row: SocketRecord;
   /** Number of the last update whose sample held this connection's row. */
   seen: number;
   /** bucketKey() of its port pair. */
@@ -198,6 +200,7 @@ export class ConnectionTracker {
         continue;
       }
       match.seen = n;
+      match.row = r;
       matched++;
       const c = match.conn;
       c.timer = r.timer;
@@ -223,6 +226,11 @@ export class ConnectionTracker {
   /** Live connections, without building an array of them. */
   *liveConnections(): Generator<Connection> {
     for (const t of this.live.values()) yield t.conn;
+  }
+
+  /** Live connections with the row each was matched to in the last update. */
+  *liveWithRows(): Generator<readonly [Connection, SocketRecord]> {
+    for (const t of this.live.values()) yield [t.conn, t.row];
   }
 
   /** Live connections, then retained closed ones (state CLOSED, closedAt set). */
@@ -331,6 +339,7 @@ export class ConnectionTracker {
     this.capHistory(conn);
     const t: Tracked = {
       conn,
+      row: r,
       seen: n,
       bucket: key,
       family: r.family,

@@ -39,6 +39,12 @@ export interface Owner {
   pid: number;
   /** Short command name (`/proc/<pid>/comm`). */
   command: string;
+  /**
+   * How the owner was found when the socket itself has no file to read it from: 'listener' for a server's socket
+   * without a file (TIME-WAIT, a request socket, one waiting to be accept()ed) on a port the process listens on.
+   * Absent when the process holds the socket's file (or held it, for the same 4-tuple).
+   */
+  via?: 'listener';
 }
 
 /** One row of the kernel's TCP socket table, whichever backend read it. */

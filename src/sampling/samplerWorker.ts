@@ -8,10 +8,11 @@ import { computeInsights } from '../domain/insights';
 import { parseProcStat, parseStatusUid } from './processes';
 import { DeltaEncoder } from '../domain/modelDelta';
 import { computeScopePids, isPathInside, type ProcessNode } from '../domain/scope';
-import { SAMPLER_ERROR_CODES, SocketSampler } from './socketSampler';
+import { ScopeView } from '../domain/scopeView';
+import { SAMPLER_ERROR_CODES, SocketSampler, type SamplerResult } from './socketSampler';
 import { ConnectionTracker } from '../domain/tracker';
 import type { TrackerOptions } from '../domain/tracker';
-import type { ProcessInfo, SampleScope, ScopeMode, ScopedSample } from '../domain/types';
+import type { ProcessInfo, SampleScope, ScopeMode, ScopedSample, SocketRecord } from '../domain/types';
 import { isHostToWorker } from './workerProtocol';
 import type { HostToWorker, ProcessCheck, SampleAnswer, SampleError, SampleErrorCode, WorkerChunk, WorkerNotice, WorkerSettings, WorkerToHost } from './workerProtocol';
 import { groupAlive, killGroupsNow, liveGroups, onGroupsChanged } from './childProcesses';
@@ -57,6 +58,12 @@ function kernelThreadId(): number | null {
   }
 }
 
+/** The sample without its whole table (only the scope's rows go to the host). */
+function scopedPart(sample: SamplerResult): ScopedSample {
+  const { table: _table, ...scoped } = sample;
+  return scoped;
+}
+
 function toSampleError(e: unknown): SampleError {
   if (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' && SAMPLER_CODES.has(e.code)) {
     return { code: e.code as SampleErrorCode, message: e instanceof Error ? e.message : String(e) };
@@ -82,7 +89,10 @@ function trackerOptions(s: WorkerSettings): Partial<TrackerOptions> {
 export class SamplerPipeline {
   private settings: WorkerSettings | null = null;
   private sampler: SocketSampler | null = null;
+  /** One tracker for the whole table, whatever the scope: ages and histories do not depend on what is shown. */
   private tracker: ConnectionTracker | null = null;
+  /** Which of the tracker's connections the host holds (the scope). */
+  private readonly view = new ScopeView();
   private readonly encoder = new DeltaEncoder();
   /** Closed connections the tracker dropped outside an update (new retention settings). */
   private readonly removedBetweenSamples: string[] = [];
@@ -141,12 +151,6 @@ export class SamplerPipeline {
       else known.seenAt = now;
     }
     for (const [pid, l] of this.lineage) if (now - l.seenAt > LINEAGE_MEMORY_MS) this.lineage.delete(pid);
-  }
-
-  private resetTracking(): void {
-    this.tracker = null;
-    this.removedBetweenSamples.length = 0;
-    this.encoder.reset();
   }
 
   private trackerFor(settings: WorkerSettings): ConnectionTracker {
@@ -267,15 +271,15 @@ export class SamplerPipeline {
     const settings = this.settings;
     if (settings === null) return { kind: 'failed', seq, error: { code: 'internal', message: 'sample asked for before any settings' } };
     if (requested.mode !== this.mode) {
-      // A different scope is a different set of connections: start over rather than report sockets leaving the
-      // scope as closed and sockets entering it as opened.
-      if (this.mode !== null) this.resetTracking();
+      // The same tracker seen through another scope: the host gets the new scope's connections, histories intact,
+      // rather than sockets leaving the scope reported as closed and sockets entering it as opened.
+      this.view.startOver(requested.mode === 'all');
       this.mode = requested.mode;
       this.carried.clear();
     }
     const elu0 = performance.eventLoopUtilization();
     const scope = this.effectiveScope(requested);
-    let sample: ScopedSample;
+    let sample: SamplerResult;
     const sampler = this.samplerFor(settings);
     try {
       sample = await sampler.sample({ scope });
@@ -290,16 +294,27 @@ export class SamplerPipeline {
     this.remember(sample.processes, now);
     for (const [pid, at] of this.exited) if (now - at > EXITED_MEMORY_MS) this.exited.delete(pid);
     const tracker = this.trackerFor(settings);
-    const events = tracker.update(sample);
+    const events = tracker.update({ takenAt: sample.takenAt, sockets: sample.table });
     const changes = tracker.lastChanges();
-    const insights = computeInsights({ connections: tracker.liveConnections(), now: sample.takenAt, thresholds: settings.insights, exitedPids: this.exited });
-    const delta = this.encoder.encode({
-      at: sample.takenAt,
-      events,
+    // The scope is decided per row (the sampler's selection); every row is tracked.
+    const scoped = sample.scope === 'all' ? null : new Set<SocketRecord>(sample.sockets);
+    const view = this.view.update({
+      live: (function* () {
+        for (const [c, row] of tracker.liveWithRows()) yield [c, scoped === null || scoped.has(row)] as const;
+      })(),
       changed: changes.changed,
       removed: [...this.removedBetweenSamples.splice(0), ...changes.removed],
-      all: () => tracker.connections(), // only for a reset
-      counts: tracker.counts(),
+      events,
+      all: () => tracker.connections(),
+    });
+    const insights = computeInsights({ connections: view.inScope, now: sample.takenAt, thresholds: settings.insights, exitedPids: this.exited });
+    const delta = this.encoder.encode({
+      at: sample.takenAt,
+      events: view.events,
+      changed: view.changed,
+      removed: view.removed,
+      reset: view.reset,
+      counts: view.counts,
       insights,
       processes,
     });
@@ -326,7 +341,7 @@ export class SamplerPipeline {
         workerTid: this.tid,
         nextSampleTimeoutMs: sampler.ssTimeoutNowMs,
       },
-      sample: wantSample ? sample : null,
+      sample: wantSample ? scopedPart(sample) : null,
     };
   }
 }

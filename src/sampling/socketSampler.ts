@@ -9,7 +9,7 @@ import { OwnerMemory, SocketAttributor, type AttributionStats } from './attribut
 import { ChildError, runChild } from './childProcesses';
 import { dropRepeatedRows, parseProcNetTcpBytes, type ParseResult } from './procNetTcp';
 import { ProcessTable } from './processes';
-import { computeScopePids, selectScope } from '../domain/scope';
+import { computeScopePids, inheritListenerOwners, selectScope } from '../domain/scope';
 import { parseSsOutput } from './ssOutput';
 import type { BackendName, Owner, ProcessInfo, SampleScope, ScopedSample, SocketRecord } from '../domain/types';
 
@@ -27,6 +27,12 @@ export class SamplerError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** A sample narrowed to its scope, and the whole table it was taken from (the tracker follows every socket). */
+export interface SamplerResult extends ScopedSample {
+  /** Every row of the table, in table order; `sockets` are those in scope, the same objects. */
+  table: readonly SocketRecord[];
 }
 
 export interface SampleRequest {
@@ -161,7 +167,7 @@ export class SocketSampler {
   }
 
   /** Takes one sample. Calls are queued: two samples never run at once, since they share the caches. */
-  sample(request: SampleRequest): Promise<ScopedSample> {
+  sample(request: SampleRequest): Promise<SamplerResult> {
     const run = this.queue.then(() => this.sampleNow(request));
     this.queue = run.catch(() => undefined);
     return run;
@@ -358,7 +364,7 @@ export class SocketSampler {
     }
   }
 
-  private async sampleNow(request: SampleRequest): Promise<ScopedSample> {
+  private async sampleNow(request: SampleRequest): Promise<SamplerResult> {
     const t0 = performance.now();
     const cpu0 = cpuNowMs();
     const child0 = this.childCpuMs();
@@ -431,6 +437,8 @@ export class SocketSampler {
       }
     };
     for (const s of table.sockets) attach(s);
+    // A server's fileless sockets (its TIME-WAIT after closing first, request sockets) belong to its listener.
+    inheritListenerOwners(table.sockets);
 
     let sockets = table.sockets;
     let peerPids: number[] = [];
@@ -452,10 +460,11 @@ export class SocketSampler {
       sockets = selection.sockets;
     }
     // Remember who held each connection, for when it loses its file (TIME-WAIT, orphans). In workspace mode only
-    // the scope's sockets: the others' owners are not searched for, so may be stale.
+    // the scope's sockets (the others' owners are not searched for, so may be stale), each remembered as in scope:
+    // a loopback peer's orphan or TIME-WAIT stays in the view after the scope's end of the connection is gone.
     for (const s of sockets) {
       if (s.inode !== 0 && s.owners.length > 0 && s.remote.port !== 0) {
-        this.memory.remember(s, s.owners, workspace && s.owners.some((o) => scopePids.has(o.pid)));
+        this.memory.remember(s, s.owners, workspace);
       }
     }
     // Only for the sockets returned: listeners elsewhere on the machine need not cost an ss run.
@@ -501,6 +510,7 @@ export class SocketSampler {
       scopePids: outScopePids,
       processes,
       totalSockets: table.sockets.length,
+      table: table.sockets,
     };
   }
 }

@@ -7,6 +7,7 @@ import { emptyCounts } from '../../../src/domain/types';
 import type { Connection, Insight, ProcessInfo, SocketRecord, StateCounts, TcpState } from '../../../src/domain/types';
 import { ConnectionTracker } from '../../../src/domain/tracker';
 import { TCP_STATES } from '../../../src/domain/states';
+import { ScopeView } from '../../../src/domain/scopeView';
 
 function connection(id: number, state: TcpState, patch: Partial<Connection> = {}): Connection {
   return {
@@ -50,15 +51,16 @@ function comparable(conns: readonly Connection[]): Connection[] {
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
-function encodeTable(enc: DeltaEncoder, at: number, table: Connection[], previous: Connection[], processes: Map<number, ProcessInfo> = new Map(), insights: Insight[] = []): EncodedDelta {
+/** One update from `previous` to `table`; `reset` (the first update, or the host starting over) sends the whole table. */
+function encodeTable(enc: DeltaEncoder, at: number, table: Connection[], previous: Connection[], processes: Map<number, ProcessInfo> = new Map(), insights: Insight[] = [], reset = previous.length === 0): EncodedDelta {
   const before = new Map(previous.map((c) => [c.id, JSON.stringify(c)] as const));
   const ids = new Set(table.map((c) => c.id));
   return enc.encode({
     at,
     events: [],
-    changed: table.filter((c) => before.get(c.id) !== JSON.stringify(c)),
-    removed: previous.filter((c) => !ids.has(c.id)).map((c) => c.id),
-    all: () => table,
+    changed: reset ? table : table.filter((c) => before.get(c.id) !== JSON.stringify(c)),
+    removed: reset ? [] : previous.filter((c) => !ids.has(c.id)).map((c) => c.id),
+    reset,
     counts: countsOf(table),
     insights,
     processes,
@@ -96,9 +98,8 @@ test('after a reset the mirror reports every connection it had that the new stat
   const t1 = [connection(1, 'ESTABLISHED'), connection(2, 'ESTABLISHED')];
   const d1 = acrossThreads(encodeTable(enc, 1, t1, []));
   mirror.apply(d1.update, d1.processes);
-  enc.reset();
   const t2 = [connection(2, 'CLOSE-WAIT'), connection(3, 'LISTEN')];
-  const d2 = acrossThreads(encodeTable(enc, 2, t2, t1));
+  const d2 = acrossThreads(encodeTable(enc, 2, t2, t1, new Map(), [], true));
   const seen = mirror.apply(d2.update, d2.processes);
   assert.equal(seen?.reset, true);
   assert.deepEqual(seen?.removed, [t1[0].id]);
@@ -121,7 +122,9 @@ const stepArb = fc.record({
   slots: fc.array(slotArb, { minLength: SLOTS, maxLength: SLOTS }),
   listening: fc.boolean(),
   cwd: fc.constantFrom('/w', '/x'),
-  reset: fc.boolean(),
+  /** The scope: which slots (and the listener, slot -1) are in it this step; `startOver` as after a scope switch. */
+  inScope: fc.array(fc.boolean(), { minLength: SLOTS + 1, maxLength: SLOTS + 1 }),
+  startOver: fc.boolean(),
 });
 
 interface Slot {
@@ -146,36 +149,63 @@ function socket(slot: number, s: Slot, inode: number): SocketRecord {
   };
 }
 
-test('property: a mirror applying the cloned deltas of the real tracker always holds what the tracker holds', () => {
+test('property: a mirror applying the cloned deltas always holds the scope\'s view of the one tracker', () => {
   fc.assert(
     fc.property(fc.array(stepArb, { minLength: 1, maxLength: 30 }), fc.nat(3), (steps, retention) => {
       const tracker = new ConnectionTracker({ closedRetentionMs: retention * 1000, maxClosed: 4, maxHistory: 5 });
+      const view = new ScopeView();
       const enc = new DeltaEncoder();
       const mirror = new ModelMirror(emptyCounts());
       const inodes = Array.from({ length: SLOTS }, (_, i) => 1000 + i);
       let nextInode = 5000;
       let at = 1_000_000;
+      /** What the host should hold: live connections in scope, and closed ones it held when they closed. */
+      const expected = new Set<string>();
       for (const step of steps) {
         at += 1000;
-        if (step.reset) enc.reset();
+        if (step.startOver) view.startOver(false);
         const sockets: SocketRecord[] = [];
-        if (step.listening) sockets.push({ ...socket(0, { state: 'LISTEN', owner: 500, recvQ: 0, timerMs: 0 }, 999), remote: { address: '0.0.0.0', port: 0 } });
+        const rowInScope = new Map<SocketRecord, boolean>();
+        if (step.listening) {
+          const l = { ...socket(0, { state: 'LISTEN', owner: 500, recvQ: 0, timerMs: 0 }, 999), remote: { address: '0.0.0.0', port: 0 } };
+          sockets.push(l);
+          rowInScope.set(l, step.inScope[SLOTS] ?? false);
+        }
         step.slots.forEach((s, i) => {
           if (!s.present) return;
           if (s.inode === 'new') inodes[i] = nextInode++;
-          sockets.push(socket(i, s, s.inode === 'zero' ? 0 : inodes[i]));
+          const r = socket(i, s, s.inode === 'zero' ? 0 : inodes[i]);
+          sockets.push(r);
+          rowInScope.set(r, step.inScope[i] ?? false);
         });
+        const wasHeld = new Set([...expected]);
         const events = tracker.update({ takenAt: at, sockets });
         const changes = tracker.lastChanges();
+        const out = view.update({
+          live: [...tracker.liveWithRows()].map(([c, row]) => [c, rowInScope.get(row) ?? false] as const),
+          changed: changes.changed,
+          removed: changes.removed,
+          events,
+          all: () => tracker.connections(),
+        });
         const processes = new Map([500, 501].map((pid) => [pid, proc(pid, step.cwd)] as const));
-        const d = acrossThreads(
-          enc.encode({ at, events, changed: changes.changed, removed: changes.removed, all: () => tracker.connections(), counts: tracker.counts(), insights: [], processes }),
-        );
+        const d = acrossThreads(enc.encode({ at, events: out.events, changed: out.changed, removed: out.removed, reset: out.reset, counts: out.counts, insights: [], processes }));
         mirror.apply(d.update, d.processes);
-        assert.deepEqual(comparable(mirror.connections()), comparable(tracker.connections()));
-        assert.deepEqual(mirror.counts(), tracker.counts());
-        const owners = new Set(tracker.connections().flatMap((c) => (c.owner ? [c.owner.pid] : [])));
-        // Only owners' processes are kept: the others of this step are dropped.
+
+        // The expected view: live in scope; closed ones held before they closed (all dropped on a start-over but
+        // those still held), until the tracker drops them.
+        const live = new Map([...tracker.liveWithRows()].map(([c, row]) => [c.id, rowInScope.get(row) ?? false] as const));
+        expected.clear();
+        for (const c of tracker.connections()) {
+          if (live.has(c.id) ? live.get(c.id) : wasHeld.has(c.id)) expected.add(c.id);
+        }
+        assert.deepEqual(mirror.connections().map((c) => c.id).sort(), [...expected].sort(), 'the mirror holds the scope\'s connections');
+        for (const c of mirror.connections()) assert.deepEqual(comparable([c]), comparable([tracker.get(c.id) as Connection]), 'as the tracker has them');
+        const counts = emptyCounts();
+        for (const c of tracker.liveConnections()) if (live.get(c.id)) counts[c.state]++;
+        assert.deepEqual(mirror.counts(), counts, 'counts of the scope');
+        for (const e of out.events) assert.ok(view.has(e.kind === 'opened' ? e.connection.id : e.id) || out.removed.includes(e.kind === 'opened' ? e.connection.id : e.id), 'events only about connections the host holds');
+        const owners = new Set(mirror.connections().flatMap((c) => (c.owner ? [c.owner.pid] : [])));
         for (const pid of processes.keys()) if (!owners.has(pid)) assert.equal(mirror.process(pid), undefined, `${pid} is no owner`);
         for (const pid of owners) assert.deepEqual(mirror.process(pid), processes.get(pid));
       }
@@ -183,3 +213,4 @@ test('property: a mirror applying the cloned deltas of the real tracker always h
     { numRuns: 300 },
   );
 });
+

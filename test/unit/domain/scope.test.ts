@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { parseProcNetTcp } from '../../../src/sampling/procNetTcp';
-import { computeScopePids, connectionKey, isLoopbackAddress, isPathInside, peerConnectionKey, selectScope } from '../../../src/domain/scope';
+import { computeScopePids, connectionKey, inheritListenerOwners, isLoopbackAddress, isPathInside, peerConnectionKey, selectScope } from '../../../src/domain/scope';
 import type { SocketRecord } from '../../../src/domain/types';
 import { UNIT_FIXTURES } from '../../common/paths';
 
@@ -116,4 +116,41 @@ test('a fileless socket on the port of an in-scope listener is in scope even wit
   assert.ok(!picked.includes(wrongAddress));
   // Without the listener in scope, the same fileless sockets stay out.
   assert.deepEqual(selectScope([listener, accepted, synRecv], new Set([4242])).sockets, []);
+});
+
+test('a server\'s fileless sockets get their listener\'s owner, marked as inherited; owned and client sockets keep theirs', () => {
+  const ep = (address: string, port: number) => ({ address, port });
+  const row = (state: SocketRecord['state'], local: [string, number], remote: [string, number], inode: number, owners: SocketRecord['owners']): SocketRecord => ({
+    state,
+    family: local[0].includes(':') ? 'ipv6' : 'ipv4',
+    local: ep(...local),
+    remote: ep(...remote),
+    inode,
+    uid: 0,
+    recvQ: 0,
+    sendQ: 0,
+    timer: null,
+    owners,
+  });
+  const server = { pid: 10, command: 'node' };
+  const other = { pid: 20, command: 'nginx' };
+  const sockets = [
+    row('LISTEN', ['0.0.0.0', 8080], ['0.0.0.0', 0], 1, [server]),
+    row('LISTEN', ['127.0.0.1', 9090], ['0.0.0.0', 0], 2, [other]),
+    row('TIME-WAIT', ['127.0.0.1', 8080], ['127.0.0.1', 50000], 0, []), // the server closed first
+    row('SYN-RECEIVED', ['127.0.0.1', 8080], ['127.0.0.1', 50001], 0, []), // a request socket
+    row('TIME-WAIT', ['127.0.0.1', 50002], ['127.0.0.1', 8080], 0, []), // a client's: no listener on its port
+    row('TIME-WAIT', ['127.0.0.2', 9090], ['127.0.0.1', 50003], 0, []), // 9090 listens on 127.0.0.1 only
+    row('TIME-WAIT', ['127.0.0.1', 8080], ['127.0.0.1', 50004], 0, [other]), // remembered for its 4-tuple: kept
+  ];
+  inheritListenerOwners(sockets);
+  assert.deepEqual(sockets[2]?.owners, [{ ...server, via: 'listener' }]);
+  assert.deepEqual(sockets[3]?.owners, [{ ...server, via: 'listener' }]);
+  assert.deepEqual(sockets[4]?.owners, []);
+  assert.deepEqual(sockets[5]?.owners, []);
+  assert.deepEqual(sockets[6]?.owners, [other]);
+  // The IPv6 wildcard listener takes IPv4 (mapped) connections too.
+  const v6 = [row('LISTEN', ['::', 443], ['::', 0], 3, [server]), row('TIME-WAIT', ['127.0.0.1', 443], ['127.0.0.1', 50005], 0, [])];
+  inheritListenerOwners(v6);
+  assert.equal(v6[1]?.owners[0]?.via, 'listener');
 });
