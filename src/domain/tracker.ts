@@ -144,6 +144,8 @@ export class ConnectionTracker {
   private updates = 0;
   private lastTakenAt: number | null = null;
   private serial = 0;
+  /** Connections known from before this tracker (seed()), by family + 4-tuple: adopted at the next update only. */
+  private seeds: Map<string, Connection[]> | null = null;
   private changed: Connection[] = [];
   private removed: ConnectionId[] = [];
   /** Listening ports of the sample being processed: port -> local addresses (mapped IPv6 as IPv4); built on demand. */
@@ -172,6 +174,24 @@ export class ConnectionTracker {
 
   getOptions(): Readonly<TrackerOptions> {
     return { ...this.options };
+  }
+
+  /**
+   * Connections known from before this tracker existed: the records a previous tracker handed out (a window reload,
+   * a restarted worker). At the next update, a row that is one of them (same family and 4-tuple, a compatible inode
+   * and state, as update() matches rows) continues it: same id, history and age, then whatever changed meanwhile.
+   * Closed ones still within retention come back as closed. What the next update does not adopt is forgotten.
+   */
+  seed(connections: readonly Connection[]): void {
+    this.seeds = new Map();
+    for (const c of connections) {
+      const serial = Number(/\/(\d+)$/.exec(c.id)?.[1] ?? 0);
+      if (serial > this.serial) this.serial = serial; // ids handed out later never repeat a seeded one
+      const key = connectionKey(c.family, c.local, c.remote);
+      const list = this.seeds.get(key);
+      if (list === undefined) this.seeds.set(key, [c]);
+      else list.push(c);
+    }
   }
 
   /** Diffs one sample against the previous one. Events come closed first, then opened and changed, in row order. */
@@ -217,6 +237,7 @@ export class ConnectionTracker {
         if (t.seen !== n) this.close(t, at, closedEvents);
       }
     }
+    if (this.seeds !== null) this.adoptClosedSeeds(at);
     this.evictClosed(at);
     this.rows = [];
     this.listeners = null;
@@ -309,7 +330,41 @@ export class ConnectionTracker {
     return best;
   }
 
+  /** The seeded record a new row continues, if any (taken out of the seeds). */
+  private takeSeed(r: SocketRecord): Connection | undefined {
+    const list = this.seeds?.get(connectionKey(r.family, r.local, r.remote));
+    if (list === undefined) return undefined;
+    const i = list.findIndex((c) => {
+      if (c.closedAt !== null) return false;
+      const sameFile = r.inode !== 0 && c.inode === r.inode;
+      const compatible = sameFile || r.inode === 0 || (c.inode === 0 && canBeAccepted(c.state) && r.state !== 'SYN-SENT');
+      return compatible && (c.state === r.state || !isNewIncarnation(transitionPath(c.state, r.state)));
+    });
+    if (i < 0) return undefined;
+    return list.splice(i, 1)[0];
+  }
+
+  /** Closed seeds come back as closed (their markers outlive a reload for the rest of their retention). */
+  private adoptClosedSeeds(at: number): void {
+    const seeds = this.seeds;
+    this.seeds = null;
+    if (seeds === null) return;
+    for (const list of seeds.values()) {
+      for (const c of list) {
+        if (c.closedAt === null || c.closedAt + this.options.closedRetentionMs < at || this.closed.has(c.id)) continue;
+        const conn: Connection = { ...c, history: c.history.map((h) => ({ ...h })) };
+        this.closed.set(conn.id, { conn, row: { state: 'CLOSED', family: c.family, local: c.local, remote: c.remote, inode: c.inode, uid: -1, recvQ: 0, sendQ: 0, timer: null, owners: [] }, seen: 0, bucket: bucketKey(c.local.port, c.remote.port), family: c.family, localAddress: c.local.address, remoteAddress: c.remote.address, localPort: c.local.port, remotePort: c.remote.port });
+        this.changed.push(conn);
+      }
+    }
+  }
+
   private open(r: SocketRecord, key: number, at: number, n: number, events: TrackerEvent[]): void {
+    const seeded = this.seeds === null ? undefined : this.takeSeed(r);
+    if (seeded !== undefined) {
+      this.continueSeed(seeded, r, key, at, n, events);
+      return;
+    }
     // The serial makes an id unique for the tracker's whole life: a 4-tuple (with or without an inode) comes back,
     // and a view may still hold the id of its last incarnation.
     const id = `${connectionKey(r.family, r.local, r.remote)} #${r.inode}/${++this.serial}`;
@@ -355,6 +410,20 @@ export class ConnectionTracker {
     this.stateCounts[r.state]++;
     this.changed.push(conn);
     events.push({ kind: 'opened', at, connection: conn });
+  }
+
+  /** A row that continues a seeded connection: its record as it was, then this row applied like any other. */
+  private continueSeed(seeded: Connection, r: SocketRecord, key: number, at: number, n: number, events: TrackerEvent[]): void {
+    const conn: Connection = { ...seeded, history: seeded.history.map((h) => ({ ...h })), timer: r.timer };
+    const t: Tracked = { conn, row: r, seen: n, bucket: key, family: r.family, localAddress: r.local.address, remoteAddress: r.remote.address, localPort: r.local.port, remotePort: r.remote.port };
+    this.live.set(conn.id, t);
+    const bucket = this.buckets.get(key);
+    if (bucket === undefined) this.buckets.set(key, [t]);
+    else bucket.push(t);
+    this.stateCounts[conn.state]++;
+    events.push({ kind: 'opened', at, connection: conn });
+    if (conn.state !== r.state || conn.recvQ !== r.recvQ || conn.sendQ !== r.sendQ || (r.inode !== 0 && conn.inode === 0) || this.ownerDiffers(conn.owner, r.owners)) this.applyRow(conn, r, at, events);
+    else this.changed.push(conn);
   }
 
   private applyRow(c: Connection, r: SocketRecord, at: number, events: TrackerEvent[]): void {

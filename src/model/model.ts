@@ -15,8 +15,35 @@ import { SampleFailure, SamplerHost } from '../sampling/samplerHost';
 import { WorkspaceRootCollector, workspaceFolderPaths } from './scopeRoots';
 import type { SampledMessage, SampleError, SampleErrorCode, WorkerSettings } from '../sampling/workerProtocol';
 
-/** What createTcpModel needs from the extension context (tests build a second model from the installed extension). */
-export type ModelContext = Pick<vscode.ExtensionContext, 'extensionUri' | 'extension'>;
+/**
+ * What createTcpModel needs from the extension context (tests build a second model from the installed extension).
+ * With `workspaceState`, the connections' lifecycles outlive a window reload.
+ */
+export type ModelContext = Pick<vscode.ExtensionContext, 'extensionUri' | 'extension'> & { workspaceState?: vscode.Memento };
+
+/** Workspace memento key of the lifecycles kept across a window reload. */
+const LIFECYCLES_KEY = 'tcpStateViewer.lifecycles';
+/** Kept lifecycles older than this are not continued (the table has moved on: ids and ages would mislead). */
+const LIFECYCLES_MAX_AGE_MS = 10 * 60_000;
+/** At most this many connections are kept (listeners first, then the oldest live ones, then closed ones). */
+const LIFECYCLES_MAX = 400;
+/** How often changed lifecycles are written (and once more on dispose). */
+const LIFECYCLES_SAVE_MS = 10_000;
+
+interface KeptLifecycles {
+  savedAt: number;
+  connections: Connection[];
+}
+
+function isKeptLifecycles(v: unknown): v is KeptLifecycles {
+  return typeof v === 'object' && v !== null && typeof (v as KeptLifecycles).savedAt === 'number' && Array.isArray((v as KeptLifecycles).connections);
+}
+
+/** The connections worth keeping across a reload, bounded: listeners, then the oldest live ones, then closed ones. */
+function lifecyclesToKeep(connections: readonly Connection[]): Connection[] {
+  const rank = (c: Connection): number => (c.closedAt !== null ? 2 : c.state === 'LISTEN' ? 0 : 1);
+  return [...connections].sort((a, b) => rank(a) - rank(b) || a.openedAt - b.openedAt).slice(0, LIFECYCLES_MAX);
+}
 
 /** What the last sample cost, for the log and the tests. */
 export interface SamplerDiagnostics {
@@ -94,6 +121,9 @@ class Model implements TcpModel {
   private scopeMode: ScopeMode;
   private current: ModelStatus;
   private readonly host: SamplerHost;
+  /** Connections kept by the window before a reload, until the first worker takes them. */
+  private restored: Connection[] | null = null;
+  private lifecyclesDirty = false;
   private disposed: Promise<void> | null = null;
   private lastDiagnostics: SamplerDiagnostics = { workerTid: null, costMs: null, hostMs: null, changed: 0 };
 
@@ -111,7 +141,14 @@ class Model implements TcpModel {
       scope: () => this.workerScope(),
       onSampled: (message) => this.onSampled(message),
       onFailed: (error) => this.onFailed(error),
+      seed: () => this.seedForWorker(),
     });
+    const kept = context.workspaceState?.get<unknown>(LIFECYCLES_KEY);
+    if (isKeptLifecycles(kept) && Date.now() - kept.savedAt < LIFECYCLES_MAX_AGE_MS) this.restored = kept.connections;
+    if (context.workspaceState) {
+      const timer = setInterval(() => void this.saveLifecycles(), LIFECYCLES_SAVE_MS);
+      this.disposables.push(new vscode.Disposable(() => clearInterval(timer)));
+    }
     this.setContextKeys();
     this.disposables.push(
       this.updateEmitter,
@@ -168,6 +205,27 @@ class Model implements TcpModel {
     setContext('paused', this.current.paused);
   }
 
+  /**
+   * What a new worker continues: the mirror, when a worker ran before (it was replaced), else what the last window
+   * kept before a reload (once).
+   */
+  private seedForWorker(): readonly Connection[] {
+    if (this.mirror.size > 0) return this.mirror.connections();
+    const restored = this.restored ?? [];
+    this.restored = null;
+    if (restored.length > 0) this.log.info(`continuing ${restored.length} connections from before the reload`);
+    return restored;
+  }
+
+  /** Writes the lifecycles when they changed since the last write. */
+  private saveLifecycles(): Thenable<void> | undefined {
+    const memento = this.context.workspaceState;
+    if (!memento || !this.lifecyclesDirty) return undefined;
+    this.lifecyclesDirty = false;
+    const kept: KeptLifecycles = { savedAt: Date.now(), connections: lifecyclesToKeep(this.mirror.connections()) };
+    return memento.update(LIFECYCLES_KEY, kept);
+  }
+
   private onSampled(message: SampledMessage): void {
     const started = performance.now();
     const backendBefore = this.current.backend;
@@ -180,7 +238,10 @@ class Model implements TcpModel {
       `sample: ${message.stats.scopedSockets}/${message.stats.totalSockets} sockets, read ${message.stats.sampleMs.toFixed(1)} ms (cpu ${message.stats.sampleCpuMs.toFixed(1)} ms), track ${message.stats.trackMs.toFixed(1)} ms, ${update ? `${update.changed.length} changed, ${update.removed.length} removed` : 'no change'}`,
     );
     this.updateStatus({ backend: message.stats.backend, lastSampleAt: message.stats.takenAt, error: null });
-    if (update !== null) this.updateEmitter.fire(update);
+    if (update !== null) {
+      this.lifecyclesDirty = true;
+      this.updateEmitter.fire(update);
+    }
     this.lastDiagnostics = { workerTid: message.stats.workerTid, costMs: message.stats.costMs, hostMs: performance.now() - started, changed: update?.changed.length ?? 0 };
   }
 
@@ -312,7 +373,8 @@ class Model implements TcpModel {
 
   dispose(): Promise<void> {
     if (this.disposed === null) {
-      this.disposed = this.host.dispose();
+      const saved = Promise.resolve(this.saveLifecycles()).catch((e: unknown) => this.log.warn(`could not keep the connections for a reload: ${String(e)}`));
+      this.disposed = Promise.all([this.host.dispose(), saved]).then(() => undefined);
       for (const d of this.disposables.splice(0)) d.dispose();
     }
     return this.disposed;

@@ -56,6 +56,8 @@ export interface SamplerHostOptions {
   sampleTimeoutMs?: number;
   /** Share of one core a sample may cost before the interval stretches (default CPU_BUDGET, 1 %). */
   cpuBudget?: number;
+  /** Connections a new worker should continue (the host's mirror, or what a reload kept). */
+  seed?: () => readonly Connection[];
   /** Changed connections per message (default CHUNK_SIZE). */
   chunkSize?: number;
 }
@@ -328,6 +330,9 @@ export class SamplerHost {
     worker.on('exit', (code) => this.onWorkerGone(worker, `the worker thread exited with code ${code}`));
     worker.postMessage({ kind: 'configure', settings: this.settings } satisfies HostToWorker);
     for (const pid of this.exited) worker.postMessage({ kind: 'markExited', pid } satisfies HostToWorker);
+    // A new worker (the first, or one replacing a stuck one) continues what the host already knows.
+    const known = this.options.seed?.() ?? [];
+    if (known.length > 0) worker.postMessage({ kind: 'seed', connections: [...known] } satisfies HostToWorker);
     return worker;
   }
 

@@ -12,7 +12,7 @@ import { ScopeView } from '../domain/scopeView';
 import { SAMPLER_ERROR_CODES, SocketSampler, type SamplerResult } from './socketSampler';
 import { ConnectionTracker } from '../domain/tracker';
 import type { TrackerOptions } from '../domain/tracker';
-import type { ProcessInfo, SampleScope, ScopeMode, ScopedSample, SocketRecord } from '../domain/types';
+import type { Connection, ProcessInfo, SampleScope, ScopeMode, ScopedSample, SocketRecord } from '../domain/types';
 import { isHostToWorker } from './workerProtocol';
 import type { HostToWorker, ProcessCheck, SampleAnswer, SampleError, SampleErrorCode, WorkerChunk, WorkerNotice, WorkerSettings, WorkerToHost } from './workerProtocol';
 import { groupAlive, killGroupsNow, liveGroups, onGroupsChanged } from './childProcesses';
@@ -125,6 +125,12 @@ export class SamplerPipeline {
       this.tracker.setOptions(trackerOptions(settings));
       this.removedBetweenSamples.push(...this.tracker.lastChanges().removed);
     }
+  }
+
+  /** Connections from before this worker, for its first sample to continue (only before that sample). */
+  seed(connections: readonly Connection[]): void {
+    if (this.settings === null || this.tracker !== null) return;
+    this.trackerFor(this.settings).seed(connections);
   }
 
   markExited(pid: number): void {
@@ -394,6 +400,9 @@ async function handle(pipeline: SamplerPipeline, message: HostToWorker, port: No
       return;
     case 'markExited':
       pipeline.markExited(message.pid);
+      return;
+    case 'seed':
+      pipeline.seed(message.connections);
       return;
     case 'checkProcess':
       port.postMessage({ kind: 'processCheck', seq: message.seq, check: pipeline.checkProcess(message.pid, message.scope) } satisfies WorkerToHost);

@@ -48,6 +48,11 @@ export type HostToWorker =
   | { kind: 'sample'; seq: number; scope: SampleScope; wantSample: boolean; chunkSize?: number }
   /** A debuggee's process exited: its descendants still alive stay in scope, and open sockets of theirs are an insight. */
   | { kind: 'markExited'; pid: number }
+  /**
+   * Connections known from before this worker (its predecessor's, or a window's before a reload): the first sample
+   * continues those still in the table, with their ids, histories and ages (ConnectionTracker.seed).
+   */
+  | { kind: 'seed'; connections: Connection[] }
   /** Is `pid` a process of the workspace scope `scope` (always a workspace scope, whatever the view shows)? */
   | { kind: 'checkProcess'; seq: number; pid: number; scope: Extract<SampleScope, { mode: 'workspace' }> }
   /**
@@ -133,7 +138,7 @@ export type WorkerToHost =
   | { kind: 'failed'; seq: number; error: SampleError; nextSampleTimeoutMs?: number }
   | { kind: 'processCheck'; seq: number; check: ProcessCheck };
 
-const HOST_KINDS: ReadonlySet<string> = new Set(['configure', 'sample', 'markExited', 'checkProcess', 'dispose']);
+const HOST_KINDS: ReadonlySet<string> = new Set(['configure', 'sample', 'markExited', 'seed', 'checkProcess', 'dispose']);
 const WORKER_KINDS: ReadonlySet<string> = new Set(['sampled', 'failed', 'processCheck']);
 
 function kindOf(message: unknown): string | null {

@@ -480,3 +480,41 @@ test('what was there at the first sample has no known start: ages are lower boun
   assert.ok(changed.kind === 'changed');
   assert.equal(changed.msInFrom, 1000);
 });
+
+test('a tracker seeded with an earlier tracker\'s records continues them: same ids, histories and ages; a new inode is a new connection', () => {
+  const a = new ConnectionTracker();
+  run(a, [[LISTENER], [LISTENER, client('SYN-SENT')], [LISTENER, client('ESTABLISHED'), server('ESTABLISHED')], [LISTENER, client('ESTABLISHED'), server('CLOSE-WAIT')]]);
+  const closedOne = { state: 'ESTABLISHED' as const, local: '127.0.0.1:40009', remote: '127.0.0.1:8080', inode: 99, owner: CLIENT };
+  run(a, [[LISTENER, client('ESTABLISHED'), server('CLOSE-WAIT'), closedOne], [LISTENER, client('ESTABLISHED'), server('CLOSE-WAIT')]], 1_004_000);
+  const before = structuredClone(a.connections());
+  const b = new ConnectionTracker();
+  b.seed(before);
+  // The worker came back 3 s later: the client moved on to FIN-WAIT-2; the server's end still waits.
+  const ev = b.update({ takenAt: 1_008_000, sockets: [row(LISTENER), row(client('FIN-WAIT-2')), row(server('CLOSE-WAIT'))] });
+  const byPort = (c: Connection) => `${c.local.port}>${c.remote.port}`;
+  for (const old of before.filter((c) => c.closedAt === null)) {
+    const now = b.get(old.id);
+    assert.ok(now, `${byPort(old)} keeps its id`);
+    assert.equal(now.openedAt, old.openedAt, 'and its age');
+    assert.deepEqual(now.history.slice(0, old.history.length - 1).map((h) => [h.state, h.since, h.startSeen]), old.history.slice(0, -1).map((h) => [h.state, h.since, h.startSeen]), 'and its history');
+  }
+  const cli = b.connections().find((c) => c.local.port === 40000) as Connection;
+  assert.equal(cli.state, 'FIN-WAIT-2');
+  const change = ev.find((e) => e.kind === 'changed');
+  assert.ok(change?.kind === 'changed' && change.from === 'ESTABLISHED' && change.msInFrom === 8_000 - 2_000, 'the change since, timed from the seeded state\'s start');
+  const srv = b.connections().find((c) => c.local.port === 8080 && c.role === 'server') as Connection;
+  assert.equal(srv.history.at(-1)?.since, 1_003_000, 'CLOSE-WAIT since the first tracker saw it begin');
+  // The connection that closed before the reload is back as closed, within its retention.
+  assert.equal(b.connections().find((c) => c.local.port === 40009)?.closedAt, 1_005_000);
+  // A row on a seeded 4-tuple with another inode is not that connection.
+  const c = new ConnectionTracker();
+  c.seed(before);
+  c.update({ takenAt: 1_008_000, sockets: [row(client('ESTABLISHED', 777))] });
+  const fresh = c.connections().find((x) => x.local.port === 40000) as Connection;
+  assert.ok(!before.some((x) => x.id === fresh.id), 'a new id');
+  assert.ok(!c.connections().some((x) => x.id === fresh.id && x.openedAt < 1_008_000));
+  // Ids handed out later never repeat a seeded one.
+  c.update({ takenAt: 1_009_000, sockets: [row(client('ESTABLISHED', 777)), row({ state: 'ESTABLISHED', local: '127.0.0.1:40100', remote: '127.0.0.1:8080', inode: 500, owner: CLIENT })] });
+  const ids = c.connections().map((x) => x.id);
+  assert.equal(new Set([...ids, ...before.map((x) => x.id)]).size, ids.length + before.length - ids.filter((id) => before.some((x) => x.id === id)).length);
+});
