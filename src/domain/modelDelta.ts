@@ -150,7 +150,9 @@ export class DeltaEncoder {
 
 /** The host's copy of the worker's model, kept current by applying each delta. */
 export class ModelMirror {
-  private readonly byId = new Map<ConnectionId, Connection>();
+  private byId = new Map<ConnectionId, Connection>();
+  /** Changed connections that came ahead of their update (chunks), in order: applied with it. */
+  private staged = new Map<ConnectionId, Connection>();
   private readonly processesByPid = new Map<number, ProcessInfo>();
   private list: Connection[] | null = [];
   private currentCounts: StateCounts;
@@ -161,28 +163,56 @@ export class ModelMirror {
   }
 
   /**
-   * Applies one sample's delta. Returns the update to tell views about, or null when nothing changed; for a reset,
-   * the returned update's `removed` lists every connection the mirror had that the new state lacks.
+   * Takes changed connections that arrive ahead of their update (a large update comes in chunks, each its own
+   * message): holding them now spreads the work of a reset of tens of thousands of connections over one short
+   * task per chunk, instead of one long task when the update lands. They count as part of the next apply().
+   */
+  stage(changed: readonly Connection[]): void {
+    for (const c of changed) this.staged.set(c.id, c);
+  }
+
+  /** Forgets staged connections whose update will not come (the sample failed, the worker was replaced). */
+  discardStaged(): void {
+    this.staged.clear();
+  }
+
+  /**
+   * Applies one sample's delta (and the connections staged ahead of it). Returns the update to tell views about,
+   * or null when nothing changed; its `changed` holds the staged connections too, and for a reset its `removed`
+   * lists every connection the mirror had that the new state lacks.
    */
   apply(update: ModelUpdate | null, processes: ProcessDelta): ModelUpdate | null {
     if (update?.reset) this.processesByPid.clear();
     for (const pid of processes.removed) this.processesByPid.delete(pid);
     for (const p of processes.upserted) this.processesByPid.set(p.pid, p);
-    if (update === null) return null;
+    if (update === null) {
+      this.staged.clear();
+      return null;
+    }
+    const staged = this.staged;
+    this.staged = new Map();
+    let changed = update.changed;
+    if (staged.size > 0) {
+      for (const c of update.changed) staged.set(c.id, c);
+      changed = [...staged.values()];
+    }
 
     let removed = update.removed;
     if (update.reset) {
-      const kept = new Set(update.changed.map((c) => c.id));
-      removed = [...this.byId.keys()].filter((id) => !kept.has(id));
-      this.byId.clear();
+      // The new state is what came: the staged map becomes the mirror, and what it lacks was removed.
+      const next = staged.size > 0 ? staged : new Map(update.changed.map((c) => [c.id, c] as const));
+      removed = [];
+      for (const id of this.byId.keys()) if (!next.has(id)) removed.push(id);
+      this.byId = next;
+    } else {
+      // Changed before removed: an id in both (closed and dropped in one update) ends up gone.
+      for (const c of changed) this.byId.set(c.id, c);
+      for (const id of removed) this.byId.delete(id);
     }
-    // Changed before removed: an id in both (closed and dropped in one update) ends up gone.
-    for (const c of update.changed) this.byId.set(c.id, c);
-    for (const id of removed) this.byId.delete(id);
-    if (update.changed.length > 0 || removed.length > 0 || update.reset) this.list = null;
+    if (changed.length > 0 || removed.length > 0 || update.reset) this.list = null;
     this.currentCounts = update.counts;
     this.currentInsights = update.insights;
-    return removed === update.removed ? update : { ...update, removed };
+    return removed === update.removed && changed === update.changed ? update : { ...update, changed, removed };
   }
 
   connections(): readonly Connection[] {

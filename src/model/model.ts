@@ -142,6 +142,7 @@ class Model implements TcpModel {
       onSampled: (message) => this.onSampled(message),
       onFailed: (error) => this.onFailed(error),
       seed: () => this.seedForWorker(),
+      onChunk: (changed) => this.mirror.stage(changed),
     });
     const kept = context.workspaceState?.get<unknown>(LIFECYCLES_KEY);
     if (isKeptLifecycles(kept) && Date.now() - kept.savedAt < LIFECYCLES_MAX_AGE_MS) this.restored = kept.connections;
@@ -250,6 +251,7 @@ class Model implements TcpModel {
   }
 
   private onFailed(error: SampleError): void {
+    this.mirror.discardStaged();
     const text = describeError(error, this.settings);
     this.updateStatus({ error: text });
     if (!this.reportedErrors.shouldReport(error.code)) {
