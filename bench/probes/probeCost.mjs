@@ -52,8 +52,12 @@ function measure(name, n, fn, note = '') {
 }
 
 const buf = Buffer.allocUnsafe(64 * 1024);
-/** A kept fd re-read from offset 0 with pread(2) (fs.readSync with a position): no open/close per probe. */
-function keptReader(path) {
+/**
+ * A kept fd re-read from offset 0 with pread(2) (fs.readSync with a position): no open/close per probe. One pread
+ * returns the whole text of a single_open seq_file (sockstat, snmp, netstat); toEof adds the pread at the end
+ * offset that a read-until-0 loop makes, which has the kernel generate the text again (fs/seq_file.c traverse).
+ */
+function keptReader(path, toEof = false) {
   const fd = openSync(path, 'r');
   return {
     fd,
@@ -61,8 +65,8 @@ function keptReader(path) {
       let n = 0;
       for (;;) {
         const k = readSync(fd, buf, n, buf.length - n, n);
-        if (k === 0) return n;
         n += k;
+        if (k === 0 || (!toEof && n < buf.length)) return n;
       }
     },
   };
@@ -92,12 +96,15 @@ for (const path of ['/proc/net/sockstat', '/proc/net/sockstat6', '/proc/net/snmp
   const size = readFileSync(path).length;
   measure(`readFileSync ${path} (${size} B)`, N, () => readFileSync(path));
   const k = keptReader(path);
-  measure(`kept fd + pread ${path}`, N, () => k.read());
+  measure(`kept fd + one pread ${path}`, N, () => k.read());
   closeSync(k.fd);
+  const e = keptReader(path, true);
+  measure(`kept fd + pread until 0 (2 preads) ${path}`, N, () => e.read());
+  closeSync(e.fd);
 }
 {
   const ks = ['/proc/net/sockstat', '/proc/net/sockstat6', '/proc/net/snmp'].map(keptReader);
-  measure('probe set: pread sockstat + sockstat6 + snmp', N, () => {
+  measure('probe set: one pread each of sockstat + sockstat6 + snmp', N, () => {
     for (const k of ks) k.read();
   });
   const kn = keptReader('/proc/net/netstat');
@@ -111,8 +118,8 @@ for (const path of ['/proc/net/sockstat', '/proc/net/sockstat6', '/proc/net/snmp
 // --- 3. The full read the probes are meant to save: the whole /proc/net/tcp + tcp6 (kernel walks every
 // bucket of the established hash, tcp_seq_next / established_get_next in net/ipv4/tcp_ipv4.c).
 {
-  const k4 = keptReader('/proc/net/tcp');
-  const k6 = keptReader('/proc/net/tcp6');
+  const k4 = keptReader('/proc/net/tcp', true);
+  const k6 = keptReader('/proc/net/tcp6', true);
   measure('full read /proc/net/tcp + tcp6 (kept fds, 64 KiB reads)', QUICK ? 30 : 200, () => {
     k4.read();
     k6.read();
