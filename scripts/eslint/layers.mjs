@@ -2,6 +2,7 @@
 // layers listed for it. Relative imports are resolved against the importing file, so the rule does not depend on
 // how deep a file sits. Bare imports are checked for `vscode` and Node's I/O modules where a layer must run
 // without them (the pure domain and the webview run in plain Node tests and in the browser).
+import { builtinModules } from 'node:module';
 import { dirname, relative, resolve, sep } from 'node:path';
 
 const root = resolve(new URL('../..', import.meta.url).pathname);
@@ -47,7 +48,8 @@ export const ALLOWED = {
 /** Layers that must not import `vscode` at run time, and those that must not touch Node's I/O either. */
 const NO_VSCODE = new Set(['domain', 'shared', 'sampling', 'cli', 'contributions', 'webview', 'unit-test']);
 const NO_NODE_IO = new Set(['domain', 'shared', 'contributions', 'webview']);
-const NODE_IO = /^(node:)?(fs|fs\/promises|child_process|net|http|https|dgram|dns|os|worker_threads|cluster|process|tls|readline|path|crypto|perf_hooks)$/;
+/** Node's own modules, with or without the `node:` prefix: the pure layers use none of them. */
+const NODE_MODULES = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 export const layersRule = {
   meta: { type: 'problem', schema: [], messages: { layer: '{{from}} may not import {{what}} ({{to}}): {{why}}' } },
@@ -61,7 +63,7 @@ export const layersRule = {
         if (typeOnly) return;
         if (spec === 'vscode' && NO_VSCODE.has(from)) {
           context.report({ node, messageId: 'layer', data: { from, what: 'vscode', to: 'the editor API', why: 'this layer runs without VS Code (plain Node tests, the worker, the CLI or the browser)' } });
-        } else if (NODE_IO.test(spec) && NO_NODE_IO.has(from)) {
+        } else if ((NODE_MODULES.has(spec) || spec.startsWith('node:')) && NO_NODE_IO.has(from)) {
           context.report({ node, messageId: 'layer', data: { from, what: spec, to: 'Node I/O', why: 'this layer is pure: it takes data and returns data' } });
         }
         return;

@@ -167,6 +167,22 @@ export class NetNamespace {
   }
 }
 
+/**
+ * Joins two namespaces with a veth pair, `a` at aAddr and `b` at bAddr (IPv4, one /24), both ends up: a peer
+ * that is another host as far as either namespace's TCP is concerned (its segments and state changes are
+ * counted in its own namespace only). The pair goes when either namespace is deleted.
+ */
+export function linkVeth(a: NetNamespace, b: NetNamespace, aAddr: string, bAddr: string): void {
+  check(spawnSync(IP, ['link', 'add', 'tcpsv0', 'netns', a.name, 'type', 'veth', 'peer', 'name', 'tcpsv1', 'netns', b.name], { encoding: 'utf8' }), 'ip link add veth');
+  for (const [ns, dev, addr] of [
+    [a, 'tcpsv0', aAddr],
+    [b, 'tcpsv1', bAddr],
+  ] as const) {
+    check(spawnSync(IP, ['-n', ns.name, 'addr', 'add', `${addr}/24`, 'dev', dev], { encoding: 'utf8' }), `ip addr add ${addr}`);
+    check(spawnSync(IP, ['-n', ns.name, 'link', 'set', dev, 'up'], { encoding: 'utf8' }), `ip link set ${dev} up`);
+  }
+}
+
 export interface SsRow {
   state: TcpState;
   local: Endpoint;
@@ -214,7 +230,7 @@ export function parseSsForHarness(text: string): SsRow[] {
 // in FIN-WAIT-*, CLOSING or LAST-ACK still has an owner pid (a closed one would be an orphan with inode 0).
 // The process exits when its stdin closes.
 const HOLDER_PY = String.raw`
-import json, os, select, socket, sys, threading, time
+import json, os, select, socket, struct, sys, threading, time
 socks = {}
 def out(o):
     sys.stdout.write(json.dumps(o) + "\n")
@@ -262,6 +278,66 @@ for line in sys.stdin:
         elif op == "close":
             socks.pop(req["name"]).close()
             out({"id": rid, "ok": True})
+        elif op == "abort":
+            # SO_LINGER on with a zero timeout: close() sends a RST instead of a FIN (tcp_disconnect).
+            s = socks.pop(req["name"])
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+            out({"id": rid, "ok": True})
+        elif op == "send":
+            s = socks[req["name"]]
+            s.setblocking(True)
+            s.sendall(b"x" * req["bytes"])
+            out({"id": rid, "ok": True})
+        elif op == "recv":
+            # Whatever has arrived, without waiting.
+            s = socks[req["name"]]
+            s.setblocking(False)
+            got = 0
+            try:
+                while True:
+                    d = s.recv(65536)
+                    if not d:
+                        break
+                    got += len(d)
+            except BlockingIOError:
+                pass
+            out({"id": rid, "ok": True, "received": got})
+        elif op == "echo":
+            # In the background: send back whatever arrives, until EOF (the peer's FIN) or an error.
+            s = socks[req["name"]]
+            s.setblocking(True)
+            def echo(s=s):
+                try:
+                    while True:
+                        d = s.recv(65536)
+                        if not d:
+                            return
+                        s.sendall(d)
+                except OSError:
+                    return
+            threading.Thread(target=echo, daemon=True).start()
+            out({"id": rid, "ok": True})
+        elif op == "exchange":
+            # In the background: every everyMs, send "bytes" bytes and read the echo, for "seconds". Stands for
+            # an editor's UI traffic (small request/response messages on one long-lived connection).
+            s = socks[req["name"]]
+            s.setblocking(True)
+            def exchange(s=s, every=req["everyMs"] / 1000.0, until=time.time() + req["seconds"], n=req["bytes"]):
+                try:
+                    while time.time() < until:
+                        s.sendall(b"u" * n)
+                        got = 0
+                        while got < n:
+                            d = s.recv(n - got)
+                            if not d:
+                                return
+                            got += len(d)
+                        time.sleep(every)
+                except OSError:
+                    return
+            threading.Thread(target=exchange, daemon=True).start()
+            out({"id": rid, "ok": True})
         elif op == "churn":
             # Opens and closes connections to a listener of its own for a while, in the background: each close
             # leaves a TIME-WAIT row, so the table keeps changing while a sampler reads it.
@@ -296,6 +372,7 @@ export interface HolderReply {
   local?: [string, number];
   inode?: number;
   connectErrno?: number;
+  received?: number;
 }
 
 export type HolderRequest =
@@ -304,6 +381,11 @@ export type HolderRequest =
   | { op: 'accept'; name: string; listener: string }
   | { op: 'shutdown'; name: string }
   | { op: 'close'; name: string }
+  | { op: 'abort'; name: string }
+  | { op: 'send'; name: string; bytes: number }
+  | { op: 'recv'; name: string }
+  | { op: 'echo'; name: string }
+  | { op: 'exchange'; name: string; everyMs: number; seconds: number; bytes: number }
   | { op: 'churn'; name: string; host: string; port: number; seconds: number; threads?: number };
 
 /** A process inside the namespace that opens and closes sockets on request. */

@@ -1,8 +1,8 @@
 // What the macOS and Windows parsers share: the shape of a row read from a platform tool, the shape of a parse,
 // and address text (IPv4, RFC 5952 IPv6, the IPv4-mapped form) as the Linux parsers write it. Pure: no I/O.
 //
-// The imports of src/core below are the only ones the platform parsers make besides types.ts and states.ts:
-// parseIpv6 and formatIpv6 are the Linux parsers' own, reused so that every backend spells an address the same way.
+// parseIpv6 and formatIpv6 are the Linux parsers' own (src/sampling/ssOutput.ts, procNetTcp.ts), reused so that every
+// backend spells an address the same way.
 import type { AddressFamily, Endpoint, SocketRecord, TcpState } from '../../domain/types';
 import { normalizeState } from '../../domain/states';
 import { formatIpv6 } from '../procNetTcp';
