@@ -177,7 +177,7 @@ export const SETTINGS = {
   backend: enumSetting<BackendSetting>('backend', 'auto', ['auto', 'proc', 'ss']),
   ssPath: stringSetting('ssPath', 'ss'),
   scope: enumSetting<ScopeMode>('scope', 'workspace', ['workspace', 'all']),
-  sampleIntervalMs: numberSetting('sampleIntervalMs', 1000, 200, 60_000),
+  sampleIntervalMs: numberSetting('sampleIntervalMs', 30_000, 200, 60_000),
   closedRetentionSeconds: numberSetting('closedRetentionSeconds', 10, 0, 3600),
   maxClosedConnections: numberSetting('maxClosedConnections', 500, 0, 100_000),
   closeWaitSeconds: numberSetting('insights.closeWaitSeconds', 30, 1, 86_400),

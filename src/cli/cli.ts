@@ -6,12 +6,17 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { displayEndpoint, renderSnapshotMarkdown, renderSnapshotText, toSnapshotJson } from '../domain/snapshot';
 import { SamplerError, SocketSampler } from '../sampling/socketSampler';
+import { ChangeWatcher, PERIODIC_INTERVAL_MS, PROBE_PERIOD_MS } from '../sampling/changeWatcher';
+import { ReadBudget } from '../domain/backoff';
 import type { SampleScope } from '../domain/types';
 import { killGroupsNow, liveGroups } from '../sampling/childProcesses';
 import { ConnectionTracker } from '../domain/tracker';
 import { clock } from '../domain/format';
 import { escapeControls } from '../domain/displayText';
 import { type Connection, type HistoryEntry, type ScopedSample, type SocketRecord, type TcpState, type TrackerEvent } from '../domain/types';
+
+/** watch's default --interval: the longest time between two reads when the change probes work. */
+export const WATCH_INTERVAL_MS = 30_000;
 
 export const USAGE = `Usage:
   tcp-states snapshot [--format text|markdown|json] [--scope all|workspace] [--pid N]... [--port N]...
@@ -33,8 +38,13 @@ Options:
   --pid N             only this process, its descendants and the other ends of their loopback connections
                       (repeatable; implies --scope workspace)
   --port N            only sockets with this local or remote port (repeatable)
-  --interval MS       watch: time between samples, 100 to 60000 (default 1000); a failed sample is
-                      reported on stderr and retried after 1 s, doubling up to 30 s
+  --interval MS       watch: the longest time between two reads of the socket table, 100 to 60000
+                      (default 30000). Between reads the kernel's TCP counters are checked every 250 ms and
+                      the table is read as soon as they move (a connection opens or closes, most state
+                      changes), within 2 % of a core; this bounds how late the rest shows (a remote peer's
+                      FIN: CLOSE-WAIT). Where the counters cannot be read, the table is read every second
+                      (or --interval, if shorter). A failed read is reported on stderr and retried after
+                      1 s, doubling up to 30 s
   --backend NAME      auto (default), proc (/proc/net/tcp) or ss
   --ss-path PATH      the ss executable for --backend ss (default: ss on PATH)
   -h, --help          show this help
@@ -114,14 +124,14 @@ export function parseCli(argv: readonly string[]): CliOptions {
     scope,
     pids,
     ports,
-    intervalMs: values.interval === undefined ? 1000 : integer('--interval', values.interval, 100, 60_000),
+    intervalMs: values.interval === undefined ? WATCH_INTERVAL_MS : integer('--interval', values.interval, 100, 60_000),
     backend: oneOf('--backend', values.backend, ['auto', 'proc', 'ss'] as const, 'auto'),
     ssPath: values['ss-path'],
   };
 }
 
 function defaults(): CliOptions {
-  return { command: 'help', format: 'text', json: false, scope: 'all', pids: [], ports: [], intervalMs: 1000, backend: 'auto', ssPath: undefined };
+  return { command: 'help', format: 'text', json: false, scope: 'all', pids: [], ports: [], intervalMs: WATCH_INTERVAL_MS, backend: 'auto', ssPath: undefined };
 }
 
 /** The sampler's scope for these options: the current directory is the workspace unless --pid names the roots. */
@@ -214,11 +224,25 @@ async function watch(options: CliOptions, sampler: SocketSampler, io: Io): Promi
   void io.stopped.then(() => (stop = true));
   let first = true;
   let failures = 0;
+  // Between reads, the kernel's TCP counters say when one is needed (as in the extension's sampler worker).
+  let wake: (() => void) | null = null;
+  let changed = false;
+  const watcher = new ChangeWatcher({
+    change: () => {
+      changed = true;
+      wake?.();
+    },
+  });
+  watcher.start(PROBE_PERIOD_MS.full);
+  const budget = new ReadBudget();
+  let reads = 0;
   if (!options.json) io.stdout(`${WATCH_HEADER}\n`);
   while (!stop) {
     const started = Date.now();
     let sample: ScopedSample;
     try {
+      watcher.baseline();
+      changed = false;
       sample = await sampler.sample({ scope });
     } catch (e) {
       if (!(e instanceof SamplerError)) throw e;
@@ -239,9 +263,29 @@ async function watch(options: CliOptions, sampler: SocketSampler, io: Io): Promi
       for (const l of watchLines(e, (id) => tracker.get(id))) io.stdout(options.json ? `${JSON.stringify(l)}\n` : `${formatWatchLine(l)}\n`);
     }
     first = false;
-    const wait = Math.max(0, options.intervalMs - (Date.now() - started));
-    await Promise.race([new Promise((r) => setTimeout(r, wait)), io.stopped]);
+    // The first read lists every process's fds (cold caches): it says nothing of what reads cost.
+    if (reads++ > 0) budget.spend(Date.now(), sample.cpuMs);
+    // The next read: when the counters move (as soon as the budget allows), else after the interval; every second
+    // at most where the counters cannot be read.
+    const interval = watcher.isAvailable ? options.intervalMs : Math.min(options.intervalMs, PERIODIC_INTERVAL_MS);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        const until = (ms: number) => {
+          if (timer !== undefined) clearTimeout(timer);
+          timer = setTimeout(resolve, Math.max(0, ms));
+        };
+        until(started + interval - Date.now());
+        const onChange = () => until(budget.delayMs(Date.now(), sample.cpuMs));
+        wake = onChange;
+        if (changed) onChange();
+      }),
+      io.stopped,
+    ]);
+    wake = null;
+    if (timer !== undefined) clearTimeout(timer);
   }
+  watcher.close();
   return 0;
 }
 

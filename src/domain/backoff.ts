@@ -87,3 +87,57 @@ export function rebaseBackoff(state: BackoffState, baseMs: number, options: Omit
   const needed = state.smoothedCpuMs === null ? baseMs : Math.ceil(state.smoothedCpuMs / budget);
   return { intervalMs: Math.min(maxMs, Math.max(baseMs, needed)), smoothedCpuMs: state.smoothedCpuMs };
 }
+
+/**
+ * Reads the change probes ask for may take this share of a core while changes keep coming: 2 %. Twice the
+ * heartbeat's budget, because these reads show what the developer just did; a read of a small table costs 10-20 ms
+ * of CPU here (most of it the kernel walking its hash), so changes that keep coming are read once a second or so.
+ */
+export const CHANGE_READ_BUDGET = 0.02;
+
+/** What the change budget holds when full: an isolated burst of changes (a server starting) is read at once. */
+export const CHANGE_READ_BURST_MS = 200;
+
+/**
+ * The CPU budget of reads the change probes ask for: a token bucket of CPU time. It refills at `share` of a core
+ * and holds up to `burstMs`, so an isolated change is read at once, while changes that keep coming are read at
+ * most as often as the budget pays for (one read per cost / share). Heartbeat reads spend from it too.
+ */
+export class ReadBudget {
+  private tokens: number;
+  private at: number | null = null;
+
+  constructor(
+    private readonly share = CHANGE_READ_BUDGET,
+    private readonly burstMs = CHANGE_READ_BURST_MS,
+  ) {
+    this.tokens = burstMs;
+  }
+
+  private refill(now: number): void {
+    if (this.at !== null && now > this.at) this.tokens = Math.min(this.capacity(), this.tokens + (now - this.at) * this.share);
+    this.at = now;
+  }
+
+  private capacity(): number {
+    return this.burstMs;
+  }
+
+  /** ms to wait before a read of about `costMs` CPU fits the budget (0: now). */
+  delayMs(now: number, costMs: number): number {
+    this.refill(now);
+    const need = Math.min(Math.max(0, costMs), this.capacity());
+    return this.tokens >= need ? 0 : Math.ceil((need - this.tokens) / this.share);
+  }
+
+  /** A read cost `costMs` of CPU. */
+  spend(now: number, costMs: number): void {
+    this.refill(now);
+    this.tokens -= Math.max(0, costMs);
+  }
+
+  /** The spacing of reads while changes keep coming, for a read costing `costMs`: cost / share. */
+  steadyGapMs(costMs: number): number {
+    return Math.ceil(Math.max(0, costMs) / this.share);
+  }
+}

@@ -10,7 +10,7 @@ import { ModelMirror } from '../domain/modelDelta';
 import { emptyCounts } from '../domain/types';
 import { ErrorReports } from '../domain/errorReports';
 import type { Connection, ConnectionId, Insight, ModelUpdate, ProcessInfo, SampleScope, ScopeMode, ScopedSample, StateCounts } from '../domain/types';
-import type { DemandLevel, ModelStatus, ProcessCheck, TcpModelApi } from './modelApi';
+import type { DemandLevel, LoopStatus, ModelStatus, ProcessCheck, TcpModelApi } from './modelApi';
 import { SampleFailure, SamplerHost } from '../sampling/samplerHost';
 import { WorkspaceRootCollector, workspaceFolderPaths } from './scopeRoots';
 import type { SampledMessage, SampleError, SampleErrorCode, WorkerSettings } from '../sampling/workerProtocol';
@@ -33,6 +33,12 @@ const LIFECYCLES_SAVE_MS = 10_000;
 interface KeptLifecycles {
   savedAt: number;
   connections: Connection[];
+}
+
+/** The loop's way of reading, as the UI words it (the read counters are not news). */
+function sameLoop(a: LoopStatus | null, b: LoopStatus | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.changeDriven === b.changeDriven && a.probePeriodMs === b.probePeriodMs && a.heartbeatMs === b.heartbeatMs && a.stretched === b.stretched && (a.throttledMs === null) === (b.throttledMs === null);
 }
 
 function isKeptLifecycles(v: unknown): v is KeptLifecycles {
@@ -133,7 +139,7 @@ class Model implements TcpModel {
   ) {
     this.settings = currentSettings();
     this.scopeMode = this.settings.scope;
-    this.current = { backend: null, scope: this.scopeMode, paused: false, error: null, lastSampleAt: null, intervalMs: this.settings.sampleIntervalMs };
+    this.current = { backend: null, scope: this.scopeMode, paused: false, error: null, lastSampleAt: null, intervalMs: this.settings.sampleIntervalMs, loop: null };
     this.host = new SamplerHost({
       workerPath: join(context.extensionUri.fsPath, 'dist', 'samplerWorker.js'),
       settings: workerSettings(this.settings),
@@ -142,6 +148,7 @@ class Model implements TcpModel {
       onSampled: (message) => this.onSampled(message),
       onFailed: (error) => this.onFailed(error),
       seed: () => this.seedForWorker(),
+      onLoopChanged: () => this.updateStatus({}),
       onChunk: (changed) => this.mirror.stage(changed),
     });
     const kept = context.workspaceState?.get<unknown>(LIFECYCLES_KEY);
@@ -270,14 +277,20 @@ class Model implements TcpModel {
   /** Updates the status record; fires when a field other than the last sample's time changed. */
   private updateStatus(patch: Partial<ModelStatus>): void {
     const before = this.current;
-    const next: ModelStatus = { ...before, ...patch, scope: this.scopeMode, intervalMs: this.host.intervalMs };
+    const next: ModelStatus = { ...before, ...patch, scope: this.scopeMode, intervalMs: this.host.intervalMs, loop: this.host.loop };
     this.current = next;
-    const changed = before.scope !== next.scope || before.paused !== next.paused || before.backend !== next.backend || before.error !== next.error || before.intervalMs !== next.intervalMs;
+    const changed =
+      before.scope !== next.scope ||
+      before.paused !== next.paused ||
+      before.backend !== next.backend ||
+      before.error !== next.error ||
+      before.intervalMs !== next.intervalMs ||
+      !sameLoop(before.loop, next.loop);
     if (changed && this.disposed === null) this.statusEmitter.fire(next);
   }
 
   status(): ModelStatus {
-    return { ...this.current, intervalMs: this.host.intervalMs };
+    return { ...this.current, intervalMs: this.host.intervalMs, loop: this.host.loop };
   }
 
   connections(): readonly Connection[] {

@@ -10,13 +10,15 @@ export interface ModelStatus {
   /** A user-facing (localized) description of why sampling does not work, or null. */
   error: string | null;
   lastSampleAt: number | null;
-  /** The interval in force now (after back-off), ms. */
+  /** The longest time between two reads now (the heartbeat, or the period without change probes; after back-off), ms. */
   intervalMs: number;
+  /** How the sampler reads: on change (and how often it checks) or periodically, and whether the CPU budget holds it back. */
+  loop: LoopStatus | null;
 }
 
-import type { DemandLevel, ProcessCheck } from '../sampling/workerProtocol';
+import type { DemandLevel, LoopStatus, ProcessCheck } from '../sampling/workerProtocol';
 
-export type { DemandLevel, ProcessCheck };
+export type { DemandLevel, LoopStatus, ProcessCheck };
 
 export interface TcpModelApi {
   /** Fires after every sample that changed anything. */

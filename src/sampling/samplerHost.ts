@@ -1,19 +1,41 @@
 // The sampler loop, on the extension host's side of the worker thread. It owns the worker and the only timer:
 //   - one sample at a time: the loop and sampleNow() share a queue, and the next tick is set only after an answer;
 //   - each sample has a deadline; a worker that misses it is terminated and a fresh one takes over;
-//   - the interval is the setting (full demand) or 5 s (summary demand), stretched by the CPU back-off;
-//   - no demand, or paused: no timer at all.
+//   - reads are change-driven: between them the worker probes the kernel's TCP counters (4 times a second while a
+//     view is visible, once a second for the status bar alone) and says when they moved; the read then comes at
+//     once, as far as a CPU budget allows (ReadBudget: a burst, then cost / 1 % apart while changes keep coming);
+//   - a heartbeat read comes at least every `intervalMs` (the setting; 30 s for the status bar alone), stretched by
+//     the CPU back-off, for what no counter shows (a remote peer's FIN) - and only if segments moved since the last
+//     read: without a segment, nothing can have changed that the counters would not show;
+//   - after a read that shows connections half-way through a close or a handshake (FIN-WAIT-1, FIN-WAIT-2, CLOSING,
+//     LAST-ACK, SYN-RECEIVED), follow-up reads come 1, 2, 4 and 8 s later: their next step may move no counter;
+//   - where the counters cannot be read, reads are periodic: every second (5 s for the status bar alone);
+//   - no demand, or paused: no timer and no probing at all.
 // No `vscode` here, so the kernel tier runs it in plain Node against real sockets.
 import { Worker } from 'node:worker_threads';
-import { initialBackoff, nextBackoff, rebaseBackoff } from '../domain/backoff';
+import { ReadBudget, initialBackoff, nextBackoff, rebaseBackoff } from '../domain/backoff';
 import type { BackoffState } from '../domain/backoff';
 import type { Connection, SampleScope, ScopedSample } from '../domain/types';
 import { isWorkerChunk, isWorkerNotice, isWorkerToHost } from './workerProtocol';
 import { killGroupsNow, stopGroups } from './childProcesses';
-import type { DemandLevel, HostToWorker, ProcessCheck, SampleAnswer, SampledMessage, SampleError, WorkerChunk, WorkerSettings, WorkerToHost } from './workerProtocol';
+import { PERIODIC_INTERVAL_MS, PROBE_PERIOD_MS } from './changeWatcher';
 
-/** The status bar alone needs counts, not motion: one sample every 5 s. */
+import type { DemandLevel, HostToWorker, LoopStatus, ProcessCheck, SampleAnswer, SampledMessage, SampleError, WorkerChunk, WorkerNotice, WorkerSettings, WorkerToHost } from './workerProtocol';
+
+/** The status bar alone needs counts, not motion: without change probes, one sample every 5 s. */
 export const SUMMARY_INTERVAL_MS = 5000;
+
+/** With change probes, the status bar alone gets a heartbeat read at least this often. */
+export const SUMMARY_HEARTBEAT_MS = 30_000;
+
+/**
+ * After a read that shows connections in the middle of a close or a handshake, reads follow at these delays (from
+ * the read before): FIN-WAIT-1 -> FIN-WAIT-2 and the like move no counter while the program holds the socket.
+ */
+export const FOLLOW_UP_MS: readonly number[] = [1000, 2000, 4000, 8000];
+
+/** States whose next step may move no counter (see FOLLOW_UP_MS). */
+const PASSING_STATES = ['FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSING', 'LAST-ACK', 'SYN-RECEIVED'] as const;
 
 /** A sample that takes longer than this is stuck (a hung /proc read or `ss`): the worker is replaced. */
 export const DEFAULT_SAMPLE_TIMEOUT_MS = 20_000;
@@ -33,6 +55,9 @@ const POKE_DELAY_MS = 100;
 
 /** Exited debuggees remembered for a restarted worker; older ones no longer matter for the insight. */
 const MAX_EXITED = 64;
+
+/** Why a read was made: the probes saw a change, a follow-up of one, or the heartbeat (or a request). */
+type ReadReason = 'change' | 'followUp' | 'heartbeat';
 
 export class SampleFailure extends Error {
   constructor(readonly error: SampleError) {
@@ -61,6 +86,8 @@ export interface SamplerHostOptions {
    * onSampled's update carries only the tail; without it, the chunks are joined into the answer's update.
    */
   onChunk?: (changed: Connection[]) => void;
+  /** The loop's way of reading changed (probes found working or not, demand): read `loop` again. */
+  onLoopChanged?: () => void;
   /** Connections a new worker should continue (the host's mirror, or what a reload kept). */
   seed?: () => readonly Connection[];
   /** Changed connections per message (default CHUNK_SIZE). */
@@ -102,6 +129,34 @@ export class SamplerHost {
   private lastSampleEnd = 0;
   private readonly exited: number[] = [];
   private readonly timeoutMs: number;
+  /** When the timer fires (ms since the epoch), while one is set. */
+  private timerDue = 0;
+  /** The probe period the worker was last asked for; null: not probing. */
+  private watchPeriod: number | null = null;
+  /** Whether the worker's change probes read the counters (null: not known yet). */
+  private probesWork: boolean | null = null;
+  /** The probes saw a change no read has begun since: one is owed (now, or when the budget allows). */
+  private changeWanted = false;
+  private readonly readBudget: ReadBudget;
+  private changeReads = 0;
+  private followUpReads = 0;
+  /** What the last warm read cost (not a worker's first, which lists every process's fds), ms of CPU. */
+  private warmReadCostMs = 0;
+  /** Segment counters moved since the last read began (only then can a heartbeat find anything). */
+  private segmentsSinceRead = true;
+  /** Heartbeats not read because nothing moved, so far. */
+  private skippedHeartbeats = 0;
+  /** The next follow-up read's place in FOLLOW_UP_MS; -1: none due. */
+  private followUp = -1;
+  /** The last read showed connections in a passing state (PASSING_STATES). */
+  private passing = false;
+  /** Why the read in progress was made. */
+  private readWhy: ReadReason = 'heartbeat';
+  /** Answers from the current worker (its first read is a cold one). */
+  private samplesOfWorker = 0;
+  /** How long the budget held back the last change read (null: it did not). */
+  private throttledMs: number | null = null;
+  private heartbeatReads = 0;
   /** The deadline of the next sample: timeoutMs, or longer while the worker says ss may take longer (a huge table). */
   private deadlineMs: number;
   /**
@@ -120,6 +175,25 @@ export class SamplerHost {
     this.timeoutMs = options.sampleTimeoutMs ?? DEFAULT_SAMPLE_TIMEOUT_MS;
     this.deadlineMs = this.timeoutMs;
     this.backoff = initialBackoff(options.intervalMs);
+    this.readBudget = new ReadBudget(options.cpuBudget === undefined ? undefined : options.cpuBudget * 2);
+  }
+
+  /** How the loop reads now, for the UI and the tests. */
+  get loop(): LoopStatus {
+    const changeDriven = this.probesWork === true && this.watchPeriod !== null;
+    const cost = this.warmReadCostMs;
+    return {
+      changeDriven,
+      probePeriodMs: changeDriven ? this.watchPeriod : null,
+      heartbeatMs: this.backoff.intervalMs,
+      stretched: this.backoff.intervalMs > this.baseIntervalMs(),
+      busyGapMs: changeDriven ? this.readBudget.steadyGapMs(cost) : null,
+      throttledMs: changeDriven ? this.throttledMs : null,
+      changeReads: this.changeReads,
+      followUpReads: this.followUpReads,
+      heartbeatReads: this.heartbeatReads,
+      skippedHeartbeats: this.skippedHeartbeats,
+    };
   }
 
   /** The interval in force now (after back-off), ms. */
@@ -138,12 +212,76 @@ export class SamplerHost {
   }
 
   private baseIntervalMs(): number {
-    return this.demandLevel === 'summary' ? Math.max(this.configuredIntervalMs, SUMMARY_INTERVAL_MS) : this.configuredIntervalMs;
+    if (this.probesWork === false) {
+      const periodic = Math.min(this.configuredIntervalMs, PERIODIC_INTERVAL_MS);
+      return this.demandLevel === 'summary' ? Math.max(periodic, SUMMARY_INTERVAL_MS) : periodic;
+    }
+    return this.demandLevel === 'summary' ? Math.max(this.configuredIntervalMs, SUMMARY_HEARTBEAT_MS) : this.configuredIntervalMs;
+  }
+
+  /** Probing follows the demand: the worker probes while the loop runs, at the demand's period. */
+  private syncWatch(): void {
+    const period = this.running && this.demandLevel !== null ? PROBE_PERIOD_MS[this.demandLevel] : null;
+    if (period === this.watchPeriod) return;
+    this.watchPeriod = period;
+    this.post({ kind: 'watch', periodMs: period });
+  }
+
+  private onNotice(notice: WorkerNotice): void {
+    switch (notice.kind) {
+      case 'probe':
+        if (notice.available !== this.probesWork) {
+          this.probesWork = notice.available;
+          this.backoff = rebaseBackoff(this.backoff, this.baseIntervalMs(), { budget: this.options.cpuBudget });
+          this.reschedule();
+          this.options.onLoopChanged?.();
+        }
+        return;
+      case 'change':
+        this.changeWanted = true;
+        // While a read runs, the change may have come after its start: afterSample reads again.
+        if (this.running && this.queued === 0) this.changeRead();
+        return;
+      case 'segments':
+        // Data, or a remote FIN that no count shows: the next heartbeat has something to look for.
+        this.segmentsSinceRead = true;
+        return;
+    }
+  }
+
+  /**
+   * After each read: while connections sit in a passing state (mid-close, mid-handshake), follow-up reads come at
+   * the FOLLOW_UP_MS delays, restarted by a read the probes asked for and given up after the last delay (a program
+   * may hold a FIN-WAIT-2 for ever: the heartbeat is for that).
+   */
+  private noteFollowUp(message: SampledMessage, why: ReadReason): void {
+    if (message.update !== null) this.passing = PASSING_STATES.some((s) => (message.update?.counts[s] ?? 0) > 0);
+    if (!this.passing) this.followUp = -1;
+    else if (why === 'change') this.followUp = 0;
+    else if (why === 'followUp') this.followUp = this.followUp + 1 < FOLLOW_UP_MS.length ? this.followUp + 1 : -1;
+  }
+
+  /** A read for a change the probes saw: now, or when the CPU budget allows (the UI says when it holds reads back). */
+  private changeRead(): void {
+    const delay = this.readBudget.delayMs(Date.now(), this.warmReadCostMs);
+    const throttled = delay > 0 ? delay : null;
+    const news = (throttled === null) !== (this.throttledMs === null);
+    this.throttledMs = throttled;
+    if (news) this.options.onLoopChanged?.();
+    this.readSoon(delay, 'change');
+  }
+
+  /** Brings the next read forward to `delayMs` from now, if the timer is set for later. */
+  private readSoon(delayMs: number, why: ReadReason): void {
+    if (this.timer !== undefined && this.timerDue <= Date.now() + delayMs) return;
+    this.nextWhy = why;
+    this.schedule(delayMs);
   }
 
   setDemand(level: DemandLevel | null): void {
     if (level === this.demandLevel) return;
     this.demandLevel = level;
+    this.options.onLoopChanged?.();
     if (level !== null) this.backoff = rebaseBackoff(this.backoff, this.baseIntervalMs(), { budget: this.options.cpuBudget });
     this.reschedule();
   }
@@ -221,30 +359,60 @@ export class SamplerHost {
   }
 
   private reschedule(): void {
+    this.syncWatch();
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
     if (!this.running || this.queued > 0) return;
     const interval = this.failures > 0 ? this.failureDelay() : this.backoff.intervalMs;
+    this.nextWhy = 'heartbeat';
     this.schedule(Math.max(0, this.lastSampleEnd + interval - Date.now()));
   }
 
+  /** After failures: 2 s, doubling per failure in a row, at most a minute (the heartbeat may be longer). */
   private failureDelay(): number {
-    const doubled = FAILURE_RETRY_MIN_MS * 2 ** Math.min(10, this.failures - 1);
-    return Math.max(this.backoff.intervalMs, Math.min(FAILURE_RETRY_MAX_MS, doubled));
+    return Math.min(FAILURE_RETRY_MAX_MS, FAILURE_RETRY_MIN_MS * 2 ** Math.min(10, this.failures - 1));
   }
+
+  /** What the timer set last is for, counted when it fires. */
+  private nextWhy: ReadReason = 'heartbeat';
 
   private schedule(delayMs: number): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerDue = Date.now() + delayMs;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (this.running && this.queued === 0) void this.enqueue(false);
+      if (!this.running || this.queued !== 0) return;
+      if (this.nextWhy === 'heartbeat' && this.probesWork === true && this.watchPeriod !== null && !this.segmentsSinceRead && this.failures === 0 && this.samplesOfWorker > 0) {
+        // Not a segment since the last read: nothing changed that the counters would not have said. Skip it.
+        this.skippedHeartbeats++;
+        this.lastSampleEnd = Date.now();
+        this.reschedule();
+        if (this.changeWanted) this.changeRead();
+        return;
+      }
+      if (this.nextWhy === 'followUp' && this.readBudget.delayMs(Date.now(), this.warmReadCostMs) > 0) {
+        // Follow-ups are a guess: they never take the budget from reads a change asks for.
+        this.followUp = -1;
+        this.lastSampleEnd = Date.now();
+        this.reschedule();
+        if (this.changeWanted) this.changeRead();
+        return;
+      }
+      if (this.nextWhy === 'heartbeat') this.heartbeatReads++;
+      else if (this.nextWhy === 'followUp') this.followUpReads++;
+      else this.changeReads++;
+      this.readWhy = this.nextWhy;
+      void this.enqueue(false);
     }, delayMs);
   }
 
   private enqueue(wantSample: boolean): Promise<SampleAnswer> {
     this.queued++;
+    // The worker takes its counters' baseline as the read begins: what moves from now on is the next read's news.
+    this.segmentsSinceRead = false;
+    this.changeWanted = false;
     const run = this.queue.then(() => this.sampleOnce(wantSample));
     this.queue = run.then(
       () => this.afterSample(),
@@ -257,6 +425,10 @@ export class SamplerHost {
     this.queued--;
     this.lastSampleEnd = Date.now();
     this.reschedule();
+    this.readWhy = 'heartbeat';
+    if (this.followUp >= 0 && this.running && this.queued === 0 && this.probesWork === true) this.readSoon(FOLLOW_UP_MS[this.followUp] ?? 0, 'followUp');
+    // A change the probes saw while this sample ran may have come after its read: read again (within the budget).
+    if (this.changeWanted && this.running && this.queued === 0) this.changeRead();
   }
 
   private async sampleOnce(wantSample: boolean): Promise<SampleAnswer> {
@@ -271,6 +443,12 @@ export class SamplerHost {
     if (hint !== undefined && Number.isFinite(hint)) this.deadlineMs = Math.max(this.timeoutMs, hint + SAMPLE_DEADLINE_MARGIN_MS);
     if (message.kind === 'sampled') {
       this.failures = 0;
+      // A new worker's first read lists every process's fds (cold caches): it says nothing of what reads cost.
+      if (this.samplesOfWorker++ > 0) {
+        this.readBudget.spend(Date.now(), message.stats.costMs);
+        this.warmReadCostMs = message.stats.costMs;
+      }
+      this.noteFollowUp(message, this.readWhy);
       this.backoff = nextBackoff(this.backoff, message.stats.costMs, { baseMs: this.baseIntervalMs(), budget: this.options.cpuBudget });
       this.options.onSampled(message);
     } else {
@@ -313,8 +491,9 @@ export class SamplerHost {
 
   private post(message: HostToWorker): void {
     if (this.disposed) return;
-    // Only a request (a sample, a process check) needs a worker; settings and exits reach a new worker when it starts.
-    if (this.worker === null && message.kind !== 'sample' && message.kind !== 'checkProcess') return;
+    // Only a request (a sample, a process check) or probing needs a worker; settings and exits reach a new worker
+    // when it starts.
+    if (this.worker === null && message.kind !== 'sample' && message.kind !== 'checkProcess' && !(message.kind === 'watch' && message.periodMs !== null)) return;
     this.ensureWorker().postMessage(message);
   }
 
@@ -322,11 +501,13 @@ export class SamplerHost {
     if (this.worker !== null) return this.worker;
     const worker = new Worker(this.options.workerPath);
     this.worker = worker;
+    this.samplesOfWorker = 0;
     if (this.groupsOf.size === 0) process.on('exit', this.exitHook);
     this.groupsOf.set(worker, []);
     worker.on('message', (message: unknown) => {
       if (isWorkerNotice(message)) {
         if (message.kind === 'children' && this.groupsOf.has(worker)) this.groupsOf.set(worker, message.pgids);
+        else if (worker === this.worker) this.onNotice(message);
         return;
       }
       if (worker !== this.worker) return;
@@ -340,6 +521,7 @@ export class SamplerHost {
     // A new worker (the first, or one replacing a stuck one) continues what the host already knows.
     const known = this.options.seed?.() ?? [];
     if (known.length > 0) worker.postMessage({ kind: 'seed', connections: [...known] } satisfies HostToWorker);
+    if (this.watchPeriod !== null) worker.postMessage({ kind: 'watch', periodMs: this.watchPeriod } satisfies HostToWorker);
     return worker;
   }
 

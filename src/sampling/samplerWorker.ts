@@ -10,6 +10,7 @@ import { DeltaEncoder } from '../domain/modelDelta';
 import { computeScopePids, isPathInside, type ProcessNode } from '../domain/scope';
 import { ScopeView } from '../domain/scopeView';
 import { SAMPLER_ERROR_CODES, SocketSampler, type SamplerResult } from './socketSampler';
+import { ChangeWatcher } from './changeWatcher';
 import { ConnectionTracker } from '../domain/tracker';
 import type { TrackerOptions } from '../domain/tracker';
 import type { Connection, ProcessInfo, SampleScope, ScopeMode, ScopedSample, SocketRecord } from '../domain/types';
@@ -126,6 +127,9 @@ export class SamplerPipeline {
       this.removedBetweenSamples.push(...this.tracker.lastChanges().removed);
     }
   }
+
+  /** Called right before each read of the table (the change watcher takes its baseline). */
+  beforeRead: (() => void) | null = null;
 
   /** Connections from before this worker, for its first sample to continue (only before that sample). */
   seed(connections: readonly Connection[]): void {
@@ -285,6 +289,8 @@ export class SamplerPipeline {
     }
     const elu0 = performance.eventLoopUtilization();
     const scope = this.effectiveScope(requested);
+    // What moves in the kernel's counters from here on is news for the next read.
+    this.beforeRead?.();
     let sample: SamplerResult;
     const sampler = this.samplerFor(settings);
     try {
@@ -372,13 +378,31 @@ function serve(): void {
   const pipeline = new SamplerPipeline();
   // The host learns of every child process group as it comes and goes, to kill them if it drops this thread.
   onGroupsChanged((pgids) => port.postMessage({ kind: 'children', pgids: [...pgids] } satisfies WorkerNotice));
+  // Between full reads, the kernel's TCP counters say when one is needed; made when the host first asks.
+  let watcher: ChangeWatcher | null = null;
+  pipeline.beforeRead = () => watcher?.baseline();
   // Messages are handled in order: a sample in progress finishes before the next message is looked at, so settings
   // never change under a running sample.
   let chain: Promise<void> = Promise.resolve();
   port.on('message', (message: unknown) => {
     if (!isHostToWorker(message)) return;
+    if (message.kind === 'watch') {
+      // Not queued either: it is about the time between samples.
+      if (message.periodMs === null) {
+        watcher?.stop();
+        return;
+      }
+      watcher ??= new ChangeWatcher({
+        change: (d) => port.postMessage({ kind: 'change', reason: d.reason } satisfies WorkerNotice),
+        segments: () => port.postMessage({ kind: 'segments' } satisfies WorkerNotice),
+        availability: (available, reason) => port.postMessage({ kind: 'probe', available, reason } satisfies WorkerNotice),
+      });
+      watcher.start(message.periodMs);
+      return;
+    }
     if (message.kind === 'dispose') {
       // Not queued behind a sample in progress (that sample may be the one waiting on a hung ss).
+      watcher?.close();
       onGroupsChanged(null);
       const pgids = liveGroups();
       killGroupsNow(pgids);
@@ -404,6 +428,8 @@ async function handle(pipeline: SamplerPipeline, message: HostToWorker, port: No
     case 'seed':
       pipeline.seed(message.connections);
       return;
+    case 'watch':
+      return; // handled as it arrives (serve)
     case 'checkProcess':
       port.postMessage({ kind: 'processCheck', seq: message.seq, check: pipeline.checkProcess(message.pid, message.scope) } satisfies WorkerToHost);
       return;

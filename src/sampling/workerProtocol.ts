@@ -34,8 +34,30 @@ export interface WorkerSettings {
   insights: InsightThresholds;
 }
 
-/** How much a visible view needs: 'full' samples at the configured interval; 'summary' (status bar only) every 5 s. */
+/** How much a visible view needs: 'full' (a view shows connections); 'summary' (the status bar's counts only). */
 export type DemandLevel = 'full' | 'summary';
+
+/** How the sampler loop reads now (SamplerHost.loop), for the UI. */
+export interface LoopStatus {
+  /** Reads come when the kernel's TCP counters move (else periodically). */
+  changeDriven: boolean;
+  /** How often the counters are probed, ms; null when reads are periodic. */
+  probePeriodMs: number | null;
+  /** The longest time between two reads (the heartbeat, or the period without probes), after the CPU back-off, ms. */
+  heartbeatMs: number;
+  /** While changes keep coming, reads are at least this far apart (the CPU budget), ms; null without probes. */
+  busyGapMs: number | null;
+  /** True when the CPU back-off stretched the heartbeat past what was asked for (reads of a large table cost more). */
+  stretched: boolean;
+  /** The CPU budget held back the last read a change asked for by this long, ms; null when it did not. */
+  throttledMs: number | null;
+  /** Reads made because the probes saw a change, follow-ups of those, and heartbeat or periodic ones, so far. */
+  changeReads: number;
+  followUpReads: number;
+  heartbeatReads: number;
+  /** Heartbeats not read because no segment had moved since the last read, so far. */
+  skippedHeartbeats: number;
+}
 
 export type HostToWorker =
   /** New settings. A backend or tracker change rebuilds the pipeline (the next update is a reset). */
@@ -53,6 +75,8 @@ export type HostToWorker =
    * continues those still in the table, with their ids, histories and ages (ConnectionTracker.seed).
    */
   | { kind: 'seed'; connections: Connection[] }
+  /** Probe the kernel's TCP counters every `periodMs` between full reads and say when they move; null stops. */
+  | { kind: 'watch'; periodMs: number | null }
   /** Is `pid` a process of the workspace scope `scope` (always a workspace scope, whatever the view shows)? */
   | { kind: 'checkProcess'; seq: number; pid: number; scope: Extract<SampleScope, { mode: 'workspace' }> }
   /**
@@ -122,7 +146,15 @@ export interface ProcessCheck {
  * a worker thread has no exit hook of its own. `disposed` answers a `dispose` request once the groups were killed
  * (SIGKILL) and reaped, with those still there.
  */
-export type WorkerNotice = { kind: 'children'; pgids: number[] } | { kind: 'disposed'; pgids: number[] };
+export type WorkerNotice =
+  | { kind: 'children'; pgids: number[] }
+  | { kind: 'disposed'; pgids: number[] }
+  /** The kernel's TCP counters moved since the last full read began (ChangeWatcher): one is needed. Once per read. */
+  | { kind: 'change'; reason: string }
+  /** Only segment counters moved since the last full read began: data, or a remote FIN no count shows. Once per read. */
+  | { kind: 'segments' }
+  /** Whether the counters can be read (when not, only periodic full reads see changes). */
+  | { kind: 'probe'; available: boolean; reason: string };
 
 /** The answer to a `sample` or `checkProcess` request. */
 export type WorkerToHost =
@@ -138,7 +170,7 @@ export type WorkerToHost =
   | { kind: 'failed'; seq: number; error: SampleError; nextSampleTimeoutMs?: number }
   | { kind: 'processCheck'; seq: number; check: ProcessCheck };
 
-const HOST_KINDS: ReadonlySet<string> = new Set(['configure', 'sample', 'markExited', 'seed', 'checkProcess', 'dispose']);
+const HOST_KINDS: ReadonlySet<string> = new Set(['configure', 'sample', 'markExited', 'seed', 'watch', 'checkProcess', 'dispose']);
 const WORKER_KINDS: ReadonlySet<string> = new Set(['sampled', 'failed', 'processCheck']);
 
 function kindOf(message: unknown): string | null {
@@ -164,5 +196,5 @@ export function isWorkerChunk(message: unknown): message is WorkerChunk {
 
 export function isWorkerNotice(message: unknown): message is WorkerNotice {
   const kind = kindOf(message);
-  return kind === 'children' || kind === 'disposed';
+  return kind === 'children' || kind === 'disposed' || kind === 'change' || kind === 'segments' || kind === 'probe';
 }

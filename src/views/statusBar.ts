@@ -8,6 +8,7 @@ import { escapeControls } from '../domain/displayText';
 import { EXTENSION_PREFIX, VIEWS } from '../contributions';
 import { affectsSetting, readSetting } from '../platform/config';
 import { uiLocale } from '../platform/l10n';
+import { samplingText } from './samplingText';
 import type { TcpModelApi } from '../model/modelApi';
 import { SHORT_STATE_NAMES, STATUS_BAR_ORDER } from '../domain/states';
 
@@ -18,12 +19,6 @@ interface StatusBarSettings {
 
 function readSettings(): StatusBarSettings {
   return { enabled: readSetting('statusBarEnabled'), hideWhenEmpty: readSetting('statusBarHideWhenEmpty') };
-}
-
-/** `1`, `2.5`, `40`: seconds for the interval line. */
-function formatSeconds(ms: number): string {
-  const s = ms / 1000;
-  return s >= 10 ? String(Math.round(s)) : String(Math.round(s * 10) / 10);
 }
 
 export class TcpStatusBar implements vscode.Disposable {
@@ -118,9 +113,8 @@ export class TcpStatusBar implements vscode.Disposable {
         md.appendMarkdown('\n\n');
       }
     }
-    if (status.paused) md.appendText(vscode.l10n.t('Sampling is paused.'));
-    // The interval in force: stretched past the setting while a sample costs more than its CPU budget.
-    else md.appendText(vscode.l10n.t('Sampled every {0} s.', formatSeconds(status.intervalMs)));
+    // Live on change, held back by the CPU budget, or periodic: and the interval in force.
+    md.appendText(samplingText(status).sentence);
     return md;
   }
 

@@ -15,7 +15,8 @@ import { ModelMirror } from '../../src/domain/modelDelta';
 import { emptyCounts } from '../../src/domain/types';
 import type { Connection, ModelUpdate, SampleScope } from '../../src/domain/types';
 import { MAX_INTERVAL_MS } from '../../src/domain/backoff';
-import { SUMMARY_INTERVAL_MS, SamplerHost } from '../../src/sampling/samplerHost';
+import { SUMMARY_HEARTBEAT_MS, SUMMARY_INTERVAL_MS, SamplerHost } from '../../src/sampling/samplerHost';
+import { PROBE_PERIOD_MS } from '../../src/sampling/changeWatcher';
 import type { SampledMessage, SampleError, WorkerSettings } from '../../src/sampling/workerProtocol';
 
 const workerPath = join(__dirname, '..', '..', '..', 'dist', 'samplerWorker.js');
@@ -311,19 +312,25 @@ test('the loop stretches its interval when a sample costs more than its CPU budg
     assert.ok(stats.costMs > 0, 'the worker measured what the sample cost');
     assert.equal(h.host.intervalMs, MAX_INTERVAL_MS);
     h.host.setDemand('summary');
-    assert.equal(h.host.intervalMs, MAX_INTERVAL_MS, 'switching demand keeps the back-off the cost calls for');
+    assert.ok(h.host.intervalMs >= MAX_INTERVAL_MS, 'switching demand keeps the back-off the cost calls for (or the longer summary heartbeat)');
   } finally {
     await h.host.dispose();
   }
 });
 
-test('with only summary demand the interval is at least 5 s', async () => {
+test('with only summary demand the heartbeat is 30 s (5 s where the counters cannot be read); probing follows the demand', async () => {
   const h = new Harness(() => ({ mode: 'workspace', rootPids: [process.pid], folders: [] }));
   try {
     h.host.setDemand('summary');
-    assert.equal(h.host.intervalMs, SUMMARY_INTERVAL_MS);
+    await waitFor('the worker to say its probes work', () => h.host.loop.changeDriven);
+    assert.equal(h.host.loop.probePeriodMs, PROBE_PERIOD_MS.summary);
+    assert.equal(h.host.intervalMs, SUMMARY_HEARTBEAT_MS);
     h.host.setDemand('full');
     assert.equal(h.host.intervalMs, 200);
+    assert.equal(h.host.loop.probePeriodMs, PROBE_PERIOD_MS.full);
+    h.host.setDemand(null);
+    assert.equal(h.host.loop.probePeriodMs, null, 'no demand: no probing');
+    assert.ok(SUMMARY_INTERVAL_MS === 5000, 'without probes the status bar alone reads every 5 s');
   } finally {
     await h.host.dispose();
   }

@@ -7,12 +7,12 @@ import { GROUP_BYS, buildTree, currentStateSince, diffTrees, parseFilter, proces
 import type { ConnectionNode, FilterTerm, GroupBy, GroupNode, TreeModel, TreeNode, TreeOptions, TreeStrings } from '../../domain/treeModel';
 import { formatEndpoint } from '../../domain/types';
 import { escapeControls } from '../../domain/displayText';
-import { MAX_INTERVAL_MS } from '../../domain/backoff';
 import type { Connection, ModelUpdate, TcpState } from '../../domain/types';
 import { COLORS, VIEWS } from '../../contributions';
 import { affectsSetting, readSetting } from '../../platform/config';
 import { setContext } from '../../platform/commands';
 import { durationUnits, uiLocale } from '../../platform/l10n';
+import { samplingText } from '../samplingText';
 import type { ModelStatus, TcpModelApi } from '../../model/modelApi';
 import { formatDuration, type DurationUnits } from '../../domain/format';
 import { STATES } from '../../domain/states';
@@ -316,16 +316,20 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
           : vscode.l10n.t('Paused.'),
       );
     }
-    if (!status.paused && status.intervalMs > MAX_INTERVAL_MS) {
+    if (!status.paused && status.loop?.stretched === true) {
       // The back-off stretched the interval past its usual cap to keep sampling within 5 % of a core.
       parts.push(vscode.l10n.t('Sampling every {0} s: the socket table is large and each sample costs more CPU.', Math.round(status.intervalMs / 1000)));
     }
+    // Reads held back by the CPU budget, or periodic without the kernel's counters: said here, in a sentence.
+    const reading = samplingText(status);
+    if (reading.short !== null && !status.paused && status.error === null) parts.push(reading.sentence);
     if (this.filterText !== '' && this.current !== null) {
       parts.push(vscode.l10n.t('Filter "{0}": {1} of {2} connections.', this.filterText, this.current.shown, this.current.total));
     }
     const message = parts.length > 0 ? parts.join(' ') : undefined;
     if (this.treeView.message !== message) this.treeView.message = message;
-    const description = status.scope === 'all' ? vscode.l10n.t('all sockets') : vscode.l10n.t('workspace');
+    const scope = status.scope === 'all' ? vscode.l10n.t('all sockets') : vscode.l10n.t('workspace');
+    const description = reading.short !== null && !status.paused ? `${scope} · ${reading.short}` : scope;
     if (this.treeView.description !== description) this.treeView.description = description;
   }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CPU_BUDGET, HARD_MAX_INTERVAL_MS, MAX_CPU_SHARE, MAX_INTERVAL_MS, initialBackoff, intervalCapMs, nextBackoff, rebaseBackoff } from '../../../src/domain/backoff';
+import { CPU_BUDGET, HARD_MAX_INTERVAL_MS, MAX_CPU_SHARE, MAX_INTERVAL_MS, initialBackoff, intervalCapMs, nextBackoff, rebaseBackoff, ReadBudget } from '../../../src/domain/backoff';
 import type { BackoffState } from '../../../src/domain/backoff';
 
 const base = { baseMs: 1000 };
@@ -100,4 +100,30 @@ test('the first sample (cold caches: every fd folder listed) seeds the estimate 
   assert.equal(nextBackoff(first, 50, base).intervalMs, 5000);
   assert.equal(nextBackoff(first, 500, base).intervalMs, MAX_INTERVAL_MS);
   assert.equal(MAX_INTERVAL_MS, 10_000);
+});
+
+test('the read budget lets an isolated change be read at once, and spaces reads of changes that keep coming to cost / share', () => {
+  const b = new ReadBudget(0.01, 60);
+  let now = 0;
+  assert.equal(b.delayMs(now, 10), 0, 'a full bucket: read now');
+  // Changes every 100 ms, each read costing 10 ms of CPU: the bucket (60 ms) pays for the first reads at once,
+  // then one read per 1000 ms (10 ms / 1 %).
+  const reads: number[] = [];
+  for (let step = 0; step < 200; step++, now += 100) {
+    if (b.delayMs(now, 10) === 0) {
+      b.spend(now, 10);
+      reads.push(now);
+    }
+  }
+  assert.ok(reads.length >= 6 && reads[5] === 500, `the burst: ${reads.slice(0, 7).join(', ')}`);
+  const later = reads.slice(10);
+  for (let i = 1; i < later.length; i++) assert.ok(later[i] - later[i - 1] >= 900, `then about one per second: ${later.join(', ')}`);
+  const spentPerSecond = (reads.filter((t) => t >= 5000).length * 10) / ((now - 5000) / 1000);
+  assert.ok(spentPerSecond <= 10.5, `at most 1 % of a core in steady state (${spentPerSecond} ms/s)`);
+  assert.equal(b.steadyGapMs(10), 1000);
+  // The wait it asks for is what the bucket needs.
+  const c = new ReadBudget(0.01, 60);
+  c.spend(0, 60);
+  assert.equal(c.delayMs(0, 20), 2000);
+  assert.equal(c.delayMs(2000, 20), 0);
 });

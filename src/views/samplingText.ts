@@ -1,0 +1,36 @@
+// How the sampler reads, in words, for the status bar's tooltip and the Connections view: live (on change), held
+// back by the CPU budget, or periodic where the kernel's TCP counters cannot be read.
+import * as vscode from 'vscode';
+import type { ModelStatus } from '../model/modelApi';
+
+/** `0.25`, `2.5`, `30`: seconds as the sentences below show them. */
+export function seconds(ms: number): string {
+  const s = ms / 1000;
+  return s >= 10 ? String(Math.round(s)) : String(Math.round(s * 100) / 100);
+}
+
+export interface SamplingText {
+  /** A few words for the view's description when reads are not simply live; null when they are. */
+  short: string | null;
+  /** A sentence for tooltips. */
+  sentence: string;
+}
+
+export function samplingText(status: ModelStatus): SamplingText {
+  if (status.paused) return { short: null, sentence: vscode.l10n.t('Sampling is paused.') };
+  const loop = status.loop;
+  if (loop === null || !loop.changeDriven) {
+    return {
+      short: vscode.l10n.t('every {0} s', seconds(status.intervalMs)),
+      sentence: vscode.l10n.t('Reads the socket table every {0} s (the kernel\'s TCP counters, which would say when something changed, cannot be read here).', seconds(status.intervalMs)),
+    };
+  }
+  const live = vscode.l10n.t('Live: reads the socket table when a connection opens, closes or changes state (the kernel\'s TCP counters are checked every {0} s), and at least every {1} s.', seconds(loop.probePeriodMs ?? 0), seconds(loop.heartbeatMs));
+  if (loop.throttledMs !== null && loop.busyGapMs !== null) {
+    return {
+      short: vscode.l10n.t('busy: reads {0} s apart', seconds(loop.busyGapMs)),
+      sentence: `${live} ${vscode.l10n.t('Busy: changes keep coming, so reads are about {0} s apart to stay within 1 % of a core.', seconds(loop.busyGapMs))}`,
+    };
+  }
+  return { short: null, sentence: live };
+}
