@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { insightText } from '../domain/insights';
 import { openSocketCount, statusBarCounts } from '../domain/treeModel';
 import type { StateCounts } from '../domain/types';
-import { escapeControls } from '../domain/displayText';
+import { markdownProse } from '../domain/displayText';
 import { EXTENSION_PREFIX, VIEWS } from '../contributions';
 import { affectsSetting, readSetting } from '../platform/config';
 import { uiLocale } from '../platform/l10n';
@@ -76,7 +76,8 @@ export class TcpStatusBar implements vscode.Disposable {
       this.setShown(false);
       return;
     }
-    const summary = statusBarCounts(counts, 3, (n) => vscode.l10n.t('+{0} more', n));
+    // The rest is a number of sockets, not of states: "+4 more" read as four more states.
+    const summary = statusBarCounts(counts, 3, (n) => (n === 1 ? vscode.l10n.t('+1 other socket') : vscode.l10n.t('+{0} other sockets', n)));
     const icon = status.error !== null ? '$(error)' : status.paused ? '$(debug-pause)' : '$(plug)';
     const text = `${icon} ${summary || vscode.l10n.t('no sockets')}`;
     const warning = insights.length > 0 || status.error !== null;
@@ -103,24 +104,30 @@ export class TcpStatusBar implements vscode.Disposable {
       md.appendMarkdown('\n');
     }
     const locale = uiLocale();
+    const argv = (pid: number) => this.model.process(pid)?.commandLine;
     for (const insight of this.model.insights()) {
-      md.appendMarkdown('$(warning) ');
-      md.appendText(insightText(insight, locale).title);
-      md.appendMarkdown('\n\n');
+      md.appendMarkdown(`$(warning) ${markdownProse(insightText(insight, locale, argv).title)}\n\n`);
     }
     if (status.error !== null) {
-      md.appendMarkdown('$(error) ');
-      md.appendText(escapeControls(status.error));
-      md.appendMarkdown('\n\n');
+      md.appendMarkdown(`$(error) ${markdownProse(status.error)}\n\n`);
       // The counts are the last good sample's: say so, and since when.
       if (status.lastSampleAt !== null) {
-        md.appendText(vscode.l10n.t('Stale: showing the sample taken at {0}.', new Date(status.lastSampleAt).toLocaleTimeString()));
-        md.appendMarkdown('\n\n');
+        md.appendMarkdown(`${markdownProse(vscode.l10n.t('Stale: showing the sample taken at {0}.', new Date(status.lastSampleAt).toLocaleTimeString()))}\n\n`);
       }
     }
-    if (status.paused) md.appendText(vscode.l10n.t('Sampling is paused.'));
-    // The interval in force: stretched past the setting while a sample costs more than its CPU budget.
-    else md.appendText(vscode.l10n.t('Sampled every {0} s.', formatSeconds(status.intervalMs)));
+    if (status.paused) md.appendMarkdown(markdownProse(vscode.l10n.t('Sampling is paused.')));
+    else {
+      // The interval in force (stretched past the setting while a sample costs more than its CPU budget) and how
+      // the table is read: what to look at first when the counts seem late or the machine busy.
+      const every = formatSeconds(status.intervalMs);
+      const how =
+        status.backend === 'proc'
+          ? vscode.l10n.t('Sampled every {0} s from /proc/net/tcp and /proc/net/tcp6 (read in-process).', every)
+          : status.backend === 'ss'
+            ? vscode.l10n.t('Sampled every {0} s with ss (netlink).', every)
+            : vscode.l10n.t('Sampled every {0} s.', every);
+      md.appendMarkdown(markdownProse(how));
+    }
     return md;
   }
 
