@@ -8,7 +8,7 @@ import { toSnapshotJson } from '../domain/snapshot';
 import { renderSnapshotDocument, type SnapshotDocumentLabels } from '../domain/snapshotDocument';
 import type { ScopeMode, ScopedSample } from '../domain/types';
 import { registerCommand } from '../platform/commands';
-import { uiLocale } from '../platform/l10n';
+import { clockTime, uiLocale } from '../platform/l10n';
 import type { TcpModelApi } from '../model/modelApi';
 
 export const SNAPSHOT_SCHEME = 'tcp-snapshot';
@@ -175,7 +175,7 @@ export function registerSnapshotCommands(context: vscode.ExtensionContext, model
   }
 
   function describe(k: Stored): string {
-    const time = new Date(k.takenAt).toLocaleTimeString();
+    const time = clockTime(k.takenAt);
     return vscode.l10n.t('Snapshot {0}', time);
   }
 

@@ -7,7 +7,7 @@ import type { StateCounts } from '../domain/types';
 import { markdownProse } from '../domain/displayText';
 import { EXTENSION_PREFIX, VIEWS } from '../contributions';
 import { affectsSetting, readSetting } from '../platform/config';
-import { uiLocale } from '../platform/l10n';
+import { clockTime, uiLocale } from '../platform/l10n';
 import type { TcpModelApi } from '../model/modelApi';
 import { SHORT_STATE_NAMES, STATUS_BAR_ORDER } from '../domain/states';
 
@@ -112,7 +112,7 @@ export class TcpStatusBar implements vscode.Disposable {
       md.appendMarkdown(`$(error) ${markdownProse(status.error)}\n\n`);
       // The counts are the last good sample's: say so, and since when.
       if (status.lastSampleAt !== null) {
-        md.appendMarkdown(`${markdownProse(vscode.l10n.t('Stale: showing the sample taken at {0}.', new Date(status.lastSampleAt).toLocaleTimeString()))}\n\n`);
+        md.appendMarkdown(`${markdownProse(vscode.l10n.t('Stale: showing the sample taken at {0}.', clockTime(status.lastSampleAt)))}\n\n`);
       }
     }
     if (status.paused) md.appendMarkdown(markdownProse(vscode.l10n.t('Sampling is paused.')));

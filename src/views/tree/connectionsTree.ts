@@ -12,7 +12,7 @@ import type { Connection, ModelUpdate, TcpState } from '../../domain/types';
 import { COLORS, COMMANDS, VIEWS } from '../../contributions';
 import { affectsSetting, readSetting } from '../../platform/config';
 import { setContext } from '../../platform/commands';
-import { durationUnits, uiLocale } from '../../platform/l10n';
+import { clockTime, durationUnits, uiLocale } from '../../platform/l10n';
 import type { ModelStatus, TcpModelApi } from '../../model/modelApi';
 import { formatDuration, type DurationUnits } from '../../domain/format';
 import { STATES } from '../../domain/states';
@@ -354,12 +354,12 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
     if (status.error !== null) {
       // The connections stay as the last good sample showed them: say so, and since when.
       parts.push(`$(error) ${escapeControls(status.error)}`);
-      if (status.lastSampleAt !== null && !status.paused) parts.push(vscode.l10n.t('Stale: showing the sample taken at {0}.', new Date(status.lastSampleAt).toLocaleTimeString()));
+      if (status.lastSampleAt !== null && !status.paused) parts.push(vscode.l10n.t('Stale: showing the sample taken at {0}.', clockTime(status.lastSampleAt)));
     }
     if (status.paused) {
       parts.push(
         status.lastSampleAt !== null
-          ? vscode.l10n.t('Paused: showing the sample taken at {0}.', new Date(status.lastSampleAt).toLocaleTimeString())
+          ? vscode.l10n.t('Paused: showing the sample taken at {0}.', clockTime(status.lastSampleAt))
           : vscode.l10n.t('Paused.'),
       );
     }
@@ -587,7 +587,7 @@ export function connectionTooltip(c: Connection, model: TcpModelApi, locale: Loc
       const state = keepStateNamesWhole(h.state);
       const name = h.inferred ? `${state} *${escapeMarkdown(vscode.l10n.t('(inferred: between two samples)'))}*` : state;
       const duration = h.inferred ? '—' : h.until === null ? `${formatDuration(now - h.since, units)} ${vscode.l10n.t('(now)')}` : formatDuration(h.until - h.since, units);
-      md.appendMarkdown(`| ${name} | ${new Date(h.since).toLocaleTimeString()} | ${escapeMarkdown(duration)} |\n`);
+      md.appendMarkdown(`| ${name} | ${clockTime(h.since)} | ${escapeMarkdown(duration)} |\n`);
     }
     md.appendMarkdown('\n');
   } else {

@@ -15,6 +15,7 @@ import { registerDebugFollow } from '../../editor/debugFollow';
 import { registerWhoUsesPort } from './whoUsesPort';
 import { executeCommand, registerCommand } from '../../platform/commands';
 import { updateSetting } from '../../platform/config';
+import { clockTime } from '../../platform/l10n';
 import type { ProcessCheck, TcpModelApi } from '../../model/modelApi';
 import { SsError, readTcpInfo } from '../../sampling/tcpInfo';
 import type { TcpInfo } from '../../sampling/tcpInfo';
@@ -118,7 +119,7 @@ export function tcpInfoMarkdown(c: Connection, info: TcpInfo | null, command: st
   const lines: string[] = [];
   lines.push(`# tcp_info: ${connectionLabel(c)}`, '');
   const owner = c.owner ? processLabel(c.owner, { noProcess: '' }) : vscode.l10n.t('unknown process');
-  lines.push(`${c.state} · ${owner} · ${vscode.l10n.t('read at {0} with', new Date(takenAt).toLocaleTimeString())} \`${command}\``, '');
+  lines.push(`${c.state} · ${owner} · ${vscode.l10n.t('read at {0} with', clockTime(takenAt))} \`${command}\``, '');
   if (info === null) {
     lines.push(vscode.l10n.t('The socket is no longer in the kernel\'s table (it closed after the last sample).'), '');
   } else if (info.congestion === null && Object.keys(info.fields).length === 0) {

@@ -8,6 +8,7 @@ import type { Owner, ProcessInfo, ScopedSample } from '../../domain/types';
 import { escapeControls } from '../../domain/displayText';
 import { parsePortQuery, portUsers, type PortQuery, type PortUse } from '../../domain/portUsers';
 import { focusView, registerCommand } from '../../platform/commands';
+import { clockTime } from '../../platform/l10n';
 import type { TcpModelApi } from '../../model/modelApi';
 import { sampleWithProgress } from '../../snapshots/snapshotCommands';
 import { stopProcess } from './treeCommands';
@@ -98,7 +99,7 @@ async function actOn(use: PortUse, port: number, sample: ScopedSample, model: Tc
 function showUsers(result: { query: PortQuery; sample: ScopedSample; users: PortUse[] }, model: TcpModelApi, tree: ConnectionsTreeApi, log: vscode.LogOutputChannel): void {
   const { query, sample, users } = result;
   const port = query.port;
-  const time = new Date(sample.takenAt).toLocaleTimeString();
+  const time = clockTime(sample.takenAt);
   if (users.length === 0) {
     void vscode.window.showInformationMessage(vscode.l10n.t('No TCP socket on this machine uses port {0} (read at {1}).', port, time));
     return;
