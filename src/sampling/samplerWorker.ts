@@ -352,10 +352,13 @@ export class SamplerPipeline {
     };
   }
 
-  /** One sample of `requested`, sent back whole; nothing tracked or carried (the views' scope stays as it is). */
+  /**
+   * One sample of `requested`, its scoped rows sent back (not the whole table); nothing tracked, viewed or carried,
+   * so the views' scope stays as it is.
+   */
   private async look(seq: number, requested: SampleScope, settings: WorkerSettings): Promise<SampleAnswer> {
     const sampler = this.samplerFor(settings);
-    let sample: ScopedSample;
+    let sample: SamplerResult;
     try {
       sample = await sampler.sample({ scope: this.effectiveScope(requested) });
     } catch (e) {
@@ -380,7 +383,7 @@ export class SamplerPipeline {
         workerTid: this.tid,
         nextSampleTimeoutMs: sampler.ssTimeoutNowMs,
       },
-      sample,
+      sample: scopedPart(sample),
     };
   }
 }
