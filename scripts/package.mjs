@@ -28,7 +28,7 @@ const STAGED = [
 
 const args = process.argv.slice(2);
 const outIndex = args.indexOf('--out');
-const { name, version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const { name, version, repository } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const out = outIndex >= 0 ? resolve(args[outIndex + 1]) : join(ROOT, `${name}-${version}.vsix`);
 
 function run(cwd, cmd, cmdArgs) {
@@ -46,8 +46,12 @@ try {
   symlinkSync(join(ROOT, 'node_modules'), join(stage, 'node_modules'), 'dir');
   run(stage, process.execPath, ['scripts/build.mjs', '--production']);
   // --no-dependencies: esbuild bundled every runtime dependency into dist/, node_modules stays out.
-  // --allow-missing-repository: the project names no public repository yet.
-  run(stage, join(ROOT, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--out', out]);
+  // --allow-missing-repository: the project names no public repository yet. vsce makes the README's relative
+  // links (the screenshots in docs/images/, which the VSIX does not hold) absolute on the `repository` of
+  // package.json, and without one refuses to package them: until there is one they stay relative.
+  const links = repository ? [] : ['--no-rewrite-relative-links'];
+  if (!repository) console.warn('package.json names no repository: the README\'s images (docs/images/) stay relative links, which the Marketplace and the Extensions view cannot show');
+  run(stage, join(ROOT, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', ...links, '--out', out]);
 } catch (e) {
   console.error(e instanceof Error ? e.message : e);
   process.exitCode = 1;

@@ -31,7 +31,12 @@ export const COMMANDS = {
   takeSnapshot: 'tcpStateViewer.takeSnapshot',
   takeSnapshotJson: 'tcpStateViewer.takeSnapshotJson',
   compareSnapshots: 'tcpStateViewer.compareSnapshots',
+  saveSnapshotAs: 'tcpStateViewer.saveSnapshotAs',
   showState: 'tcpStateViewer.showState',
+  showInsight: 'tcpStateViewer.showInsight',
+  showDebuggerSockets: 'tcpStateViewer.showDebuggerSockets',
+  hideDebuggerSockets: 'tcpStateViewer.hideDebuggerSockets',
+  whoUsesPort: 'tcpStateViewer.whoUsesPort',
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -67,8 +72,16 @@ export interface CommandArgs {
   takeSnapshotJson: [];
   /** Two snapshot documents' URIs, or nothing to pick them. */
   compareSnapshots: [before?: unknown, after?: unknown];
+  /** The snapshot's URI (the editor's, from its title bar) and, from tests, the file to write without a dialog. */
+  saveSnapshotAs: [snapshot?: unknown, target?: unknown];
   /** A state name (any alias). */
   showState: [state?: TcpState | string | unknown];
+  /** An insight's key or its tree element: filters the tree to its sockets and reveals them. */
+  showInsight: [insight?: unknown];
+  showDebuggerSockets: [];
+  hideDebuggerSockets: [];
+  /** A port (number or text, `:8080` and `127.0.0.1:8080` too), or nothing to type one. */
+  whoUsesPort: [port?: unknown];
 }
 
 export const VIEW_CONTAINER = 'tcpStateViewer';
@@ -92,6 +105,7 @@ export const CONTEXT_KEYS = {
   filtered: 'tcpStateViewer.filtered',
   groupBy: 'tcpStateViewer.groupBy',
   showEmptyStates: 'tcpStateViewer.showEmptyStates',
+  showDebuggerSockets: 'tcpStateViewer.showDebuggerSockets',
 } as const;
 
 export type ContextKeyName = keyof typeof CONTEXT_KEYS;
@@ -103,6 +117,7 @@ export interface ContextValues {
   filtered: boolean;
   groupBy: GroupBy;
   showEmptyStates: boolean;
+  showDebuggerSockets: boolean;
 }
 
 /** Colours contributed besides the states' own (STATES[state].colorId). */
@@ -184,6 +199,7 @@ export const SETTINGS = {
   timeWaitPerEndpoint: numberSetting('insights.timeWaitPerEndpoint', 200, 1, 1_000_000),
   synSentSeconds: numberSetting('insights.synSentSeconds', 5, 1, 3600),
   showEmptyStates: booleanSetting('showEmptyStates', false),
+  showDebuggerSockets: booleanSetting('showDebuggerSockets', false),
   revealOnDebug: booleanSetting('revealOnDebug', true),
   statusBarEnabled: booleanSetting('statusBar.enabled', true),
   statusBarHideWhenEmpty: booleanSetting('statusBar.hideWhenEmpty', true),

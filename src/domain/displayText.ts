@@ -4,6 +4,8 @@
 // escapeControls. Machine-readable output (JSON) keeps the exact text. Pure: no vscode, no node:.
 
 /** C0 controls, DEL and the C1 controls (U+0080-U+009F; some terminals read U+009B as CSI). */
+import { SHORT_STATE_NAMES, TCP_STATES } from './states';
+
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
@@ -39,4 +41,34 @@ export function describeValue(value: unknown, max = 200): string {
     }
   }
   return escapeControls(text.slice(0, max));
+}
+
+/** U+2011 NON-BREAKING HYPHEN: looks like `-`, but a line never breaks after it. */
+export const NON_BREAKING_HYPHEN = '\u2011';
+
+// The hyphenated names of states.ts (RFC names and ss's short ones), longest first so SYN-RECEIVED wins over SYN-RECV.
+const STATE_NAME = new RegExp(
+  `\\b(?:${[...new Set(TCP_STATES.flatMap((s) => [s, SHORT_STATE_NAMES[s]]))]
+    .filter((n) => n.includes('-'))
+    .sort((a, b) => b.length - a.length)
+    .join('|')})\\b`,
+  'g',
+);
+
+/**
+ * The text with the hyphens of state names (CLOSE-WAIT, FIN-WAIT-2, SYN-RECV...) made non-breaking, for text
+ * that wraps in a tooltip: `CLOSE-` at the end of one line and `WAIT` on the next reads as two words. Only for
+ * display: searching or copying the text finds U+2011, not `-`.
+ */
+export function keepStateNamesWhole(text: string): string {
+  return text.replace(STATE_NAME, (name) => name.replace(/-/g, NON_BREAKING_HYPHEN));
+}
+
+/**
+ * Prose for a Markdown tooltip or hover: control characters escaped, state names kept whole, Markdown's
+ * punctuation escaped, line breaks flattened. Not MarkdownString.appendText: it turns every space into `&nbsp;`,
+ * so a long line can break only at a hyphen, which is where VS Code then breaks it (`CLOSE-` / `WAIT`).
+ */
+export function markdownProse(text: string): string {
+  return keepStateNamesWhole(escapeControls(text.replace(/\r?\n/g, ' '))).replace(/[\\`*_{}[\]()#+\-.!|<>~$]/g, '\\$&');
 }

@@ -4,7 +4,7 @@ import type { Connection, ConnectionId, Endpoint, Insight, InsightKind, Owner, T
 import { formatEndpoint } from './types';
 import { CHINESE_UNITS, ENGLISH_UNITS, formatDuration } from './format';
 import { type Locale } from './stateTexts';
-import { escapeControls } from './displayText';
+import { processLabel } from './processName';
 
 export interface InsightThresholds {
   /** A CLOSE-WAIT socket older than this many seconds counts as leaked. */
@@ -187,31 +187,36 @@ export function computeInsights(input: InsightInput): Insight[] {
 // ---------------------------------------------------------------------------------------------------------
 // Texts
 
-function who(i: Insight, locale: Locale): string {
+/** The process as the Connections tree names it (`node leak-server.js 3774`), or by its pid alone. */
+function who(i: Insight, locale: Locale, argv: readonly string[] | undefined): string {
   if (i.pid === null) return locale === 'zh-cn' ? '未知进程' : 'an unknown process';
-  return i.command ? `${escapeControls(i.command)} (${i.pid})` : `pid ${i.pid}`;
+  return i.command ? processLabel({ pid: i.pid, command: i.command }, { noProcess: '' }, argv) : `pid ${i.pid}`;
 }
 
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** The insight as a title (one line) and a detail (what it means and what to do), in the given language. */
-export function insightText(i: Insight, locale: Locale): { title: string; detail: string } {
+/**
+ * The insight as a title (one line) and a detail (what it means and what to do), in the given language.
+ * `commandLine` gives the process's argv, so it is named by its script as the tree names it.
+ */
+export function insightText(i: Insight, locale: Locale, commandLine?: (pid: number) => readonly string[] | undefined): { title: string; detail: string } {
   const zh = locale === 'zh-cn';
+  const argv = i.pid === null ? undefined : commandLine?.(i.pid);
   const endpoint = i.endpoint ? formatEndpoint(i.endpoint) : '?';
   const oldest = i.oldestMs === null ? '' : formatDuration(i.oldestMs, locale === 'zh-cn' ? CHINESE_UNITS : ENGLISH_UNITS);
   switch (i.kind) {
     case 'close-wait-leak':
       return zh
         ? {
-            title: `${who(i, locale)} 有 ${i.count} 个 CLOSE-WAIT 套接字未关闭（最久 ${oldest}）`,
+            title: `${who(i, locale, argv)} 有 ${i.count} 个 CLOSE-WAIT 套接字未关闭（最久 ${oldest}）`,
             detail:
               `对方已经关闭了连接，但这个进程从未调用 close()。超过 ${i.threshold} 秒仍停在 CLOSE-WAIT 的套接字几乎都是泄漏：` +
               '检查读到文件结尾（read() 返回 0）之后和各个错误处理路径上，是否都关闭了连接。内核不会替你关闭它们。',
           }
         : {
-            title: `${who(i, locale)} has ${plural(i.count, 'CLOSE-WAIT socket', 'CLOSE-WAIT sockets')} not closed (oldest ${oldest})`,
+            title: `${who(i, locale, argv)} has ${plural(i.count, 'CLOSE-WAIT socket', 'CLOSE-WAIT sockets')} not closed (oldest ${oldest})`,
             detail:
               `The peer closed; this process never called close(). A socket still in CLOSE-WAIT after ${i.threshold} s is ` +
               'almost always leaked: check that the connection is closed after end-of-file (read() returning 0) and on ' +
@@ -255,27 +260,27 @@ export function insightText(i: Insight, locale: Locale): { title: string; detail
         ? {
             title: `${endpoint} 的 accept 队列已满（${i.count}/${i.threshold}）`,
             detail:
-              `${who(i, locale)} 没有及时 accept() 已完成握手的连接：队列里有 ${i.count} 个连接，上限（backlog）是 ${i.threshold}。` +
+              `${who(i, locale, argv)} 没有及时 accept() 已完成握手的连接：队列里有 ${i.count} 个连接，上限（backlog）是 ${i.threshold}。` +
               'Linux 在队列超过上限后会丢弃新的握手，客户端会卡在 SYN-SENT 或连接超时。' +
               '请加快 accept()，或者调大 listen() 的 backlog（同时受 net.core.somaxconn 限制）。',
           }
         : {
             title: `Accept queue of ${endpoint} is full (${i.count}/${i.threshold})`,
             detail:
-              `${who(i, locale)} is not accept()ing completed connections: ${i.count} are waiting and the backlog is ${i.threshold}. ` +
+              `${who(i, locale, argv)} is not accept()ing completed connections: ${i.count} are waiting and the backlog is ${i.threshold}. ` +
               'Once the queue is over its limit Linux drops new handshakes, and clients hang in SYN-SENT or time out. ' +
               'Accept faster, or raise the listen() backlog (also capped by net.core.somaxconn).',
           };
     case 'open-after-exit':
       return zh
         ? {
-            title: `调试的进程已退出，仍有 ${i.count} 个套接字被 ${who(i, locale)} 占用`,
+            title: `调试的进程已退出，仍有 ${i.count} 个套接字被 ${who(i, locale, argv)} 占用`,
             detail:
               '被调试的程序结束了，但它进程树中的一个进程（通常是继承了套接字的子进程）仍然持有这些连接或监听端口，' +
               '下次启动时可能出现 “address already in use”。结束这个进程，或者在子进程中关闭不需要的描述符（close-on-exec）。',
           }
         : {
-            title: `Debuggee exited; ${plural(i.count, 'socket is', 'sockets are')} still held by ${who(i, locale)}`,
+            title: `Debuggee exited; ${plural(i.count, 'socket is', 'sockets are')} still held by ${who(i, locale, argv)}`,
             detail:
               'The debugged program ended, but a process of its tree (usually a child that inherited the sockets) still ' +
               'holds these connections or listening ports, so the next start may fail with "address already in use". ' +

@@ -51,6 +51,8 @@ export interface SnapshotDocumentInput {
   insights: readonly Insight[];
   locale: Locale;
   labels?: SnapshotDocumentLabels;
+  /** A process's argv, so insights name it by its script as the tree does (`node leak-server.js 3774`). */
+  commandLine?(pid: number): readonly string[] | undefined;
 }
 
 /**
@@ -112,7 +114,7 @@ export function renderSnapshotDocument(input: SnapshotDocumentInput): string {
   if (input.insights.length === 0) out.push(text(labels.noInsights));
   else
     for (const i of input.insights) {
-      const { title, detail } = insightText(i, locale);
+      const { title, detail } = insightText(i, locale, input.commandLine?.bind(input));
       out.push(`- **${text(title)}**: ${text(detail)}`);
     }
 

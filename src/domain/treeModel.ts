@@ -5,7 +5,10 @@ import { formatEndpoint } from './types';
 import type { Connection, ConnectionId, Endpoint, Insight, StateCounts, TcpState } from './types';
 import { formatDuration, type DurationUnits } from './format';
 import { SHORT_STATE_NAMES, SS_STATE_FILTER_NAMES, STATE_ORDER, STATUS_BAR_ORDER, TCP_STATES } from './states';
-import { escapeControls } from './displayText';
+import { debuggerConnectionIds } from './debuggerSockets';
+import { processLabel } from './processName';
+
+export { processLabel, processName } from './processName';
 
 export type GroupBy = 'state' | 'process' | 'localPort';
 export const GROUP_BYS: readonly GroupBy[] = ['state', 'process', 'localPort'];
@@ -27,6 +30,10 @@ export interface TreeStrings {
   markClosed: string;
   /** Description of a closed row's last state: `was ESTABLISHED`. */
   wasState(state: TcpState): string;
+  /** Label of the group of the debugger's own sockets (inspector port, js-debug's watchdog). */
+  debuggerSockets: string;
+  /** Its description while its rows are hidden: `3 hidden`. */
+  hiddenCount(n: number): string;
   units: DurationUnits;
 }
 
@@ -44,6 +51,8 @@ export interface TreeOptions {
    * start or a scope switch shows is already there, not new.
    */
   baseline: number;
+  /** Show the debugger's own sockets (debuggerSockets.ts) as rows of their group; when false the group only counts them. */
+  showDebuggerSockets: boolean;
 }
 
 export interface TreeInput {
@@ -99,8 +108,22 @@ export interface ConnectionNode {
   pid: number | null;
 }
 
-export type TreeNode = InsightsNode | InsightNode | GroupNode | ConnectionNode;
-export type RootNode = InsightsNode | GroupNode;
+/**
+ * The debugger's own sockets, kept apart from the application's: last among the roots, with their rows under it
+ * when shown (`showDebuggerSockets`), else only their count.
+ */
+export interface DebuggerNode {
+  kind: 'debugger';
+  id: string;
+  label: string;
+  description: string;
+  /** The debugger's sockets (after the filter). */
+  count: number;
+  shown: boolean;
+}
+
+export type TreeNode = InsightsNode | InsightNode | GroupNode | ConnectionNode | DebuggerNode;
+export type RootNode = InsightsNode | GroupNode | DebuggerNode;
 
 export interface TreeModel {
   roots: RootNode[];
@@ -114,11 +137,12 @@ export interface TreeModel {
 }
 
 export const INSIGHTS_ID = 'insights';
+export const DEBUGGER_ID = 'debugger';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Filter
 
-export type FilterField = 'any' | 'addr' | 'port' | 'proc' | 'pid' | 'state';
+export type FilterField = 'any' | 'addr' | 'port' | 'proc' | 'pid' | 'state' | 'insight';
 
 export interface FilterTerm {
   field: FilterField;
@@ -139,12 +163,14 @@ const FIELD_ALIASES: Record<string, FilterField> = {
   pid: 'pid',
   state: 'state',
   st: 'state',
+  insight: 'insight',
 };
 
 /**
  * Parses the filter box: whitespace-separated terms, all of which must match (`node 8080`). A term may name its
- * field (`port:8080`, `state:time-wait`, `pid:4242`, `proc:node`, `addr:127.0.0.1`) and may start with `-` to
- * exclude (`-state:listen`). A term without a field matches anywhere: endpoints, process, pid or state.
+ * field (`port:8080`, `state:time-wait`, `pid:4242`, `proc:node`, `addr:127.0.0.1`, `insight:<key>`) and may
+ * start with `-` to exclude (`-state:listen`). A term without a field matches anywhere: endpoints, process, pid or
+ * state. `insight:` takes an insight's key (`insight:close-wait-leak:4242`): the sockets that insight is about.
  */
 export function parseFilter(text: string): FilterTerm[] {
   const terms: FilterTerm[] = [];
@@ -181,7 +207,19 @@ function endpointText(e: Endpoint): string {
   return formatEndpoint(e).toLowerCase();
 }
 
-function termMatches(term: FilterTerm, c: Connection, commandLine: string | undefined): boolean {
+/** The filter's `insight:` term as written for an insight (what clicking the insight sets). */
+export function insightFilter(insight: Pick<Insight, 'key'>): string {
+  return `insight:${insight.key}`;
+}
+
+/** Each insight's connections, by its key lower-cased (the filter's terms are): what `insight:` terms look up. */
+export type InsightMembers = ReadonlyMap<string, ReadonlySet<ConnectionId>>;
+
+export function insightMembers(insights: readonly Insight[]): InsightMembers {
+  return new Map(insights.map((i) => [i.key.toLowerCase(), new Set(i.connectionIds)] as const));
+}
+
+function termMatches(term: FilterTerm, c: Connection, commandLine: string | undefined, insights: InsightMembers | undefined): boolean {
   const pid = c.owner?.pid;
   const proc = (c.owner?.command ?? '').toLowerCase();
   const line = (commandLine ?? '').toLowerCase();
@@ -200,6 +238,9 @@ function termMatches(term: FilterTerm, c: Connection, commandLine: string | unde
       const want = squashState(term.text);
       return want !== '' && stateNames(c.state).some((n) => n.startsWith(want));
     }
+    case 'insight':
+      // An insight that no longer holds has no sockets: the filter then shows none, and says so.
+      return insights?.get(term.text)?.has(c.id) ?? false;
     case 'any': {
       if (endpointText(c.local).includes(term.text) || endpointText(c.remote).includes(term.text)) return true;
       if (proc.includes(term.text) || line.includes(term.text)) return true;
@@ -210,9 +251,9 @@ function termMatches(term: FilterTerm, c: Connection, commandLine: string | unde
   }
 }
 
-export function matchesFilter(c: Connection, terms: readonly FilterTerm[], commandLine?: string): boolean {
+export function matchesFilter(c: Connection, terms: readonly FilterTerm[], commandLine?: string, insights?: InsightMembers): boolean {
   for (const t of terms) {
-    if (termMatches(t, c, commandLine) === t.negated) return false;
+    if (termMatches(t, c, commandLine, insights) === t.negated) return false;
   }
   return true;
 }
@@ -272,42 +313,40 @@ export function connectionLabel(c: Pick<Connection, 'local' | 'remote'>): string
   return `${formatEndpoint(c.local)} → ${formatEndpoint(c.remote)}`;
 }
 
-const SCRIPT_FILE = /\.(?:[cm]?js|ts|py|rb|pl|php|jar|sh|lua)$/i;
-
 /**
- * The name a developer knows a process by: the command (`/proc/<pid>/comm`), and for an interpreter the script it
- * runs (`node srv.js`, `python3 -m http.server`): otherwise every Node or Python process reads the same. Control
- * characters are escaped (escapeControls): every label, description and tooltip naming a process goes through here.
+ * A row's label, short enough for a sidebar: what tells connections apart comes first. A listener keeps its
+ * address (127.0.0.1 or 0.0.0.0 says who can connect). A connection shows its local port and the remote end: when
+ * both ends share one address (loopback, or the machine's own address) the ports alone (`:7321 → :35726`), else
+ * the local address is left out (`:54012 → 93.184.216.34:443`), as the tooltip and the copied text give it whole.
  */
-export function processName(command: string, argv?: readonly string[]): string {
-  return escapeControls(rawProcessName(command, argv));
+export function rowLabel(c: Pick<Connection, 'local' | 'remote'>): string {
+  if (c.remote.port === 0) return formatEndpoint(c.local);
+  if (c.local.address === c.remote.address) return `:${c.local.port} → :${c.remote.port}`;
+  return `:${c.local.port} → ${formatEndpoint(c.remote)}`;
 }
 
-function rawProcessName(command: string, argv?: readonly string[]): string {
-  if (!argv || argv.length < 2) return command;
-  const script = argv.slice(1).find((a) => !a.startsWith('-') && SCRIPT_FILE.test(a) && !/\s/.test(a));
-  if (script !== undefined) return `${command} ${script.slice(script.lastIndexOf('/') + 1)}`;
-  const m = argv.indexOf('-m');
-  if (m > 0 && m + 1 < argv.length && /^[\w.]+$/.test(argv[m + 1])) return `${command} -m ${argv[m + 1]}`;
-  return command;
+/** What a row's description names besides its mark and age: the owner unless grouped by it, the state likewise. */
+interface DescriptionParts {
+  owner: boolean;
+  state: boolean;
 }
 
-export function processLabel(owner: { pid: number; command: string } | null, strings: Pick<TreeStrings, 'noProcess'>, argv?: readonly string[]): string {
-  return owner ? `${processName(owner.command, argv)} ${owner.pid}` : strings.noProcess;
+function describedParts(groupBy: GroupBy): DescriptionParts {
+  return { owner: groupBy !== 'process', state: groupBy !== 'state' };
 }
 
-function rowDescription(c: Connection, mark: ConnectionMark | null, groupBy: GroupBy, now: number, strings: TreeStrings, ownerLabel: (c: Connection) => string): string {
+function rowDescription(c: Connection, mark: ConnectionMark | null, show: DescriptionParts, now: number, strings: TreeStrings, ownerLabel: (c: Connection) => string): string {
   const parts: string[] = [];
   if (mark === 'new') parts.push(`● ${strings.markNew}`);
   else if (mark === 'changed') {
     const from = previousState(c);
     if (from !== null) parts.push(`● ${strings.markChangedFrom(from)}`);
   } else if (mark === 'closed') parts.push(strings.markClosed);
-  if (groupBy !== 'process') parts.push(ownerLabel(c));
+  if (show.owner) parts.push(ownerLabel(c));
   if (mark === 'closed') {
     parts.push(strings.wasState(lastOpenState(c)));
   } else {
-    if (groupBy !== 'state') parts.push(SHORT_STATE_NAMES[c.state]);
+    if (show.state) parts.push(SHORT_STATE_NAMES[c.state]);
     parts.push(formatDuration(now - currentStateSince(c), strings.units));
   }
   return parts.join(' · ');
@@ -357,19 +396,19 @@ export function buildTree(input: TreeInput): TreeModel {
 
   // A process usually owns many rows: its argv, command line text and label are looked up once per build.
   const argvByPid = new Map<number, { argv: readonly string[] | undefined; line?: string }>();
-  const ownerArgv = (c: Connection): { argv: readonly string[] | undefined; line?: string } | undefined => {
-    if (!c.owner || !input.commandLine) return undefined;
-    let entry = argvByPid.get(c.owner.pid);
+  const argvEntry = (pid: number): { argv: readonly string[] | undefined; line?: string } => {
+    let entry = argvByPid.get(pid);
     if (entry === undefined) {
-      entry = { argv: input.commandLine(c.owner.pid) };
-      argvByPid.set(c.owner.pid, entry);
+      entry = { argv: input.commandLine?.(pid) };
+      argvByPid.set(pid, entry);
     }
     return entry;
   };
-  const argvOf = (c: Connection): readonly string[] | undefined => ownerArgv(c)?.argv;
+  const argvOf = (c: Connection): readonly string[] | undefined => (c.owner ? argvEntry(c.owner.pid).argv : undefined);
   const commandLineOf = (c: Connection): string | undefined => {
-    const entry = ownerArgv(c);
-    if (entry === undefined || entry.argv === undefined) return undefined;
+    if (!c.owner) return undefined;
+    const entry = argvEntry(c.owner.pid);
+    if (entry.argv === undefined) return undefined;
     entry.line ??= entry.argv.join(' ');
     return entry.line;
   };
@@ -413,14 +452,30 @@ export function buildTree(input: TreeInput): TreeModel {
     }
   }
 
+  const members = options.filter.some((t) => t.field === 'insight') ? insightMembers(input.insights) : undefined;
+  // Sockets an insight is about come first, their groups and then their rows: 56 leaking CLOSE-WAIT sockets must
+  // not sit below 79 FIN-WAIT-2 rows of the peer that closed on them.
+  const flagged = new Set<ConnectionId>();
+  for (const i of input.insights) for (const id of i.connectionIds) flagged.add(id);
+  const debuggerIds = debuggerConnectionIds(input.connections, (pid) => argvEntry(pid).argv);
+  const debuggerRows: Connection[] = [];
+  let debuggerTotal = 0;
+
   for (const c of input.connections) {
     if (!isClosedRowVisible(c, now, options.closedLingerMs)) continue;
     total++;
-    const g = draftFor(c);
-    g.total++;
-    if (filtering && !matchesFilter(c, options.filter, commandLineOf(c))) continue;
-    g.rows.push(c);
-    shown++;
+    const isDebugger = debuggerIds.has(c.id);
+    const g = isDebugger ? null : draftFor(c);
+    if (g !== null) g.total++;
+    else debuggerTotal++;
+    if (filtering && !matchesFilter(c, options.filter, commandLineOf(c), members)) continue;
+    if (g !== null) {
+      g.rows.push(c);
+      shown++;
+    } else {
+      debuggerRows.push(c);
+      if (options.showDebuggerSockets) shown++;
+    }
   }
 
   const roots: RootNode[] = [];
@@ -433,31 +488,52 @@ export function buildTree(input: TreeInput): TreeModel {
     children.set(INSIGHTS_ID, list);
   }
 
-  const drafts = [...groups.values()]
-    .filter((g) => g.rows.length > 0 || (options.showEmptyStates && options.groupBy === 'state' && !filtering))
-    .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
-  for (const g of drafts) {
-    g.node.count = g.rows.length;
-    g.node.description = filtering ? strings.countOf(g.rows.length, g.total) : String(g.rows.length);
-    roots.push(g.node);
-    nodes.set(g.node.id, g.node);
-    const rows: ConnectionNode[] = g.rows.sort(compareConnections).map((c) => {
+  const compareRows = (a: Connection, b: Connection): number => Number(flagged.has(b.id)) - Number(flagged.has(a.id)) || compareConnections(a, b);
+  const toRows = (parentId: string, list: Connection[], show: DescriptionParts): ConnectionNode[] =>
+    list.sort(compareRows).map((c) => {
       const { mark } = connectionMark(c, now, options);
-      return {
+      const row: ConnectionNode = {
         kind: 'connection',
-        id: `${g.node.id}/${c.id}`,
-        parentId: g.node.id,
+        id: `${parentId}/${c.id}`,
+        parentId,
         connectionId: c.id,
-        label: connectionLabel(c),
-        description: rowDescription(c, mark, options.groupBy, now, strings, ownerLabel),
+        label: rowLabel(c),
+        description: rowDescription(c, mark, show, now, strings, ownerLabel),
         state: c.state,
         lastOpenState: lastOpenState(c),
         mark,
         pid: c.owner?.pid ?? null,
       };
+      nodes.set(row.id, row);
+      return row;
     });
-    for (const r of rows) nodes.set(r.id, r);
-    children.set(g.node.id, rows);
+
+  const drafts = [...groups.values()]
+    .filter((g) => g.rows.length > 0 || (options.showEmptyStates && options.groupBy === 'state' && !filtering))
+    .map((g) => ({ g, first: g.rows.some((c) => flagged.has(c.id)) ? 0 : 1 }))
+    .sort((a, b) => a.first - b.first || (a.g.sortKey < b.g.sortKey ? -1 : a.g.sortKey > b.g.sortKey ? 1 : 0))
+    .map((d) => d.g);
+  for (const g of drafts) {
+    g.node.count = g.rows.length;
+    g.node.description = filtering ? strings.countOf(g.rows.length, g.total) : String(g.rows.length);
+    roots.push(g.node);
+    nodes.set(g.node.id, g.node);
+    children.set(g.node.id, toRows(g.node.id, g.rows, describedParts(options.groupBy)));
+  }
+
+  if (debuggerRows.length > 0) {
+    const n = debuggerRows.length;
+    const node: DebuggerNode = {
+      kind: 'debugger',
+      id: DEBUGGER_ID,
+      label: strings.debuggerSockets,
+      description: !options.showDebuggerSockets ? strings.hiddenCount(n) : filtering ? strings.countOf(n, debuggerTotal) : String(n),
+      count: n,
+      shown: options.showDebuggerSockets,
+    };
+    roots.push(node);
+    nodes.set(node.id, node);
+    children.set(node.id, options.showDebuggerSockets ? toRows(node.id, debuggerRows, { owner: true, state: true }) : []);
   }
   return { roots, children, nodes, shown, total };
 }
@@ -472,6 +548,7 @@ function nodeText(n: TreeNode): string {
     case 'insight':
       return `${n.insight.key}\u0001${n.insight.count}\u0001${n.insight.oldestMs === null ? '' : Math.floor(n.insight.oldestMs / 1000)}`;
     case 'group':
+    case 'debugger':
       return `${n.label}\u0001${n.description}`;
     case 'connection':
       return `${n.label}\u0001${n.description}\u0001${n.state}\u0001${n.mark ?? ''}`;

@@ -352,9 +352,9 @@ class Model implements TcpModel {
     this.updateStatus({});
   }
 
-  async sampleNow(): Promise<ScopedSample> {
+  async sampleNow(scope?: ScopeMode): Promise<ScopedSample> {
     try {
-      return await this.host.sampleNow();
+      return await this.host.sampleNow(scope === undefined ? undefined : scope === 'all' ? { mode: 'all' } : this.workspaceScope());
     } catch (e) {
       // The failure was already reported (once per kind) by onFailed; the caller gets the same localized text.
       if (e instanceof SampleFailure) throw new Error(describeError(e.error, this.settings));

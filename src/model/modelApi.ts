@@ -37,8 +37,11 @@ export interface TcpModelApi {
   resume(): void;
   /** Keep sampling at this level while the returned disposable lives (views call it while visible). */
   demand(level: DemandLevel): vscode.Disposable;
-  /** Take one sample now, outside the loop (snapshot commands); it also updates the model. */
-  sampleNow(): Promise<ScopedSample>;
+  /**
+   * Take one sample now, outside the loop (snapshot commands); it also updates the model. With a scope: one look at
+   * that scope ("who uses port X" on the whole machine) that leaves the model and the views' scope as they are.
+   */
+  sampleNow(scope?: ScopeMode): Promise<ScopedSample>;
   /** Add a root process to the workspace scope (debug sessions, tasks, terminals) until disposed. */
   addRoot(pid: number, reason: string): vscode.Disposable;
   /** Pids whose process tree was a debuggee and has exited (for the open-after-exit insight). */

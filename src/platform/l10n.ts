@@ -13,3 +13,16 @@ export function uiLocale(language: string = vscode.env.language): Locale {
 export function durationUnits(): DurationUnits {
   return { ms: vscode.l10n.t('ms'), s: vscode.l10n.t('s'), min: vscode.l10n.t('min'), h: vscode.l10n.t('h'), d: vscode.l10n.t('d') };
 }
+
+/**
+ * A clock time in the UI language (`08:21:07` in Chinese, `8:21:07 AM` in English): the extension host's own
+ * default locale is the machine's, not the editor's, so toLocaleTimeString() alone read "8:21:07 AM" in a
+ * Chinese UI.
+ */
+export function clockTime(at: number, language: string = vscode.env.language): string {
+  try {
+    return new Date(at).toLocaleTimeString(language);
+  } catch {
+    return new Date(at).toLocaleTimeString(); // a language tag Intl does not know
+  }
+}

@@ -322,10 +322,14 @@ export class SamplerHost {
     this.schedule(POKE_DELAY_MS);
   }
 
-  /** One sample now, outside the loop's timing but in its queue; resolves with the whole scoped sample. */
-  async sampleNow(): Promise<ScopedSample> {
+  /**
+   * One sample now, outside the loop's timing but in its queue; resolves with the whole scoped sample. With a
+   * `scope`, a look at that scope: nothing is tracked, onSampled and onFailed are not called, the loop's scope,
+   * model and back-off stay as they were (the caller gets the sample or the failure).
+   */
+  async sampleNow(scope?: SampleScope): Promise<ScopedSample> {
     if (this.disposed) throw new SampleFailure({ code: 'internal', message: 'the sampler was disposed' });
-    const message = await this.enqueue(true);
+    const message = await this.enqueue(true, scope);
     if (message.kind === 'failed') throw new SampleFailure(message.error);
     if (message.sample === null) throw new SampleFailure({ code: 'internal', message: 'the worker sent no sample' });
     return message.sample;
@@ -408,12 +412,12 @@ export class SamplerHost {
     }, delayMs);
   }
 
-  private enqueue(wantSample: boolean): Promise<SampleAnswer> {
+  private enqueue(wantSample: boolean, look?: SampleScope): Promise<SampleAnswer> {
     this.queued++;
     // The worker takes its counters' baseline as the read begins: what moves from now on is the next read's news.
     this.segmentsSinceRead = false;
     this.changeWanted = false;
-    const run = this.queue.then(() => this.sampleOnce(wantSample));
+    const run = this.queue.then(() => this.sampleOnce(wantSample, look));
     this.queue = run.then(
       () => this.afterSample(),
       () => this.afterSample(),
@@ -431,16 +435,18 @@ export class SamplerHost {
     if (this.changeWanted && this.running && this.queued === 0) this.changeRead();
   }
 
-  private async sampleOnce(wantSample: boolean): Promise<SampleAnswer> {
+  private async sampleOnce(wantSample: boolean, look?: SampleScope): Promise<SampleAnswer> {
     if (this.disposed) {
       return { kind: 'failed', seq: -1, error: { code: 'internal', message: 'the sampler was disposed' } };
     }
-    const answer = await this.request((seq) => ({ kind: 'sample', seq, scope: this.options.scope(), wantSample, chunkSize: this.options.chunkSize ?? CHUNK_SIZE }));
+    const scope = look ?? this.options.scope();
+    const answer = await this.request((seq) => ({ kind: 'sample', seq, scope, wantSample, chunkSize: this.options.chunkSize ?? CHUNK_SIZE, ...(look ? { track: false } : {}) }));
     const message: SampleAnswer = answer.kind === 'processCheck' ? { kind: 'failed', seq: answer.seq, error: { code: 'internal', message: 'the worker answered a sample with a process check' } } : answer;
     if (this.disposed) return message;
     const hint = message.kind === 'sampled' ? message.stats.nextSampleTimeoutMs : message.nextSampleTimeoutMs;
     // The worker's own deadline for ss, plus time for the rest of the sample: the host must not give up first.
     if (hint !== undefined && Number.isFinite(hint)) this.deadlineMs = Math.max(this.timeoutMs, hint + SAMPLE_DEADLINE_MARGIN_MS);
+    if (look) return message;
     if (message.kind === 'sampled') {
       this.failures = 0;
       // A new worker's first read lists every process's fds (cold caches): it says nothing of what reads cost.

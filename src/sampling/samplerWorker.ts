@@ -277,9 +277,10 @@ export class SamplerPipeline {
     return { pid, startTime: self.startTime, uid: self.uid, command: self.command, inScope };
   }
 
-  async sample(seq: number, requested: SampleScope, wantSample: boolean): Promise<SampleAnswer> {
+  async sample(seq: number, requested: SampleScope, wantSample: boolean, track = true): Promise<SampleAnswer> {
     const settings = this.settings;
     if (settings === null) return { kind: 'failed', seq, error: { code: 'internal', message: 'sample asked for before any settings' } };
+    if (!track) return this.look(seq, requested, settings);
     if (requested.mode !== this.mode) {
       // The same tracker seen through another scope: the host gets the new scope's connections, histories intact,
       // rather than sockets leaving the scope reported as closed and sockets entering it as opened.
@@ -354,6 +355,41 @@ export class SamplerPipeline {
         nextSampleTimeoutMs: sampler.ssTimeoutNowMs,
       },
       sample: wantSample ? scopedPart(sample) : null,
+    };
+  }
+
+  /**
+   * One sample of `requested`, its scoped rows sent back (not the whole table); nothing tracked, viewed or carried,
+   * so the views' scope stays as it is.
+   */
+  private async look(seq: number, requested: SampleScope, settings: WorkerSettings): Promise<SampleAnswer> {
+    const sampler = this.samplerFor(settings);
+    let sample: SamplerResult;
+    try {
+      sample = await sampler.sample({ scope: this.effectiveScope(requested) });
+    } catch (e) {
+      return { kind: 'failed', seq, error: toSampleError(e), nextSampleTimeoutMs: sampler.ssTimeoutNowMs };
+    }
+    return {
+      kind: 'sampled',
+      seq,
+      update: null,
+      processes: { upserted: [], removed: [] },
+      stats: {
+        takenAt: sample.takenAt,
+        backend: sample.backend,
+        scope: sample.scope,
+        totalSockets: sample.totalSockets,
+        scopedSockets: sample.sockets.length,
+        skippedLines: sample.skippedLines,
+        sampleMs: sample.durationMs,
+        sampleCpuMs: sample.cpuMs,
+        trackMs: 0,
+        costMs: sample.cpuMs,
+        workerTid: this.tid,
+        nextSampleTimeoutMs: sampler.ssTimeoutNowMs,
+      },
+      sample: scopedPart(sample),
     };
   }
 }
@@ -436,7 +472,7 @@ async function handle(pipeline: SamplerPipeline, message: HostToWorker, port: No
     case 'dispose':
       return; // handled as it arrives (serve)
     case 'sample': {
-      const answer = await pipeline.sample(message.seq, message.scope, message.wantSample);
+      const answer = await pipeline.sample(message.seq, message.scope, message.wantSample, message.track ?? true);
       const size = message.chunkSize;
       const changed = answer.kind === 'sampled' ? answer.update?.changed : undefined;
       if (changed !== undefined && size !== undefined && size > 0 && changed.length > size) {

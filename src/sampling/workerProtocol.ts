@@ -65,9 +65,11 @@ export type HostToWorker =
   /**
    * Take one sample. `wantSample`: also send the whole scoped sample back (snapshot commands). `chunkSize`: send
    * changed connections beyond this many ahead in `chunk` messages, so no single message costs the host's main
-   * thread more than a few ms to receive (a reset at 10k connections is ~4 MB of structured clone).
+   * thread more than a few ms to receive (a reset at 10k connections is ~4 MB of structured clone). `track: false`:
+   * a look at another scope ("who uses port X" on the whole machine): the sample is read and sent back, and the
+   * tracker, its scope and the carried process trees are left as they were (the answer's update is null).
    */
-  | { kind: 'sample'; seq: number; scope: SampleScope; wantSample: boolean; chunkSize?: number }
+  | { kind: 'sample'; seq: number; scope: SampleScope; wantSample: boolean; chunkSize?: number; track?: boolean }
   /** A debuggee's process exited: its descendants still alive stay in scope, and open sockets of theirs are an insight. */
   | { kind: 'markExited'; pid: number }
   /**

@@ -1,13 +1,14 @@
-// "TCP: Take Snapshot", "TCP: Take Snapshot as JSON" and "TCP: Compare Snapshots". Each snapshot opens as an
-// untitled document (named after its time, so Save proposes a useful file name) and is also kept, read-only and
-// unchanged, for the rest of the session under the tcp-snapshot: scheme, which is what Compare diffs.
+// "TCP: Take Snapshot", "TCP: Take Snapshot as JSON", "TCP: Compare Snapshots" and "Save Snapshot As…". Each
+// snapshot opens as a read-only document of the tcp-snapshot: scheme, named after its time: nothing to save, so
+// closing it asks nothing. It is kept for the rest of the session (Compare diffs these documents); its title bar
+// has Save As (a file of the user's choosing) and, for Markdown, VS Code's Open Preview.
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { toSnapshotJson } from '../domain/snapshot';
 import { renderSnapshotDocument, type SnapshotDocumentLabels } from '../domain/snapshotDocument';
-import type { ScopedSample } from '../domain/types';
+import type { ScopeMode, ScopedSample } from '../domain/types';
 import { registerCommand } from '../platform/commands';
-import { uiLocale } from '../platform/l10n';
+import { clockTime, uiLocale } from '../platform/l10n';
 import type { TcpModelApi } from '../model/modelApi';
 
 export const SNAPSHOT_SCHEME = 'tcp-snapshot';
@@ -20,8 +21,10 @@ const MAX_KEPT = 50;
 export interface KeptSnapshot {
   /** tcp-snapshot:/<n>/<file name>: read-only, the text as taken. */
   uri: vscode.Uri;
-  /** The untitled document the command opened. */
+  /** The document the command opened (of `uri`). */
   document: vscode.TextDocument;
+  /** The file name Save As proposes: `tcp-snapshot 2025-05-01 12-00-05.md`. */
+  name: string;
   format: 'markdown' | 'json';
   takenAt: number;
   sockets: number;
@@ -70,9 +73,12 @@ function fileStamp(at: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}-${p(d.getMinutes())}-${p(d.getSeconds())}`;
 }
 
-/** Runs the sample; a notification with progress appears only if it takes longer than PROGRESS_AFTER_MS. */
-export async function sampleWithProgress(model: TcpModelApi): Promise<ScopedSample> {
-  const sampling = model.sampleNow();
+/**
+ * Runs the sample (of the views' scope, or one look at `scope`); a notification with progress appears only if it
+ * takes longer than PROGRESS_AFTER_MS.
+ */
+export async function sampleWithProgress(model: TcpModelApi, scope?: ScopeMode): Promise<ScopedSample> {
+  const sampling = model.sampleNow(scope);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const slow = new Promise<'slow'>((resolve) => {
     timer = setTimeout(() => resolve('slow'), PROGRESS_AFTER_MS);
@@ -88,46 +94,46 @@ export async function sampleWithProgress(model: TcpModelApi): Promise<ScopedSamp
   return sampling;
 }
 
+/** A snapshot as kept: its text stays here, so its document can be reopened (and diffed) after it was closed. */
+type Stored = Omit<KeptSnapshot, 'document'>;
+
 class SnapshotStore implements vscode.TextDocumentContentProvider {
-  private readonly kept: KeptSnapshot[] = [];
+  private readonly kept: Stored[] = [];
   private serial = 0;
 
   provideTextDocumentContent(uri: vscode.Uri): string | undefined {
-    return this.kept.find((k) => k.uri.toString() === uri.toString())?.text;
+    return this.byUri(uri)?.text;
   }
 
-  list(): readonly KeptSnapshot[] {
+  byUri(uri: vscode.Uri): Stored | undefined {
+    return this.kept.find((k) => k.uri.toString() === uri.toString());
+  }
+
+  list(): readonly Stored[] {
     return this.kept;
   }
 
   async open(sample: ScopedSample, format: KeptSnapshot['format'], text: string): Promise<KeptSnapshot> {
     const n = ++this.serial;
-    // An untitled document with a path: its tab shows the name and Save proposes it, in the first workspace folder.
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
-    const open = new Set(vscode.workspace.textDocuments.map((d) => d.uri.toString()));
-    let name = '';
-    let untitled = folder;
-    for (let copy = 1; copy === 1 || open.has(untitled.toString()); copy++) {
-      name = `tcp-snapshot ${fileStamp(sample.takenAt)}${copy > 1 ? ` (${copy})` : ''}.${format === 'json' ? 'json' : 'md'}`;
-      untitled = vscode.Uri.joinPath(folder, name).with({ scheme: 'untitled' });
-    }
-    const document = await vscode.workspace.openTextDocument(untitled);
-    const edit = new vscode.WorkspaceEdit();
-    edit.insert(untitled, new vscode.Position(0, 0), text);
-    await vscode.workspace.applyEdit(edit);
+    const name = `tcp-snapshot ${fileStamp(sample.takenAt)}.${format === 'json' ? 'json' : 'md'}`;
+    // The path's last segment is the tab's title and what Save As proposes; the number keeps two snapshots of the
+    // same second apart. The extension gives the language (Markdown or JSON).
+    const uri = vscode.Uri.from({ scheme: SNAPSHOT_SCHEME, path: `/${n}/${name}` });
+    const stored: Stored = { uri, name, format, takenAt: sample.takenAt, sockets: sample.sockets.length, scope: sample.scope, text };
+    this.kept.push(stored);
+    this.forgetOld();
+    const document = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(document, { preview: false });
-    const kept: KeptSnapshot = {
-      uri: vscode.Uri.from({ scheme: SNAPSHOT_SCHEME, path: `/${n}/${name}` }),
-      document,
-      format,
-      takenAt: sample.takenAt,
-      sockets: sample.sockets.length,
-      scope: sample.scope,
-      text,
-    };
-    this.kept.push(kept);
-    if (this.kept.length > MAX_KEPT) this.kept.shift();
-    return kept;
+    return { ...stored, document };
+  }
+
+  /** Forgets the oldest snapshots past MAX_KEPT, except those still open (their editors read the text again when shown). */
+  private forgetOld(): void {
+    const open = new Set(vscode.workspace.textDocuments.map((d) => d.uri.toString()));
+    for (let i = 0; this.kept.length > MAX_KEPT && i < this.kept.length; ) {
+      if (open.has(this.kept[i].uri.toString())) i++;
+      else this.kept.splice(i, 1);
+    }
   }
 }
 
@@ -161,14 +167,15 @@ export function registerSnapshotCommands(context: vscode.ExtensionContext, model
             insights: model.insights(),
             locale: uiLocale(),
             labels: documentLabels(),
+            commandLine: (pid) => sample.processes.find((p) => p.pid === pid)?.commandLine ?? model.process(pid)?.commandLine,
           });
     const kept = await store.open(sample, format, text);
     log.info(`snapshot (${format}): ${sample.sockets.length} sockets in scope ${sample.scope}, sampled in ${sample.durationMs.toFixed(1)} ms`);
     return kept;
   }
 
-  function describe(k: KeptSnapshot): string {
-    const time = new Date(k.takenAt).toLocaleTimeString();
+  function describe(k: Stored): string {
+    const time = clockTime(k.takenAt);
     return vscode.l10n.t('Snapshot {0}', time);
   }
 
@@ -219,10 +226,34 @@ export function registerSnapshotCommands(context: vscode.ExtensionContext, model
     await vscode.commands.executeCommand('vscode.diff', a.uri, b.uri, `${a.label} ↔ ${b.label}`);
   }
 
+  /** Writes a snapshot to a file: the one given (tests), or one the user picks, proposed in the first workspace folder. */
+  async function saveAs(arg?: unknown, target?: unknown): Promise<vscode.Uri | undefined> {
+    const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+    const kept = uri ? store.byUri(uri) : undefined;
+    if (!kept) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Open a TCP snapshot first (TCP: Take Snapshot).'));
+      return undefined;
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
+    const file =
+      target instanceof vscode.Uri
+        ? target
+        : await vscode.window.showSaveDialog({
+            defaultUri: vscode.Uri.joinPath(folder, kept.name),
+            saveLabel: vscode.l10n.t('Save Snapshot'),
+            filters: kept.format === 'json' ? { JSON: ['json'] } : { Markdown: ['md'] },
+          });
+    if (!file) return undefined;
+    await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(kept.text));
+    log.info(`snapshot saved to ${file.toString()}`);
+    return file;
+  }
+
   context.subscriptions.push(
     vscode.workspace.registerTextDocumentContentProvider(SNAPSHOT_SCHEME, store),
     registerCommand('takeSnapshot', () => take('markdown')),
     registerCommand('takeSnapshotJson', () => take('json')),
     registerCommand('compareSnapshots', compare),
+    registerCommand('saveSnapshotAs', saveAs),
   );
 }

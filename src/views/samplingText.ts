@@ -14,15 +14,25 @@ export interface SamplingText {
   short: string | null;
   /** A sentence for tooltips. */
   sentence: string;
+  /** What the table is read with, a sentence; null before the first read. */
+  backend: string | null;
+}
+
+function backendSentence(status: ModelStatus): string | null {
+  if (status.backend === 'proc') return vscode.l10n.t('The table is /proc/net/tcp and /proc/net/tcp6, read in-process.');
+  if (status.backend === 'ss') return vscode.l10n.t('The table is read with ss (netlink).');
+  return null;
 }
 
 export function samplingText(status: ModelStatus): SamplingText {
-  if (status.paused) return { short: null, sentence: vscode.l10n.t('Sampling is paused.') };
+  const backend = backendSentence(status);
+  if (status.paused) return { short: null, sentence: vscode.l10n.t('Sampling is paused.'), backend };
   const loop = status.loop;
   if (loop === null || !loop.changeDriven) {
     return {
       short: vscode.l10n.t('every {0} s', seconds(status.intervalMs)),
       sentence: vscode.l10n.t('Reads the socket table every {0} s (the kernel\'s TCP counters, which would say when something changed, cannot be read here).', seconds(status.intervalMs)),
+      backend,
     };
   }
   const live = vscode.l10n.t('Live: reads the socket table when a connection opens, closes or changes state (the kernel\'s TCP counters are checked every {0} s), and at least every {1} s.', seconds(loop.probePeriodMs ?? 0), seconds(loop.heartbeatMs));
@@ -30,7 +40,8 @@ export function samplingText(status: ModelStatus): SamplingText {
     return {
       short: vscode.l10n.t('busy: reads {0} s apart', seconds(loop.busyGapMs)),
       sentence: `${live} ${vscode.l10n.t('Busy: changes keep coming, so reads are about {0} s apart to stay within 1 % of a core.', seconds(loop.busyGapMs))}`,
+      backend,
     };
   }
-  return { short: null, sentence: live };
+  return { short: null, sentence: live, backend };
 }

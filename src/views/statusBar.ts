@@ -4,10 +4,10 @@ import * as vscode from 'vscode';
 import { insightText } from '../domain/insights';
 import { openSocketCount, statusBarCounts } from '../domain/treeModel';
 import type { StateCounts } from '../domain/types';
-import { escapeControls } from '../domain/displayText';
+import { markdownProse } from '../domain/displayText';
 import { EXTENSION_PREFIX, VIEWS } from '../contributions';
 import { affectsSetting, readSetting } from '../platform/config';
-import { uiLocale } from '../platform/l10n';
+import { clockTime, uiLocale } from '../platform/l10n';
 import { samplingText } from './samplingText';
 import type { TcpModelApi } from '../model/modelApi';
 import { SHORT_STATE_NAMES, STATUS_BAR_ORDER } from '../domain/states';
@@ -71,7 +71,8 @@ export class TcpStatusBar implements vscode.Disposable {
       this.setShown(false);
       return;
     }
-    const summary = statusBarCounts(counts, 3, (n) => vscode.l10n.t('+{0} more', n));
+    // The rest is a number of sockets, not of states: "+4 more" read as four more states.
+    const summary = statusBarCounts(counts, 3, (n) => (n === 1 ? vscode.l10n.t('+1 other socket') : vscode.l10n.t('+{0} other sockets', n)));
     const icon = status.error !== null ? '$(error)' : status.paused ? '$(debug-pause)' : '$(plug)';
     const text = `${icon} ${summary || vscode.l10n.t('no sockets')}`;
     const warning = insights.length > 0 || status.error !== null;
@@ -98,23 +99,21 @@ export class TcpStatusBar implements vscode.Disposable {
       md.appendMarkdown('\n');
     }
     const locale = uiLocale();
+    const argv = (pid: number) => this.model.process(pid)?.commandLine;
     for (const insight of this.model.insights()) {
-      md.appendMarkdown('$(warning) ');
-      md.appendText(insightText(insight, locale).title);
-      md.appendMarkdown('\n\n');
+      md.appendMarkdown(`$(warning) ${markdownProse(insightText(insight, locale, argv).title)}\n\n`);
     }
     if (status.error !== null) {
-      md.appendMarkdown('$(error) ');
-      md.appendText(escapeControls(status.error));
-      md.appendMarkdown('\n\n');
+      md.appendMarkdown(`$(error) ${markdownProse(status.error)}\n\n`);
       // The counts are the last good sample's: say so, and since when.
       if (status.lastSampleAt !== null) {
-        md.appendText(vscode.l10n.t('Stale: showing the sample taken at {0}.', new Date(status.lastSampleAt).toLocaleTimeString()));
-        md.appendMarkdown('\n\n');
+        md.appendMarkdown(`${markdownProse(vscode.l10n.t('Stale: showing the sample taken at {0}.', clockTime(status.lastSampleAt)))}\n\n`);
       }
     }
-    // Live on change, held back by the CPU budget, or periodic: and the interval in force.
-    md.appendText(samplingText(status).sentence);
+    // Live on change, held back by the CPU budget, or periodic; and what the table is read with: what to look at
+    // first when the counts seem late or the machine busy.
+    const reading = samplingText(status);
+    md.appendMarkdown(markdownProse(reading.backend === null ? reading.sentence : `${reading.sentence} ${reading.backend}`));
     return md;
   }
 

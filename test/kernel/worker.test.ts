@@ -134,6 +134,19 @@ function connectTo(port: number): Promise<Socket> {
   });
 }
 
+/** A loopback server whose parent (sh) has exited: it is no descendant of this process. Resolves with its pid and port. */
+async function startOrphanServer(): Promise<{ pid: number; port: number }> {
+  const script = "const s=require('net').createServer(()=>{}).listen(0,'127.0.0.1',()=>console.log(process.pid+' '+s.address().port));setInterval(()=>{},1<<30)";
+  const sh = spawn('sh', ['-c', `"$0" -e "$1" &`, process.execPath, script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    sh.once('error', reject);
+    createInterface({ input: sh.stdout as NonNullable<ChildProcess['stdout']> }).once('line', resolve);
+  });
+  const [pid, port] = line.trim().split(/\s+/).map(Number);
+  await waitFor('the shell to exit', () => sh.exitCode !== null);
+  return { pid, port };
+}
+
 test('the worker reports a connection the test opens, owned by the right processes, as an opened event', async () => {
   const server = await startServer();
   const pid = server.child.pid as number;
@@ -256,6 +269,40 @@ test('pause stops sampling and resume restarts it; no demand means no sampling',
     assert.equal(sample.scope, 'workspace');
     assert.ok(sample.scopePids.includes(process.pid));
   } finally {
+    await h.host.dispose();
+  }
+});
+
+test('sampleNow with a scope looks at it once: the whole machine, while the loop keeps its workspace scope and model', async () => {
+  // A server that is not a descendant of this process (its parent, a shell, exits at once): only the whole-machine
+  // scope has it. Started before the loop, so no sample ever saw it as a descendant to carry.
+  const { pid, port } = await startOrphanServer();
+  const h = new Harness(() => ({ mode: 'workspace', rootPids: [process.pid], folders: [] }));
+  try {
+    h.host.setDemand('full');
+    await h.until('two samples of the workspace scope', () => h.messages.length >= 2);
+    assert.equal(h.find((c) => c.local.port === port), undefined, 'not in the workspace scope');
+    const updatesBefore = h.updates.length;
+    const messagesBefore = h.messages.length;
+    const connectionsBefore = h.mirror.connections().length;
+
+    const look = await h.host.sampleNow({ mode: 'all' });
+    assert.equal(look.scope, 'all');
+    const listener = look.sockets.find((s) => s.state === 'LISTEN' && s.local.port === port);
+    assert.ok(listener, `the outside server's listener on :${port}`);
+    assert.deepEqual(listener.owners.map((o) => o.pid), [pid]);
+    assert.ok(look.processes.some((p) => p.pid === pid), 'its process record comes with it');
+    assert.equal(h.messages.length, messagesBefore, 'onSampled did not see the look');
+
+    // The loop goes on in the workspace scope with the same tracker: no reset, nothing of the machine's.
+    await h.until('two more samples', () => h.messages.length >= messagesBefore + 2);
+    const later = h.messages.slice(messagesBefore);
+    assert.ok(later.every((m) => m.stats.scope === 'workspace'));
+    assert.ok(h.updates.slice(updatesBefore).every((u) => !u.reset), 'the tracker was not restarted');
+    assert.equal(h.find((c) => c.local.port === port), undefined);
+    assert.ok(Math.abs(h.mirror.connections().length - connectionsBefore) < 20, 'the model still holds the workspace scope');
+  } finally {
+    process.kill(pid);
     await h.host.dispose();
   }
 });

@@ -53,10 +53,13 @@ function uiCheckModules(root: string): string[] {
 async function runUiChecks(root: string): Promise<{ passed: number; failed: number }> {
   let passed = 0;
   let failed = 0;
+  // TCPSV_GREP narrows the UI checks by name as it narrows the extension-host tests (scripts/test.mjs --grep).
+  const grep = process.env.TCPSV_GREP ? new RegExp(process.env.TCPSV_GREP) : null;
   for (const file of uiCheckModules(root)) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- UI check modules are found at run time
     const { uiChecks } = require(file) as { uiChecks?: UiCheck[] };
     for (const check of uiChecks ?? []) {
+      if (grep !== null && !grep.test(check.name)) continue;
       const t0 = Date.now();
       try {
         await check.run();

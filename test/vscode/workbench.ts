@@ -24,14 +24,14 @@
 //                            vscode.l10n / package.nls.zh-cn.json follow it; VS Code's own strings need a language pack
 // Workbench members: page (playwright Page), url, server (see scripts/code-server.d.mts), root (project folder),
 //   workspace, openTcpContainer(), waitForViews(titles), viewTitles(), runCommand(title), treeRowLabels(),
-//   diagramFrame(), notifications(), screenshot(name), close().
+//   diagramFrame(), notifications(), screenshot(name, readme?), close().
 // Other exports: installVsix(vsix, extensionsDir), projectRoot(), artifactsDir(), UiCheck.
 //
 // UI checks: a file test/vscode/ui/<name>.ui.ts exporting `uiChecks: UiCheck[]` is run by runTest.ts after the
 // extension-host tests, one check at a time; each passing or failing check counts in the vscode tier.
 // openWorkbench resolves once the workbench shows and its colour theme (settings) is applied.
 // Selectors are those of VS Code 1.100 (docs/testing-in-code-server.md).
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -107,8 +107,12 @@ export interface Workbench {
   diagramFrame(): FrameLocator;
   /** Texts of the notification toasts on screen. */
   notifications(): Promise<string[]>;
-  /** Saves a PNG of the page as test-artifacts/<name>.png and returns its path. */
-  screenshot(name: string): Promise<string>;
+  /**
+   * Saves a PNG of the page as test-artifacts/<name>.png and returns its path. With `readme`, and
+   * TCPSV_README_SHOTS=1 in the environment, the same picture also goes to docs/images/<readme>.png: the
+   * README's screenshots are taken by the UI checks (refresh them with `TCPSV_README_SHOTS=1 node scripts/test.mjs vscode`).
+   */
+  screenshot(name: string, readme?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -210,9 +214,13 @@ export async function openWorkbench(options: WorkbenchOptions = {}): Promise<Wor
       async notifications() {
         return page.locator('.notification-toast .notification-list-item-message').allTextContents();
       },
-      async screenshot(name) {
+      async screenshot(name, readme) {
         const file = join(artifactsDir(), `${name}.png`);
         await page.screenshot({ path: file });
+        if (readme !== undefined && process.env.TCPSV_README_SHOTS === '1') {
+          mkdirSync(join(root, 'docs', 'images'), { recursive: true });
+          copyFileSync(file, join(root, 'docs', 'images', `${readme}.png`));
+        }
         return file;
       },
       close,

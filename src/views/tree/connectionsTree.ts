@@ -3,15 +3,15 @@
 // stable object per id, so reveal, selection and targeted refresh work); TreeItems are made only in getTreeItem.
 import * as vscode from 'vscode';
 import { insightText } from '../../domain/insights';
-import { GROUP_BYS, buildTree, currentStateSince, diffTrees, parseFilter, processName } from '../../domain/treeModel';
-import type { ConnectionNode, FilterTerm, GroupBy, GroupNode, TreeModel, TreeNode, TreeOptions, TreeStrings } from '../../domain/treeModel';
+import { GROUP_BYS, buildTree, currentStateSince, diffTrees, insightFilter, parseFilter, processName } from '../../domain/treeModel';
+import type { ConnectionNode, DebuggerNode, FilterTerm, GroupBy, GroupNode, TreeModel, TreeNode, TreeOptions, TreeStrings } from '../../domain/treeModel';
 import { formatEndpoint } from '../../domain/types';
-import { escapeControls } from '../../domain/displayText';
+import { escapeControls, keepStateNamesWhole, markdownProse } from '../../domain/displayText';
 import type { Connection, ModelUpdate, TcpState } from '../../domain/types';
-import { COLORS, VIEWS } from '../../contributions';
+import { COLORS, COMMANDS, VIEWS } from '../../contributions';
 import { affectsSetting, readSetting } from '../../platform/config';
 import { setContext } from '../../platform/commands';
-import { durationUnits, uiLocale } from '../../platform/l10n';
+import { clockTime, durationUnits, uiLocale } from '../../platform/l10n';
 import { samplingText } from '../samplingText';
 import type { ModelStatus, TcpModelApi } from '../../model/modelApi';
 import { formatDuration, type DurationUnits } from '../../domain/format';
@@ -26,6 +26,9 @@ export const ROW_SCHEME = 'tcpstateviewer-row';
 
 /** How often durations and highlights are redrawn while the view is visible. */
 const TICK_MS = 1000;
+
+/** At most this long a reveal waits for the view to fetch the refreshed rows (it never does while hidden). */
+const FETCH_WAIT_MS = 1500;
 
 /** Groups with more rows than this start collapsed (a TIME-WAIT storm should not push everything else away). */
 const EXPAND_LIMIT = 200;
@@ -44,6 +47,8 @@ function treeStrings(): TreeStrings {
     markChangedFrom: (from) => vscode.l10n.t('from {0}', from),
     markClosed: vscode.l10n.t('closed'),
     wasState: (state) => vscode.l10n.t('was {0}', state),
+    debuggerSockets: vscode.l10n.t('Debugger'),
+    hiddenCount: (n) => vscode.l10n.t('{0} hidden', n),
     units: durationUnits(),
   };
 }
@@ -59,8 +64,8 @@ export function groupByLabel(g: GroupBy): string {
   }
 }
 
-function readTreeSettings(): { showEmptyStates: boolean; highlightMs: number } {
-  return { showEmptyStates: readSetting('showEmptyStates'), highlightMs: readSetting('highlightSeconds') * 1000 };
+function readTreeSettings(): { showEmptyStates: boolean; highlightMs: number; showDebuggerSockets: boolean } {
+  return { showEmptyStates: readSetting('showEmptyStates'), highlightMs: readSetting('highlightSeconds') * 1000, showDebuggerSockets: readSetting('showDebuggerSockets') };
 }
 
 /** One row as the view shows it: what the vscode-tier tests read (through the provider, like the view does). */
@@ -71,6 +76,8 @@ export interface RenderedNode {
   contextValue: string;
   /** The hover text (resolveTreeItem), when render() was asked for tooltips. */
   tooltip?: string;
+  /** What a click runs (TreeItem.command), when anything. */
+  command?: { command: string; arguments: unknown[] };
   children: RenderedNode[];
 }
 
@@ -81,6 +88,8 @@ export interface ConnectionsTreeApi {
   readonly filter: string;
   setGroupBy(groupBy: GroupBy): void;
   setFilter(text: string): void;
+  /** Filters to an insight's sockets (`insight:<key>`) and reveals the first of them, selected. False when it no longer holds. */
+  showInsight(key: string): Promise<boolean>;
   /** Rebuilds from the model now and walks getChildren/getTreeItem (and resolveTreeItem) from the root, as the view would. */
   render(options?: { tooltips?: boolean }): Promise<RenderedNode[]>;
   /** The model record behind a row. */
@@ -112,6 +121,8 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
   private demand: vscode.Disposable | null = null;
   private ticker: ReturnType<typeof setInterval> | null = null;
   private dirty = true;
+  /** Who waits for the view to fetch which children (showInsight reveals only after the refresh landed). */
+  private readonly fetchWaiters = new Set<{ parentId: string | null; done: () => void }>();
 
   constructor(
     private readonly model: TcpModelApi,
@@ -137,7 +148,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
       model.onDidUpdate((u) => this.onUpdate(u)),
       model.onDidChangeStatus((s) => this.onStatus(s)),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (affectsSetting(e, 'showEmptyStates', 'highlightSeconds')) this.applySettings();
+        if (affectsSetting(e, 'showEmptyStates', 'highlightSeconds', 'showDebuggerSockets')) this.applySettings();
       }),
       vscode.window.registerFileDecorationProvider(new RowDecorations()),
     );
@@ -157,6 +168,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
   private applySettings(): void {
     this.settings = readTreeSettings();
     setContext('showEmptyStates', this.settings.showEmptyStates);
+    setContext('showDebuggerSockets', this.settings.showDebuggerSockets);
     this.refreshAll();
   }
 
@@ -178,6 +190,40 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
     this.refreshAll();
   }
 
+  async showInsight(key: string): Promise<boolean> {
+    const insight = this.model.insights().find((i) => i.key === key);
+    if (insight === undefined) return false;
+    // The workbench takes a refresh a little later (the extension host batches change events): a reveal sent
+    // before it lands walks the old tree ("Data tree node not found"). So reveal once it fetched the new rows.
+    const first = () => this.rootElements.find((r) => r.kind === 'group' && r.count > 0);
+    const fetchedRoots = this.fetched(null);
+    this.setFilter(insightFilter(insight));
+    const group = first();
+    await fetchedRoots;
+    if (group !== undefined && this.treeView.visible) await this.fetched(group.id);
+    // The insight's sockets are the filter's rows, and the groups holding them come first: reveal the first row.
+    const target = first();
+    const row = target ? this.childElements.get(target.id)?.[0] : undefined;
+    if (row === undefined) return false;
+    await this.treeView.reveal(row, { select: true, focus: true, expand: true });
+    return true;
+  }
+
+  /** Resolves when the view next asks for the children of `parentId` (null: the roots), or after FETCH_WAIT_MS. */
+  private fetched(parentId: string | null): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, FETCH_WAIT_MS);
+      const waiters = this.fetchWaiters;
+      function done(): void {
+        clearTimeout(timer);
+        waiters.delete(entry);
+        resolve();
+      }
+      const entry = { parentId, done };
+      waiters.add(entry);
+    });
+  }
+
   private options(): TreeOptions {
     return {
       groupBy: this.groupByValue,
@@ -186,6 +232,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
       highlightMs: this.settings.highlightMs,
       closedLingerMs: this.settings.highlightMs,
       baseline: this.baseline,
+      showDebuggerSockets: this.settings.showDebuggerSockets,
     };
   }
 
@@ -307,12 +354,12 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
     if (status.error !== null) {
       // The connections stay as the last good sample showed them: say so, and since when.
       parts.push(`$(error) ${escapeControls(status.error)}`);
-      if (status.lastSampleAt !== null && !status.paused) parts.push(vscode.l10n.t('Stale: showing the sample taken at {0}.', new Date(status.lastSampleAt).toLocaleTimeString()));
+      if (status.lastSampleAt !== null && !status.paused) parts.push(vscode.l10n.t('Stale: showing the sample taken at {0}.', clockTime(status.lastSampleAt)));
     }
     if (status.paused) {
       parts.push(
         status.lastSampleAt !== null
-          ? vscode.l10n.t('Paused: showing the sample taken at {0}.', new Date(status.lastSampleAt).toLocaleTimeString())
+          ? vscode.l10n.t('Paused: showing the sample taken at {0}.', clockTime(status.lastSampleAt))
           : vscode.l10n.t('Paused.'),
       );
     }
@@ -324,7 +371,13 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
     const reading = samplingText(status);
     if (reading.short !== null && !status.paused && status.error === null) parts.push(reading.sentence);
     if (this.filterText !== '' && this.current !== null) {
-      parts.push(vscode.l10n.t('Filter "{0}": {1} of {2} connections.', this.filterText, this.current.shown, this.current.total));
+      const only = this.filterTerms.length === 1 && this.filterTerms[0].field === 'insight' && !this.filterTerms[0].negated ? this.filterTerms[0].text : null;
+      const insight = only === null ? undefined : this.model.insights().find((i) => i.key.toLowerCase() === only);
+      parts.push(
+        insight !== undefined
+          ? vscode.l10n.t('Showing the {0} sockets of the insight "{1}". Clear the filter to see all {2}.', this.current.shown, insightText(insight, this.locale, this.argvOf).title, this.current.total)
+          : vscode.l10n.t('Filter "{0}": {1} of {2} connections.', this.filterText, this.current.shown, this.current.total),
+      );
     }
     const message = parts.length > 0 ? parts.join(' ') : undefined;
     if (this.treeView.message !== message) this.treeView.message = message;
@@ -336,6 +389,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
   // --- TreeDataProvider -------------------------------------------------------------------------------------
 
   getChildren(element?: TreeNode): TreeNode[] {
+    for (const w of [...this.fetchWaiters]) if (w.parentId === (element?.id ?? null)) w.done();
     // Built here only the first time: after that the elements change only together with an onDidChangeTreeData
     // event, or VS Code's copy of the tree and ours drift apart ("Data tree node not found").
     if (this.current === null) this.rebuild();
@@ -348,6 +402,9 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
     return undefined;
   }
 
+  /** The process's command line, so insight texts name it by its script as the rows do. */
+  private readonly argvOf = (pid: number): readonly string[] | undefined => this.model.process(pid)?.commandLine;
+
   getTreeItem(node: TreeNode): vscode.TreeItem {
     switch (node.kind) {
       case 'insights': {
@@ -359,19 +416,36 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
         return item;
       }
       case 'insight': {
-        const text = insightText(node.insight, this.locale);
+        const text = insightText(node.insight, this.locale, this.argvOf);
         const item = new vscode.TreeItem(text.title, vscode.TreeItemCollapsibleState.None);
         item.id = node.id;
         item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
-        item.tooltip = new vscode.MarkdownString().appendMarkdown(`**${escapeMarkdown(text.title)}**\n\n`).appendText(text.detail);
+        item.tooltip = new vscode.MarkdownString(`**${markdownProse(text.title)}**\n\n${markdownProse(text.detail)}\n\n${markdownProse(vscode.l10n.t('Click to show these sockets.'))}`);
         item.contextValue = 'insight';
+        // A click leads to the sockets: the tree filtered to them, the first one revealed.
+        item.command = { title: vscode.l10n.t('Show the Sockets of This Insight'), command: COMMANDS.showInsight, arguments: [node.insight.key] };
         return item;
       }
       case 'group':
         return this.groupItem(node);
+      case 'debugger':
+        return this.debuggerItem(node);
       case 'connection':
         return this.connectionItem(node);
     }
+  }
+
+  private debuggerItem(node: DebuggerNode): vscode.TreeItem {
+    const item = new vscode.TreeItem(node.label, node.shown ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    item.id = node.id;
+    item.description = node.description;
+    item.iconPath = new vscode.ThemeIcon('debug');
+    item.contextValue = node.shown ? 'debuggerShown' : 'debuggerHidden';
+    const what = vscode.l10n.t("The debugger's own sockets: the debuggee's inspector port and the connections the debugger (VS Code's JavaScript debugger and its watchdog process) makes to it. They are not your program's.");
+    const how = node.shown ? vscode.l10n.t('Hide them with the eye button.') : vscode.l10n.t('Click to show them.');
+    item.tooltip = new vscode.MarkdownString(`${markdownProse(what)}\n\n${markdownProse(how)}`);
+    if (!node.shown) item.command = { title: vscode.l10n.t("Show the Debugger's Sockets"), command: COMMANDS.showDebuggerSockets };
+    return item;
   }
 
   private groupItem(node: GroupNode): vscode.TreeItem {
@@ -383,10 +457,10 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
       item.iconPath = stateIcon(node.state);
       item.contextValue = 'stateGroup';
       const md = new vscode.MarkdownString();
-      md.appendMarkdown(`**${node.state}**\n\n`);
-      md.appendText(STATE_TEXTS[node.state].summary[this.locale]);
+      md.appendMarkdown(`**${markdownProse(node.state)}**\n\n`);
+      md.appendMarkdown(markdownProse(STATE_TEXTS[node.state].summary[this.locale]));
       md.appendMarkdown('\n\n');
-      md.appendText(STATE_TEXTS[node.state].nextActor[this.locale]);
+      md.appendMarkdown(markdownProse(STATE_TEXTS[node.state].nextActor[this.locale]));
       item.tooltip = md;
     } else if (node.pid !== null) {
       item.iconPath = new vscode.ThemeIcon('server-process');
@@ -449,6 +523,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
           description: typeof item.description === 'string' ? item.description : '',
           contextValue: item.contextValue ?? '',
           ...(options.tooltips && tooltip !== undefined ? { tooltip } : {}),
+          ...(item.command ? { command: { command: item.command.command, arguments: item.command.arguments ?? [] } } : {}),
           children: child.kind === 'connection' || child.kind === 'insight' ? [] : await walk(child),
         });
       }
@@ -498,10 +573,10 @@ export function connectionTooltip(c: Connection, model: TcpModelApi, locale: Loc
   const md = new vscode.MarkdownString(undefined, true);
   md.supportThemeIcons = true;
   const state = c.state;
-  md.appendMarkdown(`**${state}** · ${escapeMarkdown(formatEndpoint(c.local))} → ${escapeMarkdown(formatEndpoint(c.remote))}\n\n`);
-  md.appendText(STATE_TEXTS[state].summary[locale]);
+  md.appendMarkdown(`**${markdownProse(state)}** · ${escapeMarkdown(formatEndpoint(c.local))} → ${escapeMarkdown(formatEndpoint(c.remote))}\n\n`);
+  md.appendMarkdown(markdownProse(STATE_TEXTS[state].summary[locale]));
   md.appendMarkdown('\n\n');
-  md.appendText(`${vscode.l10n.t('Next to act:')} ${STATE_TEXTS[state].nextActor[locale]}`);
+  md.appendMarkdown(markdownProse(`${vscode.l10n.t('Next to act:')} ${STATE_TEXTS[state].nextActor[locale]}`));
   md.appendMarkdown('\n\n');
 
   const role = c.role === 'client' ? vscode.l10n.t('client (connected out)') : c.role === 'server' ? vscode.l10n.t('server (accepted)') : vscode.l10n.t('listener');
@@ -513,9 +588,10 @@ export function connectionTooltip(c: Connection, model: TcpModelApi, locale: Loc
   if (c.history.length > 0) {
     md.appendMarkdown(`| ${escapeMarkdown(vscode.l10n.t('State'))} | ${escapeMarkdown(vscode.l10n.t('Entered'))} | ${escapeMarkdown(vscode.l10n.t('For'))} |\n|---|---|---|\n`);
     for (const h of c.history) {
-      const name = h.inferred ? `${h.state} *${escapeMarkdown(vscode.l10n.t('(inferred: between two samples)'))}*` : h.state;
+      const state = keepStateNamesWhole(h.state);
+      const name = h.inferred ? `${state} *${escapeMarkdown(vscode.l10n.t('(inferred: between two samples)'))}*` : state;
       const duration = h.inferred ? '—' : h.until === null ? `${formatDuration(now - h.since, units)} ${vscode.l10n.t('(now)')}` : formatDuration(h.until - h.since, units);
-      md.appendMarkdown(`| ${name} | ${new Date(h.since).toLocaleTimeString()} | ${escapeMarkdown(duration)} |\n`);
+      md.appendMarkdown(`| ${name} | ${clockTime(h.since)} | ${escapeMarkdown(duration)} |\n`);
     }
     md.appendMarkdown('\n');
   } else {

@@ -12,8 +12,10 @@ import type { Connection, TcpState } from '../../domain/types';
 import { ConnectionsTree, groupByLabel } from './connectionsTree';
 import type { ConnectionsTreeApi } from './connectionsTree';
 import { registerDebugFollow } from '../../editor/debugFollow';
+import { registerWhoUsesPort } from './whoUsesPort';
 import { executeCommand, registerCommand } from '../../platform/commands';
 import { updateSetting } from '../../platform/config';
+import { clockTime } from '../../platform/l10n';
 import type { ProcessCheck, TcpModelApi } from '../../model/modelApi';
 import { SsError, readTcpInfo } from '../../sampling/tcpInfo';
 import type { TcpInfo } from '../../sampling/tcpInfo';
@@ -117,7 +119,7 @@ export function tcpInfoMarkdown(c: Connection, info: TcpInfo | null, command: st
   const lines: string[] = [];
   lines.push(`# tcp_info: ${connectionLabel(c)}`, '');
   const owner = c.owner ? processLabel(c.owner, { noProcess: '' }) : vscode.l10n.t('unknown process');
-  lines.push(`${c.state} · ${owner} · ${vscode.l10n.t('read at {0} with', new Date(takenAt).toLocaleTimeString())} \`${command}\``, '');
+  lines.push(`${c.state} · ${owner} · ${vscode.l10n.t('read at {0} with', clockTime(takenAt))} \`${command}\``, '');
   if (info === null) {
     lines.push(vscode.l10n.t('The socket is no longer in the kernel\'s table (it closed after the last sample).'), '');
   } else if (info.congestion === null && Object.keys(info.fields).length === 0) {
@@ -226,29 +228,41 @@ function guardRefusal(pid: number, kind: 'exited' | 'changed'): string {
     : vscode.l10n.t('Process {0} is no longer the process you picked: it exited and its pid now names another process. Nothing was sent.', pid);
 }
 
-async function killOwner(c: Connection, model: TcpModelApi, log: vscode.LogOutputChannel): Promise<void> {
-  if (!c.owner) return;
-  const { pid, command } = c.owner;
+/** A process as the user picked it: the pid, its command, and the start time the sample saw it with (when known). */
+export interface PickedProcess {
+  pid: number;
+  command: string;
+  startTime?: number;
+  commandLine?: readonly string[];
+}
+
+/**
+ * Stops a process after a modal confirmation, with the guard's rules: the pid still names the process picked (its
+ * start time), and it belongs to the workspace (workspaceProcessCheck), both checked when picked and again right
+ * before the signal. When the guard refuses it says why, and nothing is sent. Resolves with whether SIGTERM was sent.
+ */
+export async function stopProcess(p: PickedProcess, model: TcpModelApi, log: vscode.LogOutputChannel): Promise<boolean> {
+  const { pid, command } = p;
   // The process as picked: its start time, so a pid reused while the dialog is open is not signalled.
-  const picked = pickIdentity(pid, model.process(pid)?.startTime, await readProcessIdentity(pid));
+  const picked = pickIdentity(pid, p.startTime ?? model.process(pid)?.startTime, await readProcessIdentity(pid));
   if (picked.verdict.kind !== 'ok') {
     void vscode.window.showWarningMessage(guardRefusal(pid, picked.verdict.kind));
-    return;
+    return false;
   }
   const check = await workspaceProcessCheck(pid, model);
   if (!check.ok) {
     void vscode.window.showWarningMessage(check.reason);
-    return;
+    return false;
   }
-  const info = model.process(pid);
-  const line = escapeControls(info && info.commandLine.length > 0 ? info.commandLine.join(' ') : command);
+  const argv = p.commandLine ?? model.process(pid)?.commandLine;
+  const line = escapeControls(argv && argv.length > 0 ? argv.join(' ') : command);
   const stop = vscode.l10n.t('Stop Process');
   const choice = await vscode.window.showWarningMessage(
     vscode.l10n.t('Stop {0} (pid {1})?', escapeControls(command), pid),
     { modal: true, detail: vscode.l10n.t('Sends SIGTERM to:\n{0}\n\nIt may close its connections and exit, or ignore the signal.', line) },
     stop,
   );
-  if (choice !== stop) return;
+  if (choice !== stop) return false;
   // Checked again right before the signal: the dialog may have been open long enough for the process to exit and
   // its pid to name another, or for it to leave the workspace's scope.
   const now = checkIdentity(picked.identity, await readProcessIdentity(pid));
@@ -257,15 +271,17 @@ async function killOwner(c: Connection, model: TcpModelApi, log: vscode.LogOutpu
     const reason = scopeNow.reason;
     log.warn(`not stopping ${pid}: ${reason}`);
     void vscode.window.showWarningMessage(reason);
-    return;
+    return false;
   }
   try {
     process.kill(pid, 'SIGTERM');
     log.info(`sent SIGTERM to ${pid} (${line})`);
+    return true;
   } catch (e) {
     const message = vscode.l10n.t('Could not stop process {0}: {1}', pid, e instanceof Error ? e.message : String(e));
     log.warn(message);
     void vscode.window.showErrorMessage(message);
+    return false;
   }
 }
 
@@ -316,8 +332,20 @@ export function registerTreeCommands(context: vscode.ExtensionContext, model: Tc
       return c ? executeCommand('showInDiagram', c.id) : undefined;
     }),
     r('showTcpInfo', withConnection((c) => showTcpInfo(c, pages, log))),
-    r('killProcess', withConnection((c) => killOwner(c, model, log))),
+    r('killProcess', withConnection((c) => (c.owner ? stopProcess(c.owner, model, log) : undefined))),
+    r('showInsight', (arg: unknown) => {
+      const key = typeof arg === 'string' ? arg : insightKeyFrom(arg);
+      return key === undefined ? undefined : tree.showInsight(key);
+    }),
+    r('showDebuggerSockets', () => updateSetting('showDebuggerSockets', true)),
+    r('hideDebuggerSockets', () => updateSetting('showDebuggerSockets', false)),
   );
+}
+
+/** The key of an insight tree element (its context menu and inline action pass the element). */
+function insightKeyFrom(arg: unknown): string | undefined {
+  if (arg !== null && typeof arg === 'object' && 'kind' in arg && (arg as TreeNode).kind === 'insight') return (arg as TreeNode & { kind: 'insight' }).insight.key;
+  return undefined;
 }
 
 
@@ -326,6 +354,7 @@ export function registerConnectionsTree(context: vscode.ExtensionContext, model:
   const tree = new ConnectionsTree(model, context.workspaceState, log);
   context.subscriptions.push(tree);
   registerTreeCommands(context, model, tree, log);
+  registerWhoUsesPort(context, model, tree, log);
   registerDebugFollow(context, tree, log);
   return tree;
 }

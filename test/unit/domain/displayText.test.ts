@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { describeValue, escapeControls } from '../../../src/domain/displayText';
+import { describeValue, escapeControls, keepStateNamesWhole, markdownProse, NON_BREAKING_HYPHEN } from '../../../src/domain/displayText';
 import { renderSnapshotMarkdown, renderSnapshotText } from '../../../src/domain/snapshot';
 import { processLabel } from '../../../src/domain/treeModel';
 import { formatWatchLine } from '../../../src/cli/cli';
@@ -75,4 +75,16 @@ test('process names are escaped in snapshot text and Markdown, tree labels and w
   assert.equal(processLabel({ pid: 7, command: 'a\x1bb' }, { noProcess: '' }), String.raw`a\x1bb 7`);
   const line = formatWatchLine({ at: 0, pid: 7, command: 'a\nb', local: '1.1.1.1:1', remote: '1.1.1.1:2', from: 'CLOSED', to: 'LISTEN', msInFrom: null, inferred: false });
   assert.ok(line.includes(String.raw`a\nb`) && !line.includes('\n'), line);
+});
+
+test('tooltip prose: spaces stay breakable, state names never break at their hyphen, Markdown and controls escaped', () => {
+  const nb = NON_BREAKING_HYPHEN;
+  assert.equal(keepStateNamesWhole('56 CLOSE-WAIT sockets; the peer in FIN-WAIT-2 (ss: SYN-RECV, TIME-WAIT)'), `56 CLOSE${nb}WAIT sockets; the peer in FIN${nb}WAIT${nb}2 (ss: SYN${nb}RECV, TIME${nb}WAIT)`);
+  assert.equal(keepStateNamesWhole('SYN-RECEIVED'), `SYN${nb}RECEIVED`, 'the longer name, not SYN-RECV and a rest');
+  assert.equal(keepStateNamesWhole('end-of-file, well-known, LISTEN'), 'end-of-file, well-known, LISTEN', 'other hyphens may break');
+  const md = markdownProse('node leak-server.js 3774 has 56 CLOSE-WAIT sockets *not* closed\n`x` <b> $(zap)\x1b[2J');
+  assert.ok(!md.includes('&nbsp;') && md.includes(' has 56 '), md);
+  assert.ok(md.includes(`CLOSE${nb}WAIT`), md);
+  assert.ok(md.includes('leak\\-server\\.js') && md.includes('\\*not\\*') && md.includes('\\`x\\`') && md.includes('\\<b\\>') && md.includes('\\$\\(zap\\)'), md);
+  assert.ok(!md.includes('\n') && md.includes('\\\\x1b'), md);
 });

@@ -3,9 +3,9 @@
 // pids as seen in a real capture), with a fixed clock so no test depends on wall time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { INSIGHTS_ID, buildTree, connectionMark, diffTrees, matchesFilter, openSocketCount, parseFilter, processName, ssCommandLine, ssFilterArgs, statusBarCounts } from '../../../src/domain/treeModel';
+import { DEBUGGER_ID, INSIGHTS_ID, buildTree, connectionLabel, connectionMark, diffTrees, insightFilter, insightMembers, matchesFilter, openSocketCount, parseFilter, processName, rowLabel, ssCommandLine, ssFilterArgs, statusBarCounts } from '../../../src/domain/treeModel';
 import { CHINESE_UNITS, COMPACT_UNITS, ENGLISH_UNITS, formatDuration } from '../../../src/domain/format';
-import type { ConnectionNode, GroupNode, TreeInput, TreeOptions, TreeStrings } from '../../../src/domain/treeModel';
+import type { ConnectionNode, DebuggerNode, GroupNode, TreeInput, TreeOptions, TreeStrings } from '../../../src/domain/treeModel';
 import { emptyCounts } from '../../../src/domain/types';
 import type { Connection, HistoryEntry, Insight, TcpState } from '../../../src/domain/types';
 import { TCP_STATES } from '../../../src/domain/states';
@@ -20,10 +20,12 @@ const strings: TreeStrings = {
   markChangedFrom: (s) => `from ${s}`,
   markClosed: 'closed',
   wasState: (s) => `was ${s}`,
+  debuggerSockets: 'Debugger',
+  hiddenCount: (n) => `${n} hidden`,
   units: ENGLISH_UNITS,
 };
 
-const baseOptions: TreeOptions = { groupBy: 'state', showEmptyStates: false, filter: [], highlightMs: 3000, closedLingerMs: 5000, baseline: T0 };
+const baseOptions: TreeOptions = { groupBy: 'state', showEmptyStates: false, filter: [], highlightMs: 3000, closedLingerMs: 5000, baseline: T0, showDebuggerSockets: false };
 
 interface ConnSpec {
   id: string;
@@ -79,10 +81,10 @@ test('grouped by state: diagram order, counts as descriptions, empty states hidd
   assert.equal(est.label, 'ESTABLISHED');
   assert.equal(est.description, '2');
   assert.equal(est.state, 'ESTABLISHED');
-  assert.deepEqual(rows(tree, 'state/ESTABLISHED').map((r) => r.label), ['127.0.0.1:8080 → 127.0.0.1:54012', '127.0.0.1:54012 → 127.0.0.1:8080']);
+  assert.deepEqual(rows(tree, 'state/ESTABLISHED').map((r) => r.label), [':8080 → :54012', ':54012 → :8080']);
   assert.equal(rows(tree, 'state/ESTABLISHED')[1].description, 'curl 5150 · 3.2 s');
   assert.equal(rows(tree, 'state/LISTEN')[0].label, '0.0.0.0:8080', 'a listener has no peer to show');
-  assert.equal(rows(tree, 'state/CLOSE-WAIT')[0].label, '[::1]:8080 → [::1]:41000');
+  assert.equal(rows(tree, 'state/CLOSE-WAIT')[0].label, ':8080 → :41000');
   assert.equal(rows(tree, 'state/CLOSE-WAIT')[0].description, 'node 4242 · 1 min 30 s');
   assert.equal(tree.shown, 5);
 });
@@ -296,3 +298,95 @@ test('ss filter: one socket by state and 4-tuple, as ss(8) reads it', () => {
   assert.deepEqual(ssFilterArgs({ state: 'CLOSED', local: clientSide.local, remote: clientSide.remote }), ['( sport = :54012 and dport = :8080 and src 127.0.0.1 and dst 127.0.0.1 )'], 'a closed socket has no state to filter by');
 });
 
+
+test('row labels: the ports alone when both ends share an address, the remote end whole otherwise, a listener as it listens', () => {
+  const e = (address: string, port: number) => ({ address, port });
+  assert.equal(rowLabel({ local: e('127.0.0.1', 7321), remote: e('127.0.0.1', 35726) }), ':7321 → :35726');
+  assert.equal(rowLabel({ local: e('::1', 8080), remote: e('::1', 41000) }), ':8080 → :41000');
+  assert.equal(rowLabel({ local: e('::ffff:127.0.0.1', 80), remote: e('::ffff:127.0.0.1', 5000) }), ':80 → :5000');
+  assert.equal(rowLabel({ local: e('192.168.1.20', 22), remote: e('192.168.1.20', 50000) }), ':22 → :50000', 'the machine talking to its own address');
+  assert.equal(rowLabel({ local: e('10.0.0.5', 54012), remote: e('93.184.216.34', 443) }), ':54012 → 93.184.216.34:443', 'the local address goes to the tooltip');
+  assert.equal(rowLabel({ local: e('127.0.0.1', 40000), remote: e('127.0.0.2', 80) }), ':40000 → 127.0.0.2:80', 'two loopback addresses are two ends');
+  assert.equal(rowLabel({ local: e('2001:db8::1', 40000), remote: e('2606:4700::6810:84e5', 443) }), ':40000 → [2606:4700::6810:84e5]:443');
+  assert.equal(rowLabel({ local: e('0.0.0.0', 8080), remote: e('0.0.0.0', 0) }), '0.0.0.0:8080', 'who can connect to a listener is its address');
+  assert.equal(rowLabel({ local: e('127.0.0.1', 3000), remote: e('0.0.0.0', 0) }), '127.0.0.1:3000');
+  // The full form stays for what is copied and for the tooltip.
+  assert.equal(connectionLabel({ local: e('127.0.0.1', 7321), remote: e('127.0.0.1', 35726) }), '127.0.0.1:7321 → 127.0.0.1:35726');
+  // At the issue's sidebar width the old label was cut after 29 characters (`127.0.0.1:7321 → 127.0.0.1:357…`).
+  assert.ok(rowLabel({ local: e('127.0.0.1', 7321), remote: e('127.0.0.1', 35726) }).length <= 16);
+});
+
+// A CLOSE-WAIT leak as the issue saw it: the leaking server (node leak-server.js) holds CLOSE-WAIT sockets, its
+// peer (the client that closed) holds FIN-WAIT-2 ones, which sort above CLOSE-WAIT in diagram order.
+const leakOwner: [string, number] = ['node', 3774];
+const peerOwner: [string, number] = ['node', 3800];
+const leakRows = [0, 1].map((i) => conn({ id: `LW${i}`, local: ['127.0.0.1', 7321], remote: ['127.0.0.1', 35000 + i], states: [['ESTABLISHED', T0 - 200_000], ['CLOSE-WAIT', T0 - 100_000]], owner: leakOwner }));
+const peerRows = [0, 1].map((i) => conn({ id: `FW${i}`, local: ['127.0.0.1', 35000 + i], remote: ['127.0.0.1', 7321], states: [['ESTABLISHED', T0 - 200_000], ['FIN-WAIT-2', T0 - 100_000]], owner: peerOwner }));
+const other = conn({ id: 'O', local: ['127.0.0.1', 7321], remote: ['127.0.0.1', 36000], states: [['ESTABLISHED', T0 - 5000]], owner: leakOwner });
+const leak: Insight = { kind: 'close-wait-leak', key: 'close-wait-leak:3774', connectionIds: ['LW0', 'LW1'], pid: 3774, command: 'node', endpoint: null, count: 2, oldestMs: 100_000, threshold: 30 };
+const leakArgv = (pid: number) => (pid === 3774 ? ['node', '/work/leak-server.js'] : pid === 3800 ? ['node', '/work/client.js'] : undefined);
+
+test('insight: terms: the filter holds exactly the insight\'s sockets, whatever the letter case', () => {
+  assert.deepEqual(parseFilter(insightFilter(leak)), [{ field: 'insight', text: 'close-wait-leak:3774', negated: false }]);
+  const members = insightMembers([leak]);
+  const f = (text: string, c: Connection) => matchesFilter(c, parseFilter(text), undefined, members);
+  assert.equal(f('insight:close-wait-leak:3774', leakRows[0]), true);
+  assert.equal(f('insight:CLOSE-WAIT-LEAK:3774', leakRows[1]), true);
+  assert.equal(f('insight:close-wait-leak:3774', peerRows[0]), false, 'the peer\'s FIN-WAIT-2 is not the leak');
+  assert.equal(f('insight:close-wait-leak:3774', other), false);
+  assert.equal(f('-insight:close-wait-leak:3774', other), true);
+  assert.equal(f('insight:close-wait-leak:9999', leakRows[0]), false, 'an insight that no longer holds matches nothing');
+  assert.equal(matchesFilter(leakRows[0], parseFilter('insight:close-wait-leak:3774')), false, 'without the insights, nothing');
+  const tree = buildTree(input({ connections: [...leakRows, ...peerRows, other], insights: [leak], commandLine: leakArgv, options: { filter: parseFilter(insightFilter(leak)) } }));
+  assert.deepEqual(tree.roots.map((r) => r.id), [INSIGHTS_ID, 'state/CLOSE-WAIT']);
+  assert.deepEqual(rows(tree, 'state/CLOSE-WAIT').map((r) => r.connectionId), ['LW0', 'LW1']);
+  assert.equal((tree.nodes.get('state/CLOSE-WAIT') as GroupNode).description, '2 of 2');
+  assert.equal(tree.shown, 2);
+});
+
+test('the sockets of an insight come first: their group above the peer\'s FIN-WAIT-2, their rows first in a group', () => {
+  const byState = buildTree(input({ connections: [...peerRows, ...leakRows, other], insights: [leak], commandLine: leakArgv }));
+  assert.deepEqual(byState.roots.map((r) => r.id), [INSIGHTS_ID, 'state/CLOSE-WAIT', 'state/ESTABLISHED', 'state/FIN-WAIT-2']);
+  const none = buildTree(input({ connections: [...peerRows, ...leakRows, other], commandLine: leakArgv }));
+  assert.deepEqual(none.roots.map((r) => r.id), ['state/ESTABLISHED', 'state/FIN-WAIT-2', 'state/CLOSE-WAIT'], 'diagram order without an insight');
+  const byProcess = buildTree(input({ connections: [...peerRows, ...leakRows, other], insights: [leak], commandLine: leakArgv, options: { groupBy: 'process' } }));
+  assert.deepEqual(byProcess.roots.map((r) => r.id), [INSIGHTS_ID, 'pid/3774', 'pid/3800']);
+  assert.deepEqual(rows(byProcess, 'pid/3774').map((r) => r.connectionId), ['LW0', 'LW1', 'O'], 'the leaking rows before the process\'s healthy one');
+  assert.equal(rows(byProcess, 'pid/3774')[0].description, 'CLOSE-WAIT · 1 min 40 s');
+  assert.equal(rows(byState, 'state/CLOSE-WAIT')[0].description, 'node leak-server.js 3774 · 1 min 40 s');
+});
+
+// What js-debug's launch of `node srv.cjs` opened, as sampled in the vscode tier (VS Code 1.100.3): the
+// debuggee's inspector on an ephemeral port, js-debug's watchdog (a child of the debuggee) connected to it.
+const debuggee: [string, number] = ['node', 24550];
+const watchdog: [string, number] = ['node', 24610];
+const WATCHDOG_ARGV = ['/usr/bin/node', '/usr/lib/code-server/lib/vscode/extensions/ms-vscode.js-debug/src/watchdog.js'];
+const appListener = conn({ id: 'APP', local: ['127.0.0.1', 34621], remote: ['0.0.0.0', 0], states: [['LISTEN', T0 - 5000]], owner: debuggee });
+const inspector = conn({ id: 'INS', local: ['127.0.0.1', 53087], remote: ['0.0.0.0', 0], states: [['LISTEN', T0 - 5000]], owner: debuggee });
+const accepted = { ...conn({ id: 'ACC', local: ['127.0.0.1', 53087], remote: ['127.0.0.1', 59498], states: [['ESTABLISHED', T0 - 5000]], owner: debuggee }), role: 'server' as const };
+const watchdogSide = { ...conn({ id: 'WD', local: ['127.0.0.1', 59498], remote: ['127.0.0.1', 53087], states: [['ESTABLISHED', T0 - 5000]], owner: watchdog }), role: 'client' as const };
+const debugArgv = (pid: number) => (pid === 24610 ? WATCHDOG_ARGV : pid === 24550 ? ['/usr/bin/node', './srv.cjs', '/tmp/ready.json'] : undefined);
+
+test('the debugger\'s sockets are kept apart: hidden by default, counted in a Debugger row at the end, shown on request', () => {
+  const debugSession = [appListener, inspector, accepted, watchdogSide];
+  const hidden = buildTree(input({ connections: debugSession, commandLine: debugArgv }));
+  assert.deepEqual(hidden.roots.map((r) => r.id), ['state/LISTEN', DEBUGGER_ID]);
+  assert.deepEqual(rows(hidden, 'state/LISTEN').map((r) => r.connectionId), ['APP'], 'the application\'s listener alone');
+  const node = hidden.nodes.get(DEBUGGER_ID) as DebuggerNode;
+  assert.deepEqual([node.label, node.description, node.count, node.shown], ['Debugger', '3 hidden', 3, false]);
+  assert.deepEqual(hidden.children.get(DEBUGGER_ID), []);
+  assert.equal(hidden.shown, 1);
+  assert.equal(hidden.total, 4);
+
+  const shown = buildTree(input({ connections: debugSession, commandLine: debugArgv, options: { showDebuggerSockets: true } }));
+  const debuggerRows = rows(shown, DEBUGGER_ID);
+  assert.deepEqual(debuggerRows.map((r) => r.connectionId).sort(), ['ACC', 'INS', 'WD']);
+  assert.equal(debuggerRows.find((r) => r.connectionId === 'WD')?.description, 'node watchdog.js 24610 · ESTAB · 5.0 s', 'owner and state, as in no other group');
+  assert.equal((shown.nodes.get(DEBUGGER_ID) as DebuggerNode).description, '3');
+  assert.equal(shown.shown, 4);
+
+  const filtered = buildTree(input({ connections: debugSession, commandLine: debugArgv, options: { filter: parseFilter('watchdog'), showDebuggerSockets: true } }));
+  assert.deepEqual(filtered.roots.map((r) => r.id), [DEBUGGER_ID]);
+  assert.equal((filtered.nodes.get(DEBUGGER_ID) as DebuggerNode).description, '1 of 3');
+  assert.deepEqual(diffTrees(hidden, shown).changedRoots, [DEBUGGER_ID], 'showing them redraws that row alone');
+});

@@ -2,7 +2,8 @@
 // counts them, the JSON variant has the CLI's shape (checked against the real CLI), Compare opens a diff editor.
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -112,10 +113,12 @@ describe('snapshot commands', function () {
     assert.ok(kept, 'the command returned the snapshot');
     const doc = kept.document.getText();
     assert.equal(kept.document.languageId, 'markdown');
-    assert.equal(kept.document.uri.scheme, 'untitled');
+    // A read-only document of its own scheme, not an untitled one: nothing to save, nothing to ask when closed.
+    assert.equal(kept.document.uri.scheme, 'tcp-snapshot');
+    assert.equal(kept.document.uri.toString(), kept.uri.toString());
     assert.equal(vscode.window.activeTextEditor?.document, kept.document);
-    // The kept copy (what Compare diffs) is the same text.
-    assert.equal((await vscode.workspace.openTextDocument(kept.uri)).getText(), doc);
+    assert.equal(kept.document.isDirty, false);
+    assert.equal(kept.text, doc);
 
     assert.deepEqual(
       Object.fromEntries(rowsByState(doc, held.port)),
@@ -131,6 +134,29 @@ describe('snapshot commands', function () {
     const listenRow = doc.split('\n').find((l) => l.startsWith(`| \`127.0.0.1:${held.port}\` |`) && l.includes('`0.0.0.0:*`'));
     assert.ok(listenRow?.includes(`${process.pid} `), listenRow);
     assert.match(doc, /^- \*\*[^*]+\*\*: (Linux|linux) /m, 'the kernel line');
+  });
+
+  it('a snapshot tab is not dirty and closes without a prompt; Save As writes it to a file; it reopens after closing', async () => {
+    const kept = await vscode.commands.executeCommand<KeptSnapshot>('tcpStateViewer.takeSnapshot');
+    assert.ok(kept);
+    const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === kept.uri.toString());
+    assert.ok(tab, 'a tab of the snapshot');
+    assert.equal(tab.isDirty, false);
+    assert.equal(tab.label, kept.name);
+    // A dirty tab would ask to save and this close would not resolve until answered.
+    assert.equal(await vscode.window.tabGroups.close(tab), true);
+    assert.equal(vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === kept.uri.toString()), false);
+
+    const target = vscode.Uri.file(join(tmpdir(), `tcpsv-snapshot-${process.pid}.md`));
+    try {
+      const saved = await vscode.commands.executeCommand<vscode.Uri>('tcpStateViewer.saveSnapshotAs', kept.uri, target);
+      assert.equal(saved?.toString(), target.toString());
+      assert.equal(readFileSync(target.fsPath, 'utf8'), kept.text);
+    } finally {
+      rmSync(target.fsPath, { force: true });
+    }
+    // The text stays for the session: Compare can open it again.
+    assert.equal((await vscode.workspace.openTextDocument(kept.uri)).getText(), kept.text);
   });
 
   it('Take Snapshot as JSON gives the CLI\'s JSON shape, with the same sockets', async () => {

@@ -4,7 +4,7 @@
 // (VS Code's built-in JavaScript debugger) reveals the view and its debuggee's sockets are in scope.
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import * as vscode from 'vscode';
 import type { RenderedNode } from '../../../src/views/tree/connectionsTree';
 import type { ExtensionApi } from '../../../src/extension';
 import { workspaceProcessCheck } from '../../../src/views/tree/treeCommands';
+import type { PortUsersResult } from '../../../src/views/tree/whoUsesPort';
 import { reportFact } from '../facts';
 import { STATE_TEXTS } from '../../../src/domain/stateTexts';
 import { sleep, waitFor as waitUntil } from '../../common/wait';
@@ -171,9 +172,10 @@ describe('Connections tree', function () {
       const a = await connect(ready.closing);
       const b = await connect(ready.holding);
       cleanups.push(() => a.destroy(), () => b.destroy());
-      const serverA = `127.0.0.1:${ready.closing} → 127.0.0.1:${a.localPort}`;
-      const serverB = `127.0.0.1:${ready.holding} → 127.0.0.1:${b.localPort}`;
-      const clientA = `127.0.0.1:${a.localPort} → 127.0.0.1:${ready.closing}`;
+      // Both ends on 127.0.0.1: the rows name the ports alone (the tooltip has the addresses).
+      const serverA = `:${ready.closing} → :${a.localPort}`;
+      const serverB = `:${ready.holding} → :${b.localPort}`;
+      const clientA = `:${a.localPort} → :${ready.closing}`;
       const { value: est } = await untilSampled(api, 'both accepted connections under ESTABLISHED', async () => {
         const t = await render(api);
         return rowIn(t, 'state/ESTABLISHED', serverA) && rowIn(t, 'state/ESTABLISHED', serverB) ? t : undefined;
@@ -202,17 +204,65 @@ describe('Connections tree', function () {
       assert.match(leak.description, new RegExp(`node srv\\.cjs ${ready.pid}`), 'CLOSE-WAIT is held by the server, named by its script');
       // The hover: the state explained in the UI language, the history with durations, the owner's command line.
       const tip = leak.tooltip ?? '';
-      const plain = tip.replace(/&nbsp;/g, ' ').replace(/\\(.)/g, '$1'); // Markdown escapes out
+      assert.ok(!tip.includes('&nbsp;'), 'spaces stay breakable, so lines break between words');
+      const plain = tip.replace(/\\(.)/g, '$1').replace(/\u2011/g, '-'); // Markdown escapes and non-breaking hyphens out
+      assert.ok(tip.includes('CLOSE\u2011WAIT') && !/CLOSE-WAIT/.test(tip), 'state names do not break at their hyphen');
       assert.ok(plain.includes(STATE_TEXTS['CLOSE-WAIT'].summary.en), tip);
-      assert.match(tip, /\| ESTABLISHED \|[^\n]*\|\n\| CLOSE-WAIT \|[^\n]*\(now\) \|/, 'history rows, oldest first, the current one marked');
+      assert.match(plain, /\| ESTABLISHED \|[^\n]*\|\n\| CLOSE-WAIT \|[^\n]*\(now\) \|/, 'history rows, oldest first, the current one marked');
+      assert.ok(plain.includes(`127.0.0.1:${ready.holding} → 127.0.0.1:${b.localPort}`), 'the addresses the row leaves out');
       assert.ok(plain.includes(join(work, 'srv.cjs')), 'the owner\'s command line');
+    });
+
+    it('an insight names the process as the rows do, sorts its sockets first, and a click filters the tree to them and reveals them', async () => {
+      // CLOSE-WAIT counts as a leak after a second here (the setting's minimum): three more clients hang up on the
+      // holding server, which never closes; their ends (this extension host's) wait in FIN-WAIT-2.
+      const config = vscode.workspace.getConfiguration('tcpStateViewer');
+      await config.update('insights.closeWaitSeconds', 1, vscode.ConfigurationTarget.Global);
+      cleanups.push(() => void config.update('insights.closeWaitSeconds', undefined, vscode.ConfigurationTarget.Global));
+      const clients = await Promise.all([0, 1, 2].map(() => connect(ready.holding, true)));
+      cleanups.push(() => clients.forEach((c) => c.destroy()));
+      for (const c of clients) c.end();
+      const key = `close-wait-leak:${ready.pid}`;
+      const { value: tree } = await untilSampled(api, 'the close-wait-leak insight of the server with all four sockets', async () => {
+        const i = api.model.insights().find((x) => x.key === key);
+        return i !== undefined && i.count >= 4 ? render(api) : undefined;
+      });
+      const insights = group(tree, 'insights');
+      assert.ok(insights, 'the Insights node');
+      const item = insights.children.find((n) => n.id === `insights/${key}`);
+      assert.ok(item, insights.children.map((n) => n.id).join(', '));
+      assert.match(item.label, new RegExp(`^node srv\\.cjs ${ready.pid} has \\d+ CLOSE-WAIT sockets not closed`), 'named as the tree names it');
+      // The leaking sockets' group comes right after the insights, above the peer's FIN-WAIT-2.
+      const ids = tree.map((n) => n.id);
+      assert.equal(ids[1], 'state/CLOSE-WAIT', ids.join(', '));
+      if (ids.includes('state/FIN-WAIT-2')) assert.ok(ids.indexOf('state/CLOSE-WAIT') < ids.indexOf('state/FIN-WAIT-2'));
+      // The tooltip: words wrap between words, and state names never at their hyphen.
+      const tip = flatten(await api.connectionsTree.render({ tooltips: true })).find((n) => n.id === item.id)?.tooltip ?? '';
+      assert.ok(tip.includes('CLOSE\u2011WAIT') && !tip.includes('&nbsp;'), tip);
+
+      // A click runs the item's command: the tree shows that insight's sockets alone, the first one selected.
+      assert.equal(item.command?.command, 'tcpStateViewer.showInsight');
+      try {
+        await vscode.commands.executeCommand(item.command.command, ...item.command.arguments);
+        assert.equal(api.connectionsTree.filter, `insight:${key}`);
+        const filtered = await render(api);
+        const insight = api.model.insights().find((x) => x.key === key);
+        assert.ok(insight);
+        const rows = flatten(filtered).filter((n) => n.contextValue.startsWith('connection'));
+        assert.equal(rows.length, insight.connectionIds.length);
+        assert.ok(rows.every((r) => r.id.startsWith('state/CLOSE-WAIT/') && r.description.includes(`node srv.cjs ${ready.pid}`)), rows.map((r) => `${r.id} ${r.description}`).join('\n'));
+        await waitFor('the first row selected', () => api.connectionsTree.treeView.selection[0]?.id === rows[0].id);
+        assert.match(api.connectionsTree.treeView.message ?? '', /Showing the \d+ sockets of the insight/);
+      } finally {
+        await vscode.commands.executeCommand('tcpStateViewer.clearFilter');
+      }
     });
 
     it('reads tcp_info for one connection with ss and shows it as a page; copies it and its ss command', async () => {
       const c = await connect(ready.closing);
       cleanups.push(() => c.destroy());
       await new Promise<void>((resolve) => c.write('x'.repeat(1000), () => resolve()));
-      const label = `127.0.0.1:${ready.closing} → 127.0.0.1:${c.localPort}`;
+      const label = `:${ready.closing} → :${c.localPort}`;
       await untilSampled(api, 'the new connection', async () => rowIn(await render(api), 'state/ESTABLISHED', label));
       const conn = api.model.connections().find((x) => x.state === 'ESTABLISHED' && x.local.port === ready.closing && x.remote.port === c.localPort);
       assert.ok(conn);
@@ -267,7 +317,7 @@ describe('Connections tree', function () {
         assert.ok(port);
         assert.equal(port.label, `:${ready.holding}`);
         assert.ok(port.children.some((r) => r.label === `127.0.0.1:${ready.holding}`), 'the listener');
-        assert.ok(port.children.some((r) => r.label.startsWith(`127.0.0.1:${ready.holding} → `)), 'and its accepted connection');
+        assert.ok(port.children.some((r) => r.label.startsWith(`:${ready.holding} → `)), 'and its accepted connection');
       } finally {
         api.connectionsTree.setGroupBy('state');
       }
@@ -281,11 +331,11 @@ describe('Connections tree', function () {
         const rows = flatten(filtered).filter((n) => n.contextValue.startsWith('connection'));
         assert.ok(rows.length >= 2, 'the listener and the CLOSE-WAIT connection');
         assert.ok(rows.every((r) => r.label.includes(`:${ready.holding}`)), rows.map((r) => r.label).join('\n'));
-        assert.ok(filtered.every((g) => / of |\//.test(g.description)), 'groups say how many of how many');
+        assert.ok(filtered.filter((g) => g.id !== 'insights').every((g) => / of |\//.test(g.description)), 'groups say how many of how many');
 
         await vscode.commands.executeCommand('tcpStateViewer.filter', 'state:close-wait');
         const closeWait = await render(api);
-        assert.deepEqual(closeWait.map((g) => g.id), ['state/CLOSE-WAIT']);
+        assert.deepEqual(closeWait.map((g) => g.id).filter((id) => id !== 'insights'), ['state/CLOSE-WAIT'], 'insights stay; groups narrow');
       } finally {
         await vscode.commands.executeCommand('tcpStateViewer.clearFilter');
       }
@@ -322,8 +372,44 @@ describe('Connections tree', function () {
     });
   });
 
+  describe('Who Uses Port', () => {
+    it('shows the owner of a port held outside the workspace, from one look at the whole machine, and leaves the views\' scope alone', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tcpsv-port-owner-'));
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      writeFileSync(join(dir, 'outsider.cjs'), SERVER_JS);
+      const readyFile = join(dir, 'ready.json');
+      const outsider = spawn(process.execPath, [join(dir, 'outsider.cjs'), readyFile], { cwd: dir, stdio: 'ignore' });
+      cleanups.push(() => outsider.kill());
+      const o = await waitFor('the outsider to listen', () => readReady(readyFile));
+      assert.equal(api.model.status().scope, 'workspace');
+
+      const result = await vscode.commands.executeCommand<PortUsersResult>('tcpStateViewer.whoUsesPort', `127.0.0.1:${o.closing}`);
+      try {
+        assert.ok(result, 'the command returned what it found');
+        assert.equal(result.port, o.closing);
+        const listener = result.users.find((u) => u.kind === 'listener');
+        assert.deepEqual(listener && { state: listener.state, local: listener.local, owners: listener.owners }, {
+          state: 'LISTEN',
+          local: `127.0.0.1:${o.closing}`,
+          owners: [{ pid: o.pid, label: `node outsider.cjs ${o.pid}` }],
+        });
+        assert.ok(result.totalSockets >= result.users.length);
+        // The views keep the workspace scope: the look did not switch it, nor put the outsider in the model.
+        assert.equal(api.model.status().scope, 'workspace');
+        assert.equal(api.model.connections().some((c) => c.local.port === o.closing), false);
+        // What its Stop Process would say: the guard refuses a process this window did not start, and says why.
+        const check = await workspaceProcessCheck(o.pid, api.model);
+        assert.ok(!check.ok && /not started from this workspace/.test(check.reason), JSON.stringify(check));
+      } finally {
+        await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+      }
+      const none = await vscode.commands.executeCommand<PortUsersResult>('tcpStateViewer.whoUsesPort', 1);
+      assert.deepEqual(none?.users.filter((u) => u.kind === 'listener'), [], 'nothing listens on port 1');
+    });
+  });
+
   describe('following a debug session', () => {
-    it('reveals the view and shows the debuggee\'s sockets; after it ends, its closing sockets linger', async () => {
+    it('reveals the view and shows the debuggee\'s sockets, the debugger\'s own apart; after it ends, its closing sockets linger', async () => {
       // Hide the view first: the session start has to bring it back.
       await vscode.commands.executeCommand('workbench.view.explorer');
       await waitFor('the tree to be hidden', () => !api.connectionsTree.treeView.visible);
@@ -352,12 +438,36 @@ describe('Connections tree', function () {
       const { value: listener } = await untilSampled(api, `the debuggee's listener (pid ${ready.pid}) in the workspace scope`, async () => rowIn(await render(api), 'state/LISTEN', `127.0.0.1:${ready.holding}`));
       assert.match(listener.description, new RegExp(`\\b${ready.pid}\\b`));
 
+      // js-debug's own sockets (the debuggee's inspector port, its watchdog's connection to it) are not the
+      // program's: hidden by default, counted in the Debugger row at the end; shown on request, with their owners.
+      const { value: hidden } = await untilSampled(api, 'the Debugger row', async () => {
+        const t = await render(api);
+        const d = group(t, 'debugger');
+        return d && Number(/^(\d+)/.exec(d.description)?.[1]) >= 3 ? t : undefined;
+      });
+      assert.equal(hidden[hidden.length - 1].id, 'debugger', 'the last row');
+      assert.match(hidden[hidden.length - 1].description, /^\d+ hidden$/);
+      assert.deepEqual(hidden[hidden.length - 1].children, []);
+      const debuggeeListeners = (group(hidden, 'state/LISTEN')?.children ?? []).filter((r) => r.description.includes(`${ready.pid}`));
+      assert.deepEqual(debuggeeListeners.map((r) => r.label).sort(), [`127.0.0.1:${ready.closing}`, `127.0.0.1:${ready.holding}`].sort(), 'the program\'s two listeners, not its inspector');
+      await vscode.commands.executeCommand('tcpStateViewer.showDebuggerSockets');
+      try {
+        const { value: shown } = await untilSampled(api, 'the debugger\'s rows', async () => {
+          const d = group(await render(api), 'debugger');
+          return d && d.children.length >= 3 ? d : undefined;
+        });
+        assert.ok(shown.children.some((r) => /node watchdog\.js \d+ · ESTAB/.test(r.description)), shown.children.map((r) => `${r.label} ${r.description}`).join('\n'));
+        assert.ok(shown.children.some((r) => r.description.includes(`${ready.pid} · LISTEN`)), 'the debuggee\'s inspector listener');
+      } finally {
+        await vscode.commands.executeCommand('tcpStateViewer.hideDebuggerSockets');
+      }
+
       // A connection the debuggee still holds when it exits: its end becomes an orphan in FIN-WAIT-2 (the kernel
       // finishes it), ours goes to CLOSE-WAIT; both stay visible after the session ends.
       // allowHalfOpen: our end does not answer the debuggee's FIN with its own, so the debuggee's end stays an orphan.
       const client = await connect(ready.holding, true);
       cleanups.push(() => client.destroy());
-      const orphan = `127.0.0.1:${ready.holding} → 127.0.0.1:${client.localPort}`;
+      const orphan = `:${ready.holding} → :${client.localPort}`;
       await untilSampled(api, 'the debuggee\'s accepted connection', async () => rowIn(await render(api), 'state/ESTABLISHED', orphan));
 
       await vscode.debug.stopDebugging();
