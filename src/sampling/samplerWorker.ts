@@ -17,6 +17,7 @@ import type { Connection, ProcessInfo, SampleScope, ScopeMode, ScopedSample, Soc
 import { isHostToWorker } from './workerProtocol';
 import type { HostToWorker, ProcessCheck, SampleAnswer, SampleError, SampleErrorCode, WorkerChunk, WorkerNotice, WorkerSettings, WorkerToHost } from './workerProtocol';
 import { groupAlive, killGroupsNow, liveGroups, onGroupsChanged } from './childProcesses';
+import { threadCpuMs } from './threadCpu';
 
 const SAMPLER_CODES: ReadonlySet<string> = new Set<string>(SAMPLER_ERROR_CODES);
 
@@ -288,7 +289,7 @@ export class SamplerPipeline {
       this.mode = requested.mode;
       this.carried.clear();
     }
-    const elu0 = performance.eventLoopUtilization();
+    const cpu0 = threadCpuMs();
     const scope = this.effectiveScope(requested);
     // What moves in the kernel's counters from here on is news for the next read.
     this.beforeRead?.();
@@ -332,7 +333,8 @@ export class SamplerPipeline {
       processes,
     });
     const trackMs = performance.now() - started;
-    const busyMs = performance.eventLoopUtilization(elu0).active;
+    // CPU, not wall time: on a loaded machine a read waits for a core, and that wait is not ours to budget.
+    const busyMs = threadCpuMs() - cpu0;
     const costMs = busyMs + (sample.backend === 'ss' ? (this.sampler?.lastStats?.childCpuMs ?? 0) : 0);
 
     return {

@@ -3,6 +3,7 @@
 // reuse it. It runs in the sampler worker thread (src/sampling/samplerWorker.ts) and in the CLI, never on the extension
 // host's main thread: its /proc reads are synchronous (see processes.ts for why).
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { threadCpuMs } from './threadCpu';
 import { endianness } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { OwnerMemory, SocketAttributor, type AttributionStats } from './attribution';
@@ -97,13 +98,6 @@ const PROC_READ_BYTES = 64 * 1024;
 
 function errnoOf(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
-}
-
-/** CPU time of this thread where Node can tell (>= 23.9), else of the whole process, in ms. */
-function cpuNowMs(): number {
-  const p = process as unknown as { threadCpuUsage?: () => NodeJS.CpuUsage };
-  const u = typeof p.threadCpuUsage === 'function' ? p.threadCpuUsage() : process.cpuUsage();
-  return (u.user + u.system) / 1000;
 }
 
 export class SocketSampler {
@@ -366,7 +360,7 @@ export class SocketSampler {
 
   private async sampleNow(request: SampleRequest): Promise<SamplerResult> {
     const t0 = performance.now();
-    const cpu0 = cpuNowMs();
+    const cpu0 = threadCpuMs();
     const child0 = this.childCpuMs();
     const takenAt = Date.now();
     const { backend, table } = await this.readTable();
@@ -505,7 +499,7 @@ export class SocketSampler {
       sockets,
       skippedLines: table.skipped,
       durationMs: t4 - t0,
-      cpuMs: cpuNowMs() - cpu0 + childCpu,
+      cpuMs: threadCpuMs() - cpu0 + childCpu,
       scope: workspace ? 'workspace' : 'all',
       scopePids: outScopePids,
       processes,
