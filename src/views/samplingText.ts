@@ -2,6 +2,7 @@
 // back by the CPU budget, or periodic where the kernel's TCP counters cannot be read.
 import * as vscode from 'vscode';
 import type { ModelStatus } from '../model/modelApi';
+import { CHANGE_READ_BUDGET } from '../domain/backoff';
 
 /** `0.25`, `2.5`, `30`: seconds as the sentences below show them. */
 export function seconds(ms: number): string {
@@ -39,7 +40,7 @@ export function samplingText(status: ModelStatus): SamplingText {
   if (loop.throttledMs !== null && loop.busyGapMs !== null) {
     return {
       short: vscode.l10n.t('busy: reads {0} s apart', seconds(loop.busyGapMs)),
-      sentence: `${live} ${vscode.l10n.t('Busy: changes keep coming, so reads are about {0} s apart to stay within 1 % of a core.', seconds(loop.busyGapMs))}`,
+      sentence: `${live} ${vscode.l10n.t('Busy: changes keep coming, so reads are about {0} s apart to stay within {1} % of a core.', seconds(loop.busyGapMs), String(Math.round(CHANGE_READ_BUDGET * 100)))}`,
       backend,
     };
   }
