@@ -227,11 +227,13 @@ async function watch(options: CliOptions, sampler: SocketSampler, io: Io): Promi
   // Between reads, the kernel's TCP counters say when one is needed (as in the extension's sampler worker).
   let wake: (() => void) | null = null;
   let changed = false;
+  let segments = false;
   const watcher = new ChangeWatcher({
     change: () => {
       changed = true;
       wake?.();
     },
+    segments: () => (segments = true),
   });
   watcher.start(PROBE_PERIOD_MS.full);
   const budget = new ReadBudget();
@@ -243,6 +245,7 @@ async function watch(options: CliOptions, sampler: SocketSampler, io: Io): Promi
     try {
       watcher.baseline();
       changed = false;
+      segments = false;
       sample = await sampler.sample({ scope });
     } catch (e) {
       if (!(e instanceof SamplerError)) throw e;
@@ -265,18 +268,26 @@ async function watch(options: CliOptions, sampler: SocketSampler, io: Io): Promi
     first = false;
     // The first read lists every process's fds (cold caches): it says nothing of what reads cost.
     if (reads++ > 0) budget.spend(Date.now(), sample.cpuMs);
-    // The next read: when the counters move (as soon as the budget allows), else after the interval; every second
-    // at most where the counters cannot be read.
+    // The next read: when the counters move (as soon as the budget allows), else after the interval if a segment
+    // moved meanwhile (without one, nothing changed that the counters would not show); every second at most where
+    // the counters cannot be read.
     const interval = watcher.isAvailable ? options.intervalMs : Math.min(options.intervalMs, PERIODIC_INTERVAL_MS);
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       new Promise<void>((resolve) => {
+        let byChange = false;
         const until = (ms: number) => {
           if (timer !== undefined) clearTimeout(timer);
-          timer = setTimeout(resolve, Math.max(0, ms));
+          timer = setTimeout(() => {
+            if (!byChange && !changed && !segments && watcher.isAvailable) until(interval);
+            else resolve();
+          }, Math.max(0, ms));
         };
         until(started + interval - Date.now());
-        const onChange = () => until(budget.delayMs(Date.now(), sample.cpuMs));
+        const onChange = () => {
+          byChange = true;
+          until(budget.delayMs(Date.now(), sample.cpuMs));
+        };
         wake = onChange;
         if (changed) onChange();
       }),
