@@ -28,7 +28,8 @@ export function run(): Promise<void> {
         writeFileSync(file, JSON.stringify({ passed, failed, skipped, ...collectFacts() }, null, 2));
       }
       if (failed > 0) reject(new Error(`${failed} extension test(s) failed`));
-      else if (passed === 0) reject(new Error('no extension test ran'));
+      // Without a grep, a run where nothing passed is broken; with one, the pattern may name only UI checks.
+      else if (passed === 0 && !grep) reject(new Error('no extension test ran'));
       else resolve();
     });
     runner.on('pass', () => passed++);

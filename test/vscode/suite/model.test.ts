@@ -182,6 +182,29 @@ describe('Model', function () {
     }
   });
 
+  it('a scope switch and back keeps a listener\'s identity, age and history (one machine-wide tracker, seen through the scope)', async () => {
+    const readyFile = join(outside, 'kept-ready.json');
+    const terminal = vscode.window.createTerminal({ name: 'tcpsv scope switch', shellPath: '/bin/sh', shellArgs: ['-c', `"${process.execPath}" srv.cjs "${readyFile}" & wait`], cwd: outside });
+    cleanups.push(() => terminal.dispose());
+    const ready = await waitFor('the server to listen', () => readJson<{ pid: number; port: number }>(readyFile));
+    const before = await untilModel(api.model, `the LISTEN socket on ${ready.port}`, () => listener(api.model, ready.port));
+    // Let it age a little, so that "from 0 again" and "kept" differ by more than the clock's resolution.
+    await sleep(1500);
+    try {
+      for (const mode of ['all', 'workspace'] as const) {
+        await api.model.setScope(mode);
+        const after = await untilModel(api.model, `the listener in the ${mode} scope`, () => listener(api.model, ready.port));
+        assert.equal(after.id, before.id, `the same connection in the ${mode} scope`);
+        assert.equal(after.openedAt, before.openedAt, `its age goes on in the ${mode} scope`);
+        assert.deepEqual(after.history.map((h) => h.state), before.history.map((h) => h.state), 'its history is kept');
+        assert.equal(after.history[0].since, before.history[0].since);
+      }
+    } finally {
+      await api.model.setScope('workspace');
+      terminal.dispose();
+    }
+  });
+
   it('fires deltas that, applied in order, give exactly connections()', async () => {
     // A mirror of our own, fed only from onDidUpdate from the first reset on, must end equal to the model.
     const mirror = new ModelMirror(emptyCounts());

@@ -296,7 +296,8 @@ describe('Connections tree', function () {
       } finally {
         await vscode.commands.executeCommand('tcpStateViewer.resume');
       }
-      await waitFor('the message to go', () => api.connectionsTree.treeView.message === undefined);
+      // Other news may stay (reads spaced by the CPU budget, on a loaded machine); the pause's must go.
+      await waitFor('the paused message to go', () => !/Paused/.test(api.connectionsTree.treeView.message ?? ''));
     });
 
     it('groups by process and by local port', async () => {
@@ -363,7 +364,7 @@ describe('Connections tree', function () {
         assert.equal(api.model.status().scope, 'all');
         const { value: inAll } = await untilSampled(api, 'the outsider in the all-sockets scope', async () => rowIn(await render(api), 'state/LISTEN', label));
         assert.match(inAll.description, new RegExp(`\\b${o.pid}\\b`));
-        assert.equal(api.connectionsTree.treeView.description, 'all sockets');
+        assert.match(api.connectionsTree.treeView.description ?? '', /^all sockets( · busy: reads [\d.]+ s apart)?$/, 'the scope, and at most why reads are spaced');
       } finally {
         await vscode.commands.executeCommand('tcpStateViewer.showWorkspaceSockets');
       }

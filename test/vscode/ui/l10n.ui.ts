@@ -143,8 +143,10 @@ async function chineseConnectionsWalk(): Promise<void> {
       // The status bar: "另有 N 个套接字", and how it samples.
       const item = wb.page.locator('.statusbar-item', { hasText: 'ESTAB' }).first();
       await waitFor('the rest counted as sockets', async () => /另有 \d+ 个套接字$/.test((await item.innerText()).trim()), { timeoutMs: 30_000, everyMs: 250 });
-      const status = await hoverTooltip(wb, item, '秒');
-      assert.match((await status.innerText()).replace(/\s+/g, ' '), /每 [\d.]+ 秒(采样一次，读取 \/proc\/net\/tcp|用 ss)/);
+      const status = await hoverTooltip(wb, item, '实时');
+      const statusText = (await status.innerText()).replace(/\s+/g, ' ');
+      assert.match(statusText, /实时：连接建立、关闭或状态变化时读取套接字表（每 [\d.]+ 秒检查一次内核的 TCP 计数器），且至少每 [\d.]+ 秒读取一次。/);
+      assert.match(statusText, /套接字表(来自 \/proc\/net\/tcp 和 \/proc\/net\/tcp6|用 ss)/);
       await wb.screenshot('ux-zh-status');
       await wb.page.mouse.move(900, 450);
       await wb.screenshot('ux-zh-tree');

@@ -45,11 +45,18 @@ async function insightWalk(wb: Workbench, s: LeakScenario, shot: string, readme:
   await insight.click();
   const selected = wb.page.locator('.part.sidebar .monaco-list-row.selected .label-name');
   await waitFor('the first leaking row selected', async () => new RegExp(`^:${s.hold} → :\\d+$`).test((await selected.first().textContent().catch(() => '')) ?? ''), { timeoutMs: 30_000, everyMs: 200 });
-  const after = await wb.treeRowLabels();
-  const rows = after.filter((l) => l.includes('→'));
-  assert.equal(rows.length, s.leaks, `only the leaking sockets: ${after.join(' | ')}`);
-  assert.ok(rows.every((r) => r.startsWith(`:${s.hold} → `)), after.join(' | '));
-  assert.ok(!after.includes('FIN-WAIT-2') && !after.includes('LISTEN'), after.join(' | '));
+  // The selection can land on a leaking row of the unfiltered tree a moment before the list redraws filtered: wait
+  // for the rows to be only the leaking sockets (and say what was shown if they never are).
+  let after: string[] = [];
+  await waitFor(
+    'only the leaking sockets',
+    async () => {
+      after = await wb.treeRowLabels();
+      const rows = after.filter((l) => l.includes('→'));
+      return rows.length === s.leaks && rows.every((r) => r.startsWith(`:${s.hold} → `)) && !after.includes('FIN-WAIT-2') && !after.includes('LISTEN');
+    },
+    { timeoutMs: 15_000, everyMs: 200, detail: () => `${s.leaks} expected, the tree showed: ${after.join(' | ')}` },
+  );
   await wb.page.locator('.part.sidebar').getByText(/Showing the \d+ sockets of the insight/).waitFor({ timeout: 10_000 });
   await wb.page.mouse.move(900, 450);
   await wb.screenshot(`ux-insight-filtered-${shot}`);
@@ -94,8 +101,11 @@ async function statusBarWalk(wb: Workbench, shot: string): Promise<void> {
   await item.waitFor({ state: 'visible', timeout: 30_000 });
   // LISTEN, ESTABLISHED, CLOSE-WAIT, FIN-WAIT-2 and TIME-WAIT: the status bar names three and counts the rest.
   await waitFor('the rest counted as sockets', async () => /\+\d+ other sockets?$/.test((await item.innerText()).trim()), { timeoutMs: 30_000, everyMs: 250 });
-  const tip = await hoverTooltip(wb, item, 'Sampled every');
-  assert.match((await tip.innerText()).replace(/\s+/g, ' '), /Sampled every [\d.]+ s (from \/proc\/net\/tcp and \/proc\/net\/tcp6|with ss)/);
+  const tip = await hoverTooltip(wb, item, 'Live:');
+  const text = (await tip.innerText()).replace(/\s+/g, ' ');
+  // How it reads (live, on change, with a heartbeat) and from what.
+  assert.match(text, /Live: reads the socket table when a connection opens, closes or changes state \(the kernel's TCP counters are checked every [\d.]+ s\), and at least every [\d.]+ s\./);
+  assert.match(text, /The table is (\/proc\/net\/tcp and \/proc\/net\/tcp6, read in-process|read with ss)/);
   await wb.screenshot(`ux-status-tooltip-${shot}`);
   await wb.page.mouse.move(900, 450);
 }
