@@ -36,7 +36,9 @@ const builds = [
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',
-    external: ['vscode'],
+    // koffi (optional, Windows backend) loads its native binary from paths next to its own files: it stays a
+    // file of its own, in dist/koffi in the Windows VSIXs (scripts/package.mjs), node_modules in development.
+    external: ['vscode', 'koffi'],
   },
   {
     ...common,
@@ -44,6 +46,7 @@ const builds = [
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',
+    external: ['koffi'],
     banner: { js: '#!/usr/bin/env node' },
   },
   {
@@ -64,6 +67,7 @@ if (withTests) {
     ...find('test/webview', 'Bench.ts'),
     ...find('test/vscode', '.ts'),
     ...find('test/common', '.ts'),
+    ...find('test/smoke', '.ts'),
     ...find('bench', '.ts'),
   ];
   builds.push({
