@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { reportFact } from '../facts';
+import { platformNoticeKey, showPlatformNotice } from '../../../src/views/platformNotice';
 
 const EXTENSION_ID = 'tcp-state-viewer.tcp-state-viewer';
 
@@ -61,5 +62,31 @@ describe('extension in VS Code', () => {
 
   it('sees the variables runTests passes through extensionTestsEnv', () => {
     assert.ok(process.env.TCPSV_RESULTS_FILE, 'TCPSV_RESULTS_FILE did not reach the extension host');
+  });
+
+  it('says once per system that macOS and Windows are experimental, logging it every time; never on Linux', async () => {
+    // The extension's global state is its own; an in-memory one stands in for a fresh installation's.
+    const values = new Map<string, unknown>();
+    const state: vscode.Memento = {
+      keys: () => [...values.keys()],
+      get: <T>(key: string, fallback?: T) => (values.has(key) ? (values.get(key) as T) : fallback),
+      update: (key: string, value: unknown) => {
+        values.set(key, value);
+        return Promise.resolve();
+      },
+    };
+    const log = vscode.window.createOutputChannel('TCP State Viewer notice test', { log: true });
+    try {
+      assert.equal(showPlatformNotice(state, log, 'linux'), false);
+      assert.deepEqual(state.keys(), []);
+      assert.equal(showPlatformNotice(state, log, 'darwin'), true);
+      assert.equal(showPlatformNotice(state, log, 'darwin'), false, 'once');
+      assert.equal(state.get(platformNoticeKey('darwin')), true);
+      assert.equal(showPlatformNotice(state, log, 'win32'), true, 'each system once');
+      assert.equal(showPlatformNotice(state, log, 'freebsd'), false, 'no backend: the sampler says unsupported instead');
+    } finally {
+      log.dispose();
+      await vscode.commands.executeCommand('notifications.clearAll');
+    }
   });
 });
