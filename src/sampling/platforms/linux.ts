@@ -3,9 +3,9 @@
 // The kernel tier checks that this adapter's samples equal SocketSampler's on real sockets
 // (test/kernel/platformLinux.test.ts).
 import { readFileSync, readlinkSync } from 'node:fs';
-import type { BackendSetting, SampleBackend, ScopedSample } from '../../domain/types';
+import type { BackendSetting, SampleBackend } from '../../domain/types';
 import { parseProcStat, parseStatusUid } from '../processes';
-import { SocketSampler, type SampleRequest } from '../socketSampler';
+import { SocketSampler, type SampleRequest, type SamplerResult } from '../socketSampler';
 import type { Platform, PlatformCapabilities, ProcessIdentity } from './platform';
 
 export const LINUX_CAPABILITIES: PlatformCapabilities = {
@@ -48,7 +48,7 @@ export class LinuxPlatform implements Platform {
     return this.sampler.backendInUse;
   }
 
-  sample(request: SampleRequest): Promise<ScopedSample> {
+  sample(request: SampleRequest): Promise<SamplerResult> {
     return this.sampler.sample(request);
   }
 

@@ -5,9 +5,9 @@
 //   win32/backend.ts  GetExtendedTcpTable through koffi, netstat -ano otherwise (experimental)
 // The two experimental ones share toolSampler.ts, which turns a table read by a program into a scoped sample; a
 // fake source in the unit tier (test/unit/sampling/platforms/fakePlatform.test.ts) proves that path without them.
-import type { BackendSetting, SampleBackend, ScopedSample } from '../../domain/types';
+import type { BackendSetting, SampleBackend } from '../../domain/types';
 import type { RunOptions } from '../childProcesses';
-import { SamplerError, type SampleRequest } from '../socketSampler';
+import { SamplerError, type SampleRequest, type SamplerResult } from '../socketSampler';
 import { LinuxPlatform } from './linux';
 import { createDarwinPlatform } from './darwin/backend';
 import { createWin32Platform, type KoffiLoader } from './win32/backend';
@@ -57,7 +57,7 @@ export interface ProcessIdentity {
   cwd: string | null;
 }
 
-export type { SampleRequest } from '../socketSampler';
+export type { SampleRequest, SamplerResult } from '../socketSampler';
 
 /** What the sampler worker and the CLI use. */
 export interface Platform {
@@ -68,8 +68,11 @@ export interface Platform {
   capabilities(): PlatformCapabilities;
   /** How the table is read; null before the first sample where that is decided then (Linux's 'auto'). */
   backendInUse(): SampleBackend | null;
-  /** One reading of the table narrowed to the scope, with its processes. Calls are queued, never concurrent. */
-  sample(request: SampleRequest): Promise<ScopedSample>;
+  /**
+   * One reading of the table: every row (`table`, which the tracker follows) and those in the scope (`sockets`, the
+   * same objects), with the processes the views need. Calls are queued, never concurrent.
+   */
+  sample(request: SampleRequest): Promise<SamplerResult>;
   /** One process read now; null when there is no such process (or only a zombie). */
   readProcess(pid: number): Promise<ProcessIdentity | null>;
   /** The time the next sample may take, ms: the host's own deadline for it should follow. */
@@ -118,7 +121,7 @@ class UnsupportedPlatform implements Platform {
   backendInUse(): null {
     return null;
   }
-  sample(): Promise<ScopedSample> {
+  sample(): Promise<SamplerResult> {
     return Promise.reject(
       new SamplerError('unsupported-platform', `TCP State Viewer reads the socket tables of Linux, macOS and Windows; ${this.id} is not supported. Use it in a Linux workspace (a container, SSH or a dev container).`),
     );

@@ -6,16 +6,17 @@
 //   3. the workspace scope's pids from the process tree and working folders (domain/scope.ts, as on Linux);
 //   4. where the table's owners are not the holders (macOS), the holders of the scope's sockets from the source
 //      (lsof), matched by 4-tuple and state;
-//   5. owners remembered by 4-tuple for sockets that have none (TIME-WAIT: no process holds it), then the scope
-//      (domain/scope.ts selectScope: the scope's sockets and their loopback peers);
+//   5. owners remembered by 4-tuple for sockets that have none (TIME-WAIT: no process holds it), a server's
+//      fileless sockets given their listener's owners (domain/scope.ts inheritListenerOwners, as on Linux), then the
+//      scope (selectScope: the scope's sockets and their loopback peers); the whole table goes on for the tracker;
 //   6. the processes the views need, with command line and folder read once per process.
 import { performance } from 'node:perf_hooks';
-import { connectionKey, computeScopePids, selectScope } from '../../domain/scope';
+import { connectionKey, computeScopePids, inheritListenerOwners, selectScope } from '../../domain/scope';
 import { escapeControls } from '../../domain/displayText';
-import { formatEndpoint, type Owner, type ProcessInfo, type SampleBackend, type ScopedSample, type SocketRecord } from '../../domain/types';
+import { formatEndpoint, type Owner, type ProcessInfo, type SampleBackend, type SocketRecord } from '../../domain/types';
 import { OwnerMemory } from '../attribution';
 import { ChildError } from '../childProcesses';
-import { SamplerError, type SampleRequest } from '../socketSampler';
+import { SamplerError, type SampleRequest, type SamplerResult } from '../socketSampler';
 import type { ToolParse, ToolRow } from './common';
 import type { Platform, PlatformCapabilities, ProcessIdentity } from './platform';
 
@@ -169,13 +170,13 @@ export class ToolSampler implements Platform {
     return this.source.readProcess(pid);
   }
 
-  sample(request: SampleRequest): Promise<ScopedSample> {
+  sample(request: SampleRequest): Promise<SamplerResult> {
     const run = this.queue.then(() => this.sampleNow(request));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async sampleNow(request: SampleRequest): Promise<ScopedSample> {
+  private async sampleNow(request: SampleRequest): Promise<SamplerResult> {
     const t0 = performance.now();
     const cpu0 = cpuNowMs();
     this.source.takeChildMs();
@@ -215,14 +216,19 @@ export class ToolSampler implements Platform {
       }
     }
 
-    // Names for owners the table gave by pid only (Windows, macOS before Tahoe), from the process table.
+    // Names for owners the table gave by pid only (Windows, macOS before Tahoe), from the process table. Rows
+    // without an owner (TIME-WAIT: Windows says pid 0) get the one remembered for their 4-tuple, else, on a port a
+    // process listens on, the listener's.
+    const held = new Set<SocketRecord>();
     for (const r of rows) {
       if (r.owners.some((o) => o.command === '')) r.owners = r.owners.map((o) => (o.command === '' ? { ...o, command: procs.get(o.pid)?.command ?? '' } : o));
-      if (r.owners.length === 0) {
+      if (r.owners.length > 0) held.add(r);
+      else {
         const remembered = this.memory.recall(r);
         if (remembered !== undefined) r.owners = remembered.owners;
       }
     }
+    inheritListenerOwners(rows);
 
     let sockets = rows;
     const wanted = new Set<number>(scopePids);
@@ -235,9 +241,11 @@ export class ToolSampler implements Platform {
       for (const p of selection.peers) for (const o of p.owners) wanted.add(o.pid);
     }
     const outScopePids = workspace ? [...wanted].sort((a, b) => a - b) : [];
+    // Remembered as SocketSampler does: the scope's connections whose owners the table (or lsof) gave, each as in
+    // scope in workspace mode, so that a loopback peer's TIME-WAIT stays in the view after the scope's end is gone.
     for (const s of sockets) {
       for (const o of s.owners) wanted.add(o.pid);
-      if (s.owners.length > 0 && s.remote.port !== 0) this.memory.remember(s, s.owners, workspace && s.owners.some((o) => scopePids.has(o.pid)));
+      if (held.has(s) && s.remote.port !== 0) this.memory.remember(s, s.owners, workspace);
     }
 
     const processes = await this.processInfos([...wanted].sort((a, b) => a - b), procs);
@@ -254,6 +262,7 @@ export class ToolSampler implements Platform {
       scopePids: outScopePids,
       processes,
       totalSockets: rows.length,
+      table: rows,
     };
   }
 

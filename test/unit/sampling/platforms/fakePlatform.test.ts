@@ -133,6 +133,10 @@ test('workspace scope on a fake platform: the root\'s tree, the folder rule, loo
   assert.equal(sample.processes.find((p) => p.pid === 400)?.cwd, '/Users/me/ws/tools');
   assert.deepEqual(source.cwdAsked, [true], 'folders in the scope: working folders are read');
 
+  // The whole table goes on for the tracker; the scope's rows are the same objects.
+  assert.equal(sample.table.length, 5);
+  assert.ok(sample.sockets.every((s) => sample.table.includes(s)));
+
   // 'all': every socket, folders not read, no scope pids.
   const all = await platform.sample({ scope: { mode: 'all' } });
   assert.equal(all.sockets.length, 5);
@@ -192,6 +196,15 @@ test('holders replace the table\'s last user for the scope\'s sockets; TIME-WAIT
   const text = renderSnapshotText(second, 'mac');
   assert.match(text, /^Backend: netstat$/m);
   assert.match(text, /TIME-WAIT\s+127\.0\.0\.1:8080\s+127\.0\.0\.1:50000 .*101 node/);
+});
+
+test('a server\'s TIME-WAIT never seen with an owner (Windows prints pid 0) gets its listener\'s owner, marked as such, and stays in the scope', async () => {
+  const source = new FakeSource(false);
+  workspace(source);
+  source.rows = [row('LISTEN', '0.0.0.0 8080', '0.0.0.0 0', [{ pid: 101, command: '' }]), row('TIME-WAIT', '127.0.0.1 8080', '127.0.0.1 50123')];
+  const sample = await new ToolSampler(source, now).sample({ scope });
+  const tw = sample.sockets.find((s) => s.state === 'TIME-WAIT');
+  assert.deepEqual(tw?.owners, [{ pid: 101, command: 'node', via: 'listener' }]);
 });
 
 test('a table that did not parse whole fails the sample with the line or the word, and the tracker keeps its picture', async () => {
