@@ -15,7 +15,7 @@ const NAMES: Readonly<Record<string, string>> = { darwin: 'macOS', win32: 'Windo
  * Logs, on a system whose backend is experimental, that it is; shows it as a notification the first time. Returns
  * whether the notification was shown now (false on Linux, and on every later activation).
  */
-export function showPlatformNotice(state: vscode.Memento, log: vscode.LogOutputChannel, platform: string = process.platform): boolean {
+export function showPlatformNotice(state: vscode.Memento, log: Pick<vscode.LogOutputChannel, 'warn' | 'show'>, platform: string = process.platform): boolean {
   if (platformSupport(platform) !== 'experimental') return false;
   const name = NAMES[platform] ?? platform;
   const text = vscode.l10n.t(

@@ -84,6 +84,7 @@ export async function runSmoke(platform: Platform = selectPlatform(process.platf
     const clientProcess = await platform.readProcess(clientPid);
     report.lines.push(`client process: ${JSON.stringify(clientProcess)}`);
     if (clientProcess === null || clientProcess.ppid !== process.pid) throw new Error(`readProcess(${clientPid}) should give the client with parent ${process.pid}: ${JSON.stringify(clientProcess)}`);
+    report.lines.push(`reads: ${platform.describe()}`);
     report.lines.push(`capabilities: ${JSON.stringify(platform.capabilities())}`);
     return report;
   } finally {

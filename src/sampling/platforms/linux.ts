@@ -48,6 +48,17 @@ export class LinuxPlatform implements Platform {
     return this.sampler.backendInUse;
   }
 
+  describe(): string {
+    switch (this.sampler.backendInUse) {
+      case 'proc':
+        return `/proc/net/tcp and /proc/net/tcp6 (in-process)`;
+      case 'ss':
+        return `ss -tanoeH`;
+      case null:
+        return '/proc/net/tcp{,6}, or ss when /proc cannot be read (decided at the first sample)';
+    }
+  }
+
   sample(request: SampleRequest): Promise<SamplerResult> {
     return this.sampler.sample(request);
   }

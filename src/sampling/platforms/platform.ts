@@ -68,6 +68,8 @@ export interface Platform {
   capabilities(): PlatformCapabilities;
   /** How the table is read; null before the first sample where that is decided then (Linux's 'auto'). */
   backendInUse(): SampleBackend | null;
+  /** How it reads, in a sentence for the log (on Windows: with koffi, or why not). */
+  describe(): string;
   /**
    * One reading of the table: every row (`table`, which the tracker follows) and those in the scope (`sockets`, the
    * same objects), with the processes the views need. Calls are queued, never concurrent.
@@ -120,6 +122,9 @@ class UnsupportedPlatform implements Platform {
   }
   backendInUse(): null {
     return null;
+  }
+  describe(): string {
+    return `${this.id}: no backend`;
   }
   sample(): Promise<SamplerResult> {
     return Promise.reject(

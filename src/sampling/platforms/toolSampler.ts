@@ -53,6 +53,8 @@ export interface PlatformSource {
   /** process.platform's value for the system it reads ('fake' in the unit tier). */
   readonly id: string;
   capabilities(): PlatformCapabilities;
+  /** How it reads, for the log. */
+  describe(): string;
   /** Every TCP socket. Throws a SamplerError when it cannot be read (the program is missing, fails, or its output is not a table). */
   readTable(): Promise<ToolTable>;
   /** Every process; with `cwd`, each one's working folder where it can be read (for the scope's folder rule). */
@@ -152,6 +154,10 @@ export class ToolSampler implements Platform {
 
   backendInUse(): SampleBackend | null {
     return this.backend;
+  }
+
+  describe(): string {
+    return this.source.describe();
   }
 
   sampleTimeoutMs(): number {

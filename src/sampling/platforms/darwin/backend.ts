@@ -89,6 +89,10 @@ export class DarwinSource implements PlatformSource {
     return DARWIN_CAPABILITIES;
   }
 
+  describe(): string {
+    return `macOS (experimental): netstat ${NETSTAT_ARGS.join(' ')} for the table, lsof for the workspace's processes' sockets, ps for the process tree`;
+  }
+
   sampleTimeoutMs(): number {
     // netstat and ps run together, then lsof twice at most (holders, folders), then ps for new command lines.
     return 4 * TOOL_TIMEOUT_MS;

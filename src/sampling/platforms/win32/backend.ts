@@ -94,6 +94,13 @@ export class Win32Source implements PlatformSource {
     return { ...BASE_CAPABILITIES, commandLines: this.mode().kind === 'programs' };
   }
 
+  describe(): string {
+    const mode = this.mode();
+    return mode.kind === 'native'
+      ? 'Windows (experimental): GetExtendedTcpTable and a Toolhelp process snapshot, through koffi'
+      : `Windows (experimental): netstat ${NETSTAT_ARGS.join(' ')} and PowerShell's Win32_Process, because ${mode.why}`;
+  }
+
   sampleTimeoutMs(): number {
     return this.mode().kind === 'native' ? 10_000 : NETSTAT_TIMEOUT_MS + POWERSHELL_TIMEOUT_MS;
   }

@@ -63,6 +63,9 @@ class FakeSource implements PlatformSource {
   capabilities(): PlatformCapabilities {
     return CAPABILITIES;
   }
+  describe(): string {
+    return 'fake: canned tables';
+  }
   readTable(): Promise<ToolTable> {
     const parse = emptyParse<ToolRow>();
     // Fresh copies every time, as a parser makes them.

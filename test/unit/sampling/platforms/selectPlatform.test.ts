@@ -16,10 +16,12 @@ test('each system gets its implementation and its support level; others get one 
   assert.ok(linux instanceof LinuxPlatform);
   assert.deepEqual([linux.id, linux.support, linux.backendInUse()], ['linux', 'tested', null]);
   assert.equal(linux.capabilities(), LINUX_CAPABILITIES);
+  assert.match(linux.describe(), /decided at the first sample/);
 
   const darwin = selectPlatform('darwin', { backend: 'auto', run });
   assert.deepEqual([darwin.id, darwin.support, darwin.backendInUse()], ['darwin', 'experimental', null]);
   assert.equal(darwin.capabilities(), DARWIN_CAPABILITIES);
+  assert.match(darwin.describe(), /^macOS \(experimental\): netstat -anvl -p tcp/);
 
   const win32 = selectPlatform('win32', { backend: 'auto', run, loadKoffi: () => ({ ok: false, reason: 'test' }) });
   assert.deepEqual([win32.id, win32.support], ['win32', 'experimental']);

@@ -52,6 +52,7 @@ test('koffi absent: netstat -ano and one PowerShell query, the table and the pro
   const sample = await platform.sample({ scope: { mode: 'all' } });
   assert.equal(sample.backend, 'netstat');
   assert.deepEqual(platform.source.mode(), { kind: 'programs', why: 'koffi did not load (test: not loaded)' });
+  assert.equal(platform.describe(), "Windows (experimental): netstat -ano and PowerShell's Win32_Process, because koffi did not load (test: not loaded)");
   const netstat = calls.filter((c) => c.file === 'netstat');
   assert.deepEqual(netstat.map(commandLine), [`netstat ${NETSTAT_ARGS.join(' ')}`]);
   assert.equal(netstat[0].options.encoding, 'latin1', 'the OEM code page, byte for byte');
