@@ -19,6 +19,7 @@ export const LINUX_CAPABILITIES: PlatformCapabilities = {
   timers: true,
   tcpInfo: true,
   startTimes: true,
+  changeProbes: true,
 };
 
 export interface LinuxPlatformOptions {

@@ -42,6 +42,11 @@ export interface PlatformCapabilities {
   tcpInfo: boolean;
   /** Each process's start time is read, so a reused pid is told from the process it replaced (the stop command). */
   startTimes: boolean;
+  /**
+   * The kernel's TCP counters can be watched between full reads (changeWatcher.ts reads /proc/net/snmp and
+   * sockstat): without them, full reads are periodic.
+   */
+  changeProbes: boolean;
 }
 
 /** One process read fresh, for the worker's checks of its roots and of a process before it is stopped. */
@@ -111,6 +116,7 @@ const NO_CAPABILITIES: PlatformCapabilities = {
   timers: false,
   tcpInfo: false,
   startTimes: false,
+  changeProbes: false,
 };
 
 /** A system without a backend: every sample fails with 'unsupported-platform', which stops the host's loop. */

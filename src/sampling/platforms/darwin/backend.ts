@@ -31,6 +31,8 @@ export const DARWIN_CAPABILITIES: PlatformCapabilities = {
   timers: false,
   tcpInfo: false,
   startTimes: true,
+  // netstat -s has TCP counters, but it is a program per probe: far above the 4 Hz probe's budget.
+  changeProbes: false,
 };
 
 export const NETSTAT_ARGS: readonly string[] = ['-anvl', '-p', 'tcp'];

@@ -36,6 +36,8 @@ const BASE_CAPABILITIES: PlatformCapabilities = {
   timers: false,
   tcpInfo: false,
   startTimes: true,
+  // GetTcpStatistics would be one: not written yet, so reads are periodic.
+  changeProbes: false,
 };
 
 export const NETSTAT_ARGS: readonly string[] = ['-ano'];

@@ -23,6 +23,7 @@ const CAPABILITIES: PlatformCapabilities = {
   timers: false,
   tcpInfo: false,
   startTimes: true,
+  changeProbes: false,
 };
 
 /** A parsed row; endpoints as `address port` (the address may hold colons). */
