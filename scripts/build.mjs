@@ -4,12 +4,13 @@
 import * as esbuild from 'esbuild';
 import { readdirSync, existsSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const args = new Set(process.argv.slice(2));
 const production = args.has('--production');
 const watch = args.has('--watch');
 const withTests = args.has('--tests');
-const root = new URL('..', import.meta.url).pathname;
+const root = fileURLToPath(new URL('..', import.meta.url));
 
 const common = {
   bundle: true,
@@ -36,7 +37,9 @@ const builds = [
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',
-    external: ['vscode'],
+    // koffi (optional, Windows backend) loads its native binary from paths next to its own files: it stays a
+    // file of its own, in dist/koffi in the Windows VSIXs (scripts/package.mjs), node_modules in development.
+    external: ['vscode', 'koffi'],
   },
   {
     ...common,
@@ -44,6 +47,7 @@ const builds = [
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',
+    external: ['koffi'],
     banner: { js: '#!/usr/bin/env node' },
   },
   {
@@ -64,6 +68,7 @@ if (withTests) {
     ...find('test/webview', 'Bench.ts'),
     ...find('test/vscode', '.ts'),
     ...find('test/common', '.ts'),
+    ...find('test/smoke', '.ts'),
     ...find('bench', '.ts'),
   ];
   builds.push({

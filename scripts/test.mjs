@@ -6,8 +6,9 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, existsSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = fileURLToPath(new URL('..', import.meta.url));
 const ALL = ['lint', 'typecheck', 'unit', 'kernel', 'webview', 'vscode'];
 const argv = process.argv.slice(2);
 let grep = null;

@@ -11,6 +11,7 @@ import type { TcpModelApi } from './model/modelApi';
 import { registerSnapshotCommands } from './snapshots/snapshotCommands';
 import { registerTerminalLinks } from './editor/terminalLinks';
 import { stopAllChildren } from './sampling/childProcesses';
+import { showPlatformNotice } from './views/platformNotice';
 
 /** What activate() returns: used by the extension tests. */
 export interface ExtensionApi {
@@ -39,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   registerSnapshotCommands(context, model, log);
   registerHover(context, model, log);
   registerTerminalLinks(context, log);
+  showPlatformNotice(context.globalState, log);
 
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);

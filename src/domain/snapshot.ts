@@ -1,7 +1,7 @@
 // A snapshot of the socket table for people and programs: the JSON shape the CLI prints with --format json, and
 // plain-text and Markdown renderings (the CLI, and the "TCP: Take Snapshot" command, which passes localized labels).
 // Pure: no I/O.
-import { emptyCounts, formatEndpoint, type BackendName, type Endpoint, type ScopeMode, type ScopedSample, type SocketRecord, type SocketTimer, type StateCounts } from './types';
+import { emptyCounts, formatEndpoint, type Endpoint, type ScopeMode, type SampleBackend, type ScopedSample, type SocketRecord, type SocketTimer, type StateCounts } from './types';
 import { COMPACT_UNITS, formatDuration } from './format';
 import { STATE_ORDER, TCP_STATES } from './states';
 import { escapeControls } from './displayText';
@@ -13,7 +13,7 @@ export interface SnapshotJson {
   /** ISO 8601 time of the reading. */
   takenAt: string;
   host: string;
-  backend: BackendName;
+  backend: SampleBackend;
   scope: ScopeMode;
   /** Every state, in diagram order (TCP_STATES), zeros included. */
   counts: StateCounts;

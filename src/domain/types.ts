@@ -37,7 +37,7 @@ export interface SocketTimer {
 
 export interface Owner {
   pid: number;
-  /** Short command name (`/proc/<pid>/comm`). */
+  /** Short command name (`/proc/<pid>/comm`; the process table's name on other systems). */
   command: string;
   /**
    * How the owner was found when the socket itself has no file to read it from: 'listener' for a server's socket
@@ -45,6 +45,12 @@ export interface Owner {
    * Absent when the process holds the socket's file (or held it, for the same 4-tuple).
    */
   via?: 'listener';
+  /**
+   * True when `pid` is only the last process that used the socket (macOS netstat's so_last_pid), not one known to
+   * hold it: a socket passed to another process, or used on its behalf, names the user. Absent where owners are the
+   * holders (Linux's /proc/<pid>/fd, lsof, Windows' owning pid).
+   */
+  lastUser?: boolean;
 }
 
 /** One row of the kernel's TCP socket table, whichever backend read it. */
@@ -67,10 +73,16 @@ export interface SocketRecord {
 
 export type BackendName = 'proc' | 'ss';
 
+/**
+ * How a sample's table was read: Linux's backends, macOS `netstat -anvl` (with lsof for the workspace's owners),
+ * Windows' GetExtendedTcpTable or `netstat -ano` (src/sampling/platforms/).
+ */
+export type SampleBackend = BackendName | 'netstat' | 'GetExtendedTcpTable';
+
 /** What the user may pick: a backend, or 'auto' (/proc when it can be read, else ss). */
 export type BackendSetting = 'auto' | BackendName;
 
-/** A process as read from /proc/<pid>. */
+/** A process as read from /proc/<pid> (on macOS and Windows, from their process tables: src/sampling/platforms/). */
 export interface ProcessInfo {
   pid: number;
   ppid: number;
@@ -80,8 +92,12 @@ export interface ProcessInfo {
   commandLine: string[];
   /** `/proc/<pid>/cwd`, or null when unreadable (another user's process). */
   cwd: string | null;
-  /** Field 22 of /proc/<pid>/stat (clock ticks after boot): with pid, identifies a process across pid reuse. */
+  /**
+   * Field 22 of /proc/<pid>/stat (clock ticks after boot): with pid, identifies a process across pid reuse. Other
+   * systems give their own unit (macOS: seconds since the epoch; Windows: ms since the epoch): compare, never subtract.
+   */
   startTime: number;
+  /** -1 when unknown (Windows has no uids). */
   uid: number;
 }
 
@@ -89,7 +105,7 @@ export interface ProcessInfo {
 export interface Sample {
   /** Wall-clock time (ms since the epoch) when the reading was taken. */
   takenAt: number;
-  backend: BackendName;
+  backend: SampleBackend;
   sockets: SocketRecord[];
   /** Lines that could not be parsed and were skipped. */
   skippedLines: number;

@@ -97,6 +97,10 @@ function describeError(error: SampleError, settings: Settings): string {
       return vscode.l10n.t('ss failed: {0}', error.message);
     case 'unparsable':
       return vscode.l10n.t('The socket table could not be read: {0} The view shows the last good sample.', error.message);
+    case 'tool-missing':
+      return vscode.l10n.t('A program needed to read the socket table was not found: {0}', error.message);
+    case 'tool-failed':
+      return vscode.l10n.t('A program reading the socket table failed: {0}', error.message);
     case 'timeout':
       return vscode.l10n.t('Sampling the socket table took longer than {0} s; the sampler was restarted.', Math.round((error.timeoutMs ?? 0) / 1000));
     case 'worker-crashed':

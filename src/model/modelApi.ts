@@ -1,10 +1,10 @@
 // The host's live model of the scope's connections, as the views see it. Implemented by src/model/model.ts
 // (sampler worker + tracker); consumed by the tree, status bar, diagram, hover and snapshot commands.
 import type * as vscode from 'vscode';
-import type { BackendName, Connection, ConnectionId, Insight, ModelUpdate, ProcessInfo, ScopeMode, ScopedSample, StateCounts } from '../domain/types';
+import type { Connection, ConnectionId, Insight, ModelUpdate, ProcessInfo, SampleBackend, ScopeMode, ScopedSample, StateCounts } from '../domain/types';
 
 export interface ModelStatus {
-  backend: BackendName | null;
+  backend: SampleBackend | null;
   scope: ScopeMode;
   paused: boolean;
   /** A user-facing (localized) description of why sampling does not work, or null. */

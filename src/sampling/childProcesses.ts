@@ -38,6 +38,11 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** SIGTERM to SIGKILL, ms (default KILL_GRACE_MS). */
   graceMs?: number;
+  /**
+   * An exit status other than 0 that still means the output is the answer (lsof exits 1 when a pid or file it was
+   * asked for has nothing to list, and says nothing on stderr then). Default: only 0.
+   */
+  allowExit?: (code: number, stderr: string) => boolean;
 }
 
 /** Groups started by this thread and not known to be gone, by pgid (= the leader's pid). */
@@ -54,6 +59,13 @@ export function liveGroups(): number[] {
   return [...groups];
 }
 
+/**
+ * What process.kill is given for a group: -pgid, except on Windows, which has no process groups to signal (libuv
+ * answers ESRCH for a negative pid there): the leader, the child itself, is signalled, i.e. terminated
+ * (TerminateProcess). The programs run on Windows (netstat, PowerShell) start no children that would outlive it.
+ */
+const groupTarget = (pgid: number): number => (process.platform === 'win32' ? pgid : -pgid);
+
 /** Called with the whole list each time a group is added or known gone (the sampler worker posts it to the host). */
 export function onGroupsChanged(fn: ((pgids: readonly number[]) => void) | null): void {
   listener = fn;
@@ -66,7 +78,7 @@ export function onGroupsChanged(fn: ((pgids: readonly number[]) => void) | null)
  */
 export function groupAlive(pgid: number): boolean {
   try {
-    process.kill(-pgid, 0);
+    process.kill(groupTarget(pgid), 0);
   } catch (e) {
     // EPERM: it exists but is not ours to signal (cannot happen for our own children, but it is not gone).
     return (e as NodeJS.ErrnoException).code === 'EPERM';
@@ -95,7 +107,7 @@ export function groupAlive(pgid: number): boolean {
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(-pgid, signal);
+    process.kill(groupTarget(pgid), signal);
   } catch {
     // ESRCH: every member is gone already.
   }
@@ -194,7 +206,7 @@ export function runChild(file: string, args: readonly string[], options: RunOpti
         reject(new ChildError(c === 'ENOENT' ? 'missing' : c === 'EACCES' || c === 'EPERM' ? 'permission' : 'spawn', `${file}: ${spawnError.message}`));
       } else if (failure !== null) {
         reject(failure);
-      } else if (code === 0) {
+      } else if (code === 0 || (code !== null && options.allowExit?.(code, stderr) === true)) {
         resolve(Buffer.concat(out).toString(options.encoding));
       } else if (code !== null) {
         reject(new ChildError('exit', `${file} exited with status ${code}`, stderr, code, null));

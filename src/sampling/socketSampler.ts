@@ -14,8 +14,11 @@ import { computeScopePids, inheritListenerOwners, selectScope } from '../domain/
 import { parseSsOutput } from './ssOutput';
 import type { BackendName, Owner, ProcessInfo, SampleScope, ScopedSample, SocketRecord } from '../domain/types';
 
-/** Why the sampler could not read the table (the worker adds its own: SampleErrorCode in workerProtocol.ts). */
-export const SAMPLER_ERROR_CODES = ['unsupported-platform', 'no-proc', 'permission', 'ss-missing', 'ss-failed', 'timeout', 'unparsable'] as const;
+/**
+ * Why the sampler could not read the table (the worker adds its own: SampleErrorCode in workerProtocol.ts).
+ * tool-missing and tool-failed are the macOS and Windows backends' programs (src/sampling/platforms/).
+ */
+export const SAMPLER_ERROR_CODES = ['unsupported-platform', 'no-proc', 'permission', 'ss-missing', 'ss-failed', 'timeout', 'unparsable', 'tool-missing', 'tool-failed'] as const;
 export type SamplerErrorCode = (typeof SAMPLER_ERROR_CODES)[number];
 
 /** Why a sample could not be taken. `message` is English and says what to do; hosts localize by `code`. */

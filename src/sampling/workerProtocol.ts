@@ -5,7 +5,7 @@
 import type { ProcessDelta } from '../domain/modelDelta';
 import type { InsightThresholds } from '../domain/insights';
 import type { TrackerOptions } from '../domain/tracker';
-import type { BackendName, BackendSetting, Connection, ModelUpdate, SampleScope, ScopeMode, ScopedSample } from '../domain/types';
+import type { BackendSetting, Connection, ModelUpdate, SampleBackend, SampleScope, ScopeMode, ScopedSample } from '../domain/types';
 import type { SamplerErrorCode } from './socketSampler';
 
 export type { ProcessDelta } from '../domain/modelDelta';
@@ -90,7 +90,7 @@ export type HostToWorker =
 export interface SampleStats {
   /** When the socket table was read (ms since the epoch). */
   takenAt: number;
-  backend: BackendName;
+  backend: SampleBackend;
   scope: ScopeMode;
   /** Sockets in the whole kernel table, and in the scope. */
   totalSockets: number;

@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { reportFact } from '../facts';
+import { platformNoticeKey, showPlatformNotice } from '../../../src/views/platformNotice';
 
 const EXTENSION_ID = 'tcp-state-viewer.tcp-state-viewer';
 
@@ -61,5 +62,35 @@ describe('extension in VS Code', () => {
 
   it('sees the variables runTests passes through extensionTestsEnv', () => {
     assert.ok(process.env.TCPSV_RESULTS_FILE, 'TCPSV_RESULTS_FILE did not reach the extension host');
+  });
+
+  it('says once per system that macOS and Windows are experimental, logging it every time; never on Linux', async () => {
+    // The extension's global state is its own; an in-memory one stands in for a fresh installation's.
+    const values = new Map<string, unknown>();
+    const state: vscode.Memento = {
+      keys: () => [...values.keys()],
+      get: <T>(key: string, fallback?: T) => (values.has(key) ? (values.get(key) as T) : fallback),
+      update: (key: string, value: unknown) => {
+        values.set(key, value);
+        return Promise.resolve();
+      },
+    };
+    // What the notice writes to the log, line by line.
+    const logged: string[] = [];
+    const log = { warn: (message: string) => logged.push(message), show: () => undefined };
+    try {
+      assert.equal(showPlatformNotice(state, log, 'linux'), false);
+      assert.deepEqual([state.keys(), logged], [[], []]);
+      assert.equal(showPlatformNotice(state, log, 'darwin'), true);
+      assert.equal(showPlatformNotice(state, log, 'darwin'), false, 'once');
+      assert.equal(state.get(platformNoticeKey('darwin')), true);
+      assert.equal(showPlatformNotice(state, log, 'win32'), true, 'each system once');
+      assert.equal(showPlatformNotice(state, log, 'freebsd'), false, 'no backend: the sampler says unsupported instead');
+      assert.equal(logged.length, 3, 'logged at every activation on macOS and Windows');
+      assert.match(logged[0], /on macOS is experimental/);
+      assert.match(logged[2], /on Windows is experimental/);
+    } finally {
+      await vscode.commands.executeCommand('notifications.clearAll');
+    }
   });
 });
