@@ -4,6 +4,7 @@
 // host's main thread: its /proc reads are synchronous (see processes.ts for why).
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { threadCpuMs } from './threadCpu';
+import { seqFileEnded } from './seqFile';
 import { endianness } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { OwnerMemory, SocketAttributor, type AttributionStats } from './attribution';
@@ -71,6 +72,8 @@ export interface SamplerStats {
   /** CPU of the child processes (ss) this sample ran, ms (whole clock ticks). */
   childCpuMs: number;
   attribution: AttributionStats;
+  /** read(2) calls on the /proc tables (0 with ss): one per ~4 KiB, and no final empty read when it can be told. */
+  readCalls: number;
 }
 
 /** ss arguments: TCP, all states, numeric, timers, details (uid, inode), no header. Never -p (see issue 3). */
@@ -130,6 +133,8 @@ export class SocketSampler {
   private queue: Promise<unknown> = Promise.resolve();
   /** Holds a whole /proc/net/tcp{,6} file while it is read; grows to the largest table seen. */
   private readBuffer = Buffer.allocUnsafe(4 * PROC_READ_BYTES);
+  /** read(2) calls on /proc/net/tcp{,6} during the current sample (SamplerStats.readCalls). */
+  private readCalls = 0;
   /**
    * The latest reading's rows that have an inode, by inode: the sample's live inodes for attribution, and the
    * next /proc reading's `previous`. Unchanged rows come back as these same objects (ProcNetTcpOptions.previous),
@@ -225,6 +230,9 @@ export class SocketSampler {
    * how many bytes it holds. procfs files report size 0, so readFileSync reads them in 8 KiB pieces, each into a
    * new Buffer; 64 KiB reads into a reused buffer cost less kernel and GC time at 10k rows, while reads of 1 MiB or
    * more were slower (BENCHMARKS.md). The bytes are parsed as they are: no string is made of the table.
+   *
+   * It stops without the read(2) that would return 0 when the last one shows the table ended (seqFileEnded): for
+   * /proc/net/tcp{,6} that read is not free, it walks the kernel's whole TCP hash again.
    */
   private readWhole(path: string): number {
     const fd = openSync(path, 'r');
@@ -237,8 +245,10 @@ export class SocketSampler {
           this.readBuffer = grown;
         }
         const n = readSync(fd, this.readBuffer, length, PROC_READ_BYTES, null);
+        this.readCalls++;
         if (n === 0) break;
         length += n;
+        if (seqFileEnded(n, PROC_READ_BYTES)) break;
       }
       return length;
     } finally {
@@ -366,6 +376,7 @@ export class SocketSampler {
     const cpu0 = threadCpuMs();
     const child0 = this.childCpuMs();
     const takenAt = Date.now();
+    this.readCalls = 0;
     const { backend, table } = await this.readTable();
     const t1 = performance.now();
     const scope = request.scope;
@@ -495,6 +506,7 @@ export class SocketSampler {
       attributeMs: t3 - t2,
       childCpuMs: childCpu,
       attribution: { ...this.attributor.stats },
+      readCalls: this.readCalls,
     };
     return {
       takenAt,
