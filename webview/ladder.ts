@@ -69,12 +69,16 @@ function findEdge(edges: readonly SegmentEdge[], from: TcpState, to: TcpState, r
   return matching.sort((a, b) => score(a) - score(b))[0];
 }
 
-/** The peer's end of a loopback connection, when the peer is in the model too (4-tuple reversed). */
+/**
+ * The peer's end of a loopback connection, when the peer is in the model too (4-tuple reversed, in the same network
+ * namespace: a container's 127.0.0.1 is not ours).
+ */
 export function findPeer(c: Connection, all: Iterable<Connection>): Connection | undefined {
   for (const o of all) {
     if (
       o.id !== c.id &&
       o.family === c.family &&
+      o.netns === c.netns &&
       o.local.port === c.remote.port &&
       o.remote.port === c.local.port &&
       o.local.address === c.remote.address &&

@@ -7,6 +7,7 @@ import { type WebviewStrings } from '../src/shared/protocol';
 import { el } from './dom';
 import type { LadderRow } from './ladder';
 import { clock, format, formatDuration } from '../src/domain/format';
+import { placeText } from './place';
 
 export class LadderView {
   readonly element: HTMLElement;
@@ -33,9 +34,11 @@ export class LadderView {
   /** Draws `c`'s ladder from its rows; `peer` is the other end when it is one of ours. `now`: the host's clock. */
   show(c: Connection, peer: Connection | undefined, rows: readonly LadderRow[], now: number, s: WebviewStrings): void {
     const lanes = el('div', 'ladder-lanes');
-    const owner = c.owner ? `${c.owner.command} (${c.owner.pid})` : s.unknownProcess;
+    const place = placeText(c, s);
+    const owner = c.owner ? `${c.owner.command} (${c.owner.pid})` : place !== '' ? '' : s.unknownProcess;
+    // The place is the local socket's: the remote end may be anywhere (the peer's owner is named only when it is ours).
     lanes.append(
-      el('div', 'lane-head local', `${s.ladderLocal} ${formatEndpoint(c.local)} · ${owner}`),
+      el('div', 'lane-head local', [`${s.ladderLocal} ${formatEndpoint(c.local)}`, owner, place].filter((x) => x !== '').join(' · ')),
       el('div', 'lane-head remote', `${s.ladderRemote} ${formatEndpoint(c.remote)}${peer?.owner ? ` · ${peer.owner.command} (${peer.owner.pid})` : ''}`),
     );
     const list = el('ol', 'ladder-rows');

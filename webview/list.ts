@@ -7,6 +7,7 @@ import { type WebviewStrings } from '../src/shared/protocol';
 import { el } from './dom';
 import type { Store } from './store';
 import { format, formatDuration } from '../src/domain/format';
+import { placeText } from './place';
 
 /** Rows the list renders at most; the rest are counted ("and 1,234 more"). Search narrows them. */
 const MAX_ROWS = 200;
@@ -106,11 +107,14 @@ export class ConnectionList {
       if (isSel) row.classList.add('selected');
       const since = c.history.length ? c.history[c.history.length - 1].since : c.openedAt;
       const role = c.role === 'client' ? s.roleClient : c.role === 'server' ? s.roleServer : s.roleListener;
-      const owner = c.owner ? `${c.owner.command} (${c.owner.pid})` : s.unknownProcess;
+      const place = placeText(c, s);
+      // Another user's container hides its owner: where the socket is says whose it is.
+      const owner = c.owner ? `${c.owner.command} (${c.owner.pid})` : place !== '' ? '' : s.unknownProcess;
       const ends = `${formatEndpoint(c.local)} → ${formatEndpoint(c.remote)}`;
       const age = formatDuration(now - since, s.units);
-      row.append(el('span', 'pill', c.state), el('span', 'endpoints', ends), el('span', 'meta', `${role} · ${owner} · ${age}`));
-      row.setAttribute('aria-label', `${c.state}, ${ends}, ${role}, ${owner}, ${age}`);
+      const meta = [role, owner, place, age].filter((x) => x !== '');
+      row.append(el('span', 'pill', c.state), el('span', 'endpoints', ends), el('span', 'meta', meta.join(' · ')));
+      row.setAttribute('aria-label', [c.state, ends, ...meta].join(', '));
       frag.append(row);
     });
     if (shown.length === 0) frag.append(el('div', 'empty-note', s.noConnections));

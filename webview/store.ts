@@ -126,7 +126,7 @@ export class Store {
   private matches(c: Connection, words: readonly string[]): boolean {
     if (this.filter && c.state !== this.filter) return false;
     if (!words.length) return true;
-    const hay = `${formatEndpoint(c.local)} → ${formatEndpoint(c.remote)} ${c.state} ${c.owner ? `${c.owner.command} ${c.owner.pid}` : ''} ${c.role}`.toLowerCase();
+    const hay = `${formatEndpoint(c.local)} → ${formatEndpoint(c.remote)} ${c.state} ${c.owner ? `${c.owner.command} ${c.owner.pid}` : ''} ${c.role} ${c.container?.name ?? ''} ${c.netns ?? ''}`.toLowerCase();
     return words.every((w) => hay.includes(w));
   }
 }

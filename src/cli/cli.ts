@@ -1,28 +1,31 @@
 // tcp-states: the extension's socket sampler from a terminal, for CI logs, bug reports and servers without VS Code.
-//   tcp-states snapshot [--format text|markdown|json] [--scope all|workspace] [--pid N]... [--port N]...
-//   tcp-states watch [--json] [--interval ms] [--pid N]... [--port N]...
+//   tcp-states snapshot [--format text|markdown|json] [--scope all|workspace] [--pid N]... [--port N]... [--container NAME]...
+//   tcp-states watch [--json] [--interval ms] [--pid N]... [--port N]... [--container NAME]...
 // Exit status: 0 success, 1 the socket table could not be read, 2 bad arguments, 130/143 ended by SIGINT/SIGTERM.
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { displayEndpoint, renderSnapshotMarkdown, renderSnapshotText, toSnapshotJson } from '../domain/snapshot';
+import { displayEndpoint, placeText, renderSnapshotMarkdown, renderSnapshotText, toSnapshotJson } from '../domain/snapshot';
 import { SamplerError, SocketSampler } from '../sampling/socketSampler';
 import { ChangeWatcher, PERIODIC_INTERVAL_MS, PROBE_PERIOD_MS } from '../sampling/changeWatcher';
 import { ReadBudget } from '../domain/backoff';
+import { ContainerRegistry } from '../sampling/containers/registry';
 import type { SampleScope } from '../domain/types';
 import { killGroupsNow, liveGroups } from '../sampling/childProcesses';
 import { ConnectionTracker } from '../domain/tracker';
 import { clock } from '../domain/format';
 import { escapeControls } from '../domain/displayText';
-import { type Connection, type HistoryEntry, type ScopedSample, type SocketRecord, type TcpState, type TrackerEvent } from '../domain/types';
+import { type Connection, type ContainerLabel, type HistoryEntry, type ScopedSample, type SocketRecord, type TcpState, type TrackerEvent } from '../domain/types';
 
 /** watch's default --interval: the longest time between two reads when the change probes work. */
 export const WATCH_INTERVAL_MS = 30_000;
 
 export const USAGE = `Usage:
-  tcp-states snapshot [--format text|markdown|json] [--scope all|workspace] [--pid N]... [--port N]...
-  tcp-states watch [--json] [--interval MS] [--scope all|workspace] [--pid N]... [--port N]...
+  tcp-states snapshot [--format text|markdown|json] [--scope all|workspace] [--pid N]... [--port N]... [--container NAME]...
+  tcp-states watch [--json] [--interval MS] [--scope all|workspace] [--pid N]... [--port N]... [--container NAME]...
 
-Shows the kernel's TCP sockets (Linux), grouped by RFC 9293 state, with the processes that own them.
+Shows the kernel's TCP sockets (Linux), grouped by RFC 9293 state, with the processes that own them: those of
+every network namespace it can read (containers, unshare -n, ip netns), each with its namespace, and with the
+container's name when a Docker or Podman engine answers on DOCKER_HOST (unix://) or /var/run/docker.sock.
 Exit status: 0 done, 1 the socket table could not be read, 2 bad arguments, 130/143 interrupted (SIGINT/SIGTERM).
 
 Commands:
@@ -38,6 +41,7 @@ Options:
   --pid N             only this process, its descendants and the other ends of their loopback connections
                       (repeatable; implies --scope workspace)
   --port N            only sockets with this local or remote port (repeatable)
+  --container NAME    only sockets of this container: its name, or its id or a prefix of it (repeatable)
   --interval MS       watch: the longest time between two reads of the socket table, 100 to 60000
                       (default 30000). Between reads the kernel's TCP counters are checked every 250 ms and
                       the table is read as soon as they move (a connection opens or closes, most state
@@ -59,6 +63,7 @@ export interface CliOptions {
   scope: 'all' | 'workspace';
   pids: number[];
   ports: number[];
+  containers: string[];
   intervalMs: number;
   backend: 'auto' | 'proc' | 'ss';
   ssPath: string | undefined;
@@ -91,6 +96,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         scope: { type: 'string' },
         pid: { type: 'string', multiple: true },
         port: { type: 'string', multiple: true },
+        container: { type: 'string', multiple: true },
         interval: { type: 'string' },
         backend: { type: 'string' },
         'ss-path': { type: 'string' },
@@ -114,6 +120,11 @@ export function parseCli(argv: readonly string[]): CliOptions {
   }
   const pids = (values.pid ?? []).map((p) => integer('--pid', p, 1, 2 ** 31 - 1));
   const ports = (values.port ?? []).map((p) => integer('--port', p, 1, 65535));
+  const containers = (values.container ?? []).map((c) => {
+    // Docker's own rule for names ([a-zA-Z0-9][a-zA-Z0-9_.-]*), which ids and their prefixes also follow.
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(c)) throw new UsageError(`--container needs a container name or id, got '${c}'`);
+    return c;
+  });
   let scope = oneOf('--scope', values.scope, ['all', 'workspace'] as const, pids.length > 0 ? 'workspace' : 'all');
   if (scope === 'all' && pids.length > 0) throw new UsageError('--pid narrows to a process tree; it cannot be combined with --scope all');
   if (pids.length > 0) scope = 'workspace';
@@ -124,6 +135,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     scope,
     pids,
     ports,
+    containers,
     intervalMs: values.interval === undefined ? WATCH_INTERVAL_MS : integer('--interval', values.interval, 100, 60_000),
     backend: oneOf('--backend', values.backend, ['auto', 'proc', 'ss'] as const, 'auto'),
     ssPath: values['ss-path'],
@@ -131,7 +143,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
 }
 
 function defaults(): CliOptions {
-  return { command: 'help', format: 'text', json: false, scope: 'all', pids: [], ports: [], intervalMs: WATCH_INTERVAL_MS, backend: 'auto', ssPath: undefined };
+  return { command: 'help', format: 'text', json: false, scope: 'all', pids: [], ports: [], containers: [], intervalMs: WATCH_INTERVAL_MS, backend: 'auto', ssPath: undefined };
 }
 
 /** The sampler's scope for these options: the current directory is the workspace unless --pid names the roots. */
@@ -146,8 +158,18 @@ export function filterPorts<T extends Pick<SocketRecord, 'local' | 'remote'>>(so
   return sockets.filter((s) => set.has(s.local.port) || set.has(s.remote.port));
 }
 
+/** Whether a container matches --container: by name, or by its id or a prefix of it (as `docker` takes them). */
+export function containerMatches(c: ContainerLabel | undefined, wanted: string): boolean {
+  return c !== undefined && (c.name === wanted || (/^[0-9a-f]+$/.test(wanted) && c.id.startsWith(wanted)));
+}
+
+export function filterContainers<T extends Pick<SocketRecord, 'container'>>(sockets: T[], wanted: readonly string[]): T[] {
+  if (wanted.length === 0) return sockets;
+  return sockets.filter((s) => wanted.some((w) => containerMatches(s.container, w)));
+}
+
 export function renderSnapshot(sample: ScopedSample, options: CliOptions, host: string): string {
-  const filtered = { ...sample, sockets: filterPorts(sample.sockets, options.ports) };
+  const filtered = { ...sample, sockets: filterContainers(filterPorts(sample.sockets, options.ports), options.containers) };
   if (options.format === 'json') return `${JSON.stringify(toSnapshotJson(filtered, host), null, 2)}\n`;
   if (options.format === 'markdown') return renderSnapshotMarkdown(filtered, host);
   return renderSnapshotText(filtered, host);
@@ -165,6 +187,10 @@ export interface WatchLine {
   msInFrom: number | null;
   /** No sample saw this hop: filled in along the diagram (polling misses states that last microseconds). */
   inferred: boolean;
+  /** The connection's network namespace, when it is not ours. */
+  netns?: string;
+  /** Its container, when known. */
+  container?: ContainerLabel;
 }
 
 /**
@@ -180,6 +206,8 @@ export function watchLines(event: TrackerEvent, lookup: (id: string) => Connecti
     command: conn?.owner?.command ?? null,
     local: conn ? displayEndpoint(conn.local) : '?',
     remote: conn ? displayEndpoint(conn.remote) : '?',
+    ...(conn?.netns !== undefined ? { netns: conn.netns } : {}),
+    ...(conn?.container !== undefined ? { container: conn.container } : {}),
   };
   if (event.kind === 'opened') {
     const h = event.connection.history;
@@ -199,8 +227,14 @@ export function watchLines(event: TrackerEvent, lookup: (id: string) => Connecti
 
 export function formatWatchLine(l: WatchLine): string {
   const ms = l.msInFrom === null ? '-' : l.msInFrom.toFixed(0);
-  return [clock(l.at), String(l.pid ?? '-').padStart(7), escapeControls(l.command ?? '-').padEnd(15), l.local.padEnd(23), l.remote.padEnd(23), `${l.from} -> ${l.to}${l.inferred ? ' (inferred)' : ''}`.padEnd(36), ms.padStart(8)].join(' ').trimEnd();
+  const line = [clock(l.at), String(l.pid ?? '-').padStart(7), escapeControls(l.command ?? '-').padEnd(15), l.local.padEnd(23), l.remote.padEnd(23), `${l.from} -> ${l.to}${l.inferred ? ' (inferred)' : ''}`.padEnd(36), ms.padStart(8)].join(' ');
+  // Where it happened, after the columns: only for another namespace's connection, so host lines read as before.
+  const place = placeText(l);
+  return (place === '' ? line : `${line}  ${place}`).trimEnd();
 }
+
+/** The first sample waits this long at most for the container engine's first answer (labels for --container). */
+const CLI_ENGINE_WAIT_MS = 3000;
 
 /** watch: a failed sample is retried after this long, doubling per failure in a row up to the cap. */
 const WATCH_RETRY_MIN_MS = 1000;
@@ -258,7 +292,7 @@ async function watch(options: CliOptions, sampler: SocketSampler, io: Io): Promi
     }
     if (failures > 0) io.stderr(`tcp-states: sampling works again after ${failures} failed ${failures === 1 ? 'sample' : 'samples'}\n`);
     failures = 0;
-    const sockets = filterPorts(sample.sockets, options.ports);
+    const sockets = filterContainers(filterPorts(sample.sockets, options.ports), options.containers);
     const events = tracker.update({ takenAt: sample.takenAt, sockets });
     for (const e of events) {
       // The first sample only establishes what exists: its "opened" events are not transitions.
@@ -314,7 +348,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.stdout(USAGE);
     return 0;
   }
-  const sampler = new SocketSampler({ backend: options.backend, ssPath: options.ssPath });
+  // Container names come from the engine's socket; one that does not answer costs nothing but the labels.
+  const containers = new ContainerRegistry();
+  const sampler = new SocketSampler({ backend: options.backend, ssPath: options.ssPath, containers, engineWaitMs: CLI_ENGINE_WAIT_MS });
   try {
     if (options.command === 'watch') return await watch(options, sampler, io);
     const sample = await sampler.sample({ scope: scopeFor(options, io.cwd) });
@@ -326,6 +362,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return 1;
     }
     throw e;
+  } finally {
+    // Its events stream would keep the process alive.
+    containers.dispose();
   }
 }
 

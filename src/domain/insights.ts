@@ -63,6 +63,13 @@ interface Group {
   owners: Map<number, Owner>;
   oldestMs: number;
   endpoint: Endpoint | null;
+  /** The network namespace of the group's sockets, when not ours (time-wait storms: one group per namespace). */
+  netns?: string;
+}
+
+/** A key part for a connection's network namespace: none for ours, so keys of our own sockets read as before. */
+function nsKey(c: Pick<Connection, 'netns'>): string {
+  return c.netns === undefined ? '' : `@${c.netns}`;
 }
 
 function addTo<K>(groups: Map<K, Group>, key: K, c: Connection, ageMs: number, endpoint: Endpoint | null): void {
@@ -128,21 +135,26 @@ export function computeInsights(input: InsightInput): Insight[] {
     switch (c.state) {
       case 'CLOSE-WAIT': {
         const age = msInState(c, now);
-        if (age >= thresholds.closeWaitSeconds * 1000) addTo(closeWait, `close-wait-leak:${c.owner?.pid ?? '?'}`, c, age, null);
+        // Without an owner (another user's container), per namespace: two containers' leaks are two insights.
+        if (age >= thresholds.closeWaitSeconds * 1000) addTo(closeWait, `close-wait-leak:${c.owner?.pid ?? `?${nsKey(c)}`}`, c, age, null);
         break;
       }
       case 'TIME-WAIT': {
         const remote = c.role === 'client';
         const endpoint = remote ? c.remote : c.local;
-        let byPort = timeWait.get(endpoint.address);
-        if (byPort === undefined) timeWait.set(endpoint.address, (byPort = new Map()));
+        // One map per address of each namespace: 127.0.0.1:8080 in two containers is two endpoints.
+        const where = c.netns === undefined ? endpoint.address : `${endpoint.address}${nsKey(c)}`;
+        let byPort = timeWait.get(where);
+        if (byPort === undefined) timeWait.set(where, (byPort = new Map()));
         // The storm insight has no age, so none is computed.
-        addTo(byPort, endpoint.port * 4 + (remote ? 2 : 0) + (c.family === 'ipv6' ? 1 : 0), c, 0, endpoint);
+        const k = endpoint.port * 4 + (remote ? 2 : 0) + (c.family === 'ipv6' ? 1 : 0);
+        addTo(byPort, k, c, 0, endpoint);
+        if (c.netns !== undefined) (byPort.get(k) as Group).netns = c.netns;
         break;
       }
       case 'SYN-SENT': {
         const age = msInState(c, now);
-        if (age >= thresholds.synSentSeconds * 1000) addTo(synSent, `syn-sent-stuck:${c.family}:${formatEndpoint(c.remote)}`, c, age, c.remote);
+        if (age >= thresholds.synSentSeconds * 1000) addTo(synSent, `syn-sent-stuck:${c.family}:${formatEndpoint(c.remote)}${nsKey(c)}`, c, age, c.remote);
         break;
       }
       case 'LISTEN':
@@ -167,7 +179,7 @@ export function computeInsights(input: InsightInput): Insight[] {
     for (const [k, g] of byPort) {
       if (g.ids.length <= thresholds.timeWaitPerEndpoint || g.endpoint === null) continue;
       const remote = (k & 2) !== 0;
-      const key = `time-wait-storm:${remote ? 'remote' : 'local'}:${k & 1 ? 'ipv6' : 'ipv4'}:${formatEndpoint(g.endpoint)}`;
+      const key = `time-wait-storm:${remote ? 'remote' : 'local'}:${k & 1 ? 'ipv6' : 'ipv4'}:${formatEndpoint(g.endpoint)}${g.netns === undefined ? '' : `@${g.netns}`}`;
       const i = insight('time-wait-storm', key, g, null, thresholds.timeWaitPerEndpoint);
       if (remote) i.endpointSide = 'remote';
       out.push(i);

@@ -49,9 +49,10 @@ export interface PortUse {
 const KIND_ORDER: Readonly<Record<PortUseKind, number>> = { listener: 0, accepted: 1, client: 2 };
 
 /**
- * The sockets that use `port`: its listeners, the connections on it, and those towards it, in that order. Every
- * address counts: a listener on 0.0.0.0 or :: takes the port from 127.0.0.1 too, which is what a bind that fails
- * with EADDRINUSE runs into (and TIME-WAIT sockets still holding the port are among the connections).
+ * The sockets that use `port`: its listeners, the connections on it, and those towards it, in that order; within
+ * each, ours before those of other network namespaces (a container's port is its own: it does not make a bind
+ * here fail). Every address counts: a listener on 0.0.0.0 or :: takes the port from 127.0.0.1 too, which is what a
+ * bind that fails with EADDRINUSE runs into (and TIME-WAIT sockets still holding the port are among the connections).
  */
 export function portUsers(sockets: readonly SocketRecord[], port: number): PortUse[] {
   const out: PortUse[] = [];
@@ -61,7 +62,8 @@ export function portUsers(sockets: readonly SocketRecord[], port: number): PortU
     } else if (s.local.port === port) out.push({ kind: 'accepted', socket: s });
     else if (s.remote.port === port) out.push({ kind: 'client', socket: s });
   }
-  return out.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.socket.local.port - b.socket.local.port || a.socket.remote.port - b.socket.remote.port);
+  const elsewhere = (u: PortUse): number => (u.socket.netns === undefined ? 0 : 1);
+  return out.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || elsewhere(a) - elsewhere(b) || a.socket.local.port - b.socket.local.port || a.socket.remote.port - b.socket.remote.port);
 }
 
 /** Words that say a bind failed because the port is taken: Node's EADDRINUSE, the C library's text (Go, nginx, Python). */

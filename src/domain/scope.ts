@@ -1,7 +1,8 @@
 // The workspace scope, as pure functions over the process table and the socket table.
 // Scope pids = the roots (debug sessions, tasks, terminals) and every descendant, plus processes whose cwd is inside
-// a workspace folder and their descendants. Scope sockets = sockets those pids own, sockets without a file whose
-// last-seen owner was in scope, and the other end of every connection between two sockets of this machine.
+// a workspace folder and their descendants, plus the processes of the workspace's containers. Scope sockets =
+// sockets those pids own, sockets without a file whose last-seen owner was in scope, every socket of a workspace
+// container's network namespace, and the other end of every connection between two sockets of one namespace.
 import type { Endpoint, SocketRecord } from './types';
 
 export interface ProcessNode {
@@ -70,14 +71,19 @@ function endpointKey(e: Endpoint): string {
   return `${plainAddress(e.address)}|${e.port}`;
 }
 
-/** Key of a connection seen from its local end (family-neutral: IPv4-mapped addresses count as IPv4). */
-export function connectionKey(s: Pick<SocketRecord, 'local' | 'remote'>): string {
-  return `${endpointKey(s.local)}>${endpointKey(s.remote)}`;
+/** The namespace part of a key: empty in the reader's own namespace, so own-namespace keys read as before. */
+function namespacePrefix(s: Pick<SocketRecord, 'netns'>): string {
+  return s.netns === undefined ? '' : `${s.netns} `;
 }
 
-/** The key the other end of this connection has (the 4-tuple swapped). */
-export function peerConnectionKey(s: Pick<SocketRecord, 'local' | 'remote'>): string {
-  return `${endpointKey(s.remote)}>${endpointKey(s.local)}`;
+/** Key of a connection seen from its local end (family-neutral: IPv4-mapped addresses count as IPv4), in its namespace. */
+export function connectionKey(s: Pick<SocketRecord, 'local' | 'remote' | 'netns'>): string {
+  return `${namespacePrefix(s)}${endpointKey(s.local)}>${endpointKey(s.remote)}`;
+}
+
+/** The key the other end of this connection has (the 4-tuple swapped, the same namespace). */
+export function peerConnectionKey(s: Pick<SocketRecord, 'local' | 'remote' | 'netns'>): string {
+  return `${namespacePrefix(s)}${endpointKey(s.remote)}>${endpointKey(s.local)}`;
 }
 
 /** Table positions by port pair (local port * 65536 + remote port); listeners and unconnected sockets left out. */
@@ -96,16 +102,32 @@ export function indexConnections(sockets: readonly SocketRecord[]): ConnectionIn
   return index;
 }
 
+/**
+ * Whether a container belongs to the workspace: Docker Compose's project folder (the folder of the compose file)
+ * is inside a workspace folder, or it is the dev container opened from a workspace folder (its local folder is
+ * inside one). The labels are the engine's; paths are compared as isPathInside does.
+ */
+export function isWorkspaceContainer(c: { composeWorkingDir: string | null; devContainerLocalFolder: string | null }, folders: readonly string[]): boolean {
+  for (const f of folders) {
+    if (c.composeWorkingDir !== null && isPathInside(c.composeWorkingDir, f)) return true;
+    if (c.devContainerLocalFolder !== null && isPathInside(c.devContainerLocalFolder, f)) return true;
+  }
+  return false;
+}
+
 function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
   return a.port === b.port && (a.address === b.address || plainAddress(a.address) === plainAddress(b.address));
 }
 
-/** Calls `each` with the position in `sockets` of every other end of socket `s` (the same connection seen from its peer). */
+/**
+ * Calls `each` with the position in `sockets` of every other end of socket `s` (the same connection seen from its
+ * peer). Both ends of a connection are in one network namespace: 127.0.0.1 in a container is not the host's.
+ */
 export function forEachPeer(sockets: readonly SocketRecord[], index: ConnectionIndex, s: SocketRecord, each: (position: number) => void): void {
   if (s.remote.port === 0 || s.state === 'LISTEN') return;
   const list = index.get(s.remote.port * 65_536 + s.local.port);
   if (list === undefined) return;
-  for (const i of list) if (sameEndpoint(sockets[i].local, s.remote) && sameEndpoint(sockets[i].remote, s.local)) each(i);
+  for (const i of list) if (sockets[i].netns === s.netns && sameEndpoint(sockets[i].local, s.remote) && sameEndpoint(sockets[i].remote, s.local)) each(i);
 }
 
 export interface ScopeSelection {
@@ -116,22 +138,29 @@ export interface ScopeSelection {
 }
 
 /**
- * Narrows the table to the scope. A socket is in scope when one of its owners is in `scopePids`, or when it has no
- * file (inode 0) and `rememberedInScope` says its last-seen owner was in scope. Then the other end of each such
- * connection, found by the swapped 4-tuple in the same table (so both ends are on this machine: loopback, or one of
- * its own addresses, which Linux also routes through lo), joins as a peer.
+ * Narrows the table to the scope. A socket is in scope when one of its owners is in `scopePids`, when it has no
+ * file (inode 0) and `rememberedInScope` says its last-seen owner was in scope, or when it is in one of
+ * `namespaces` (a workspace container's: its sockets are the workspace's whoever may read their owners). Then the
+ * other end of each such connection, found by the swapped 4-tuple in the same namespace's table (so both ends are
+ * on this machine: loopback, or one of its own addresses, which Linux also routes through lo), joins as a peer.
  */
 export function selectScope(
   sockets: readonly SocketRecord[],
   scopePids: ReadonlySet<number>,
   rememberedInScope: (s: SocketRecord) => boolean = () => false,
   index: ConnectionIndex = indexConnections(sockets),
+  namespaces: ReadonlySet<string> = new Set(),
 ): ScopeSelection {
   // 0: out, 1: in scope, 2: peer.
   const mark = new Uint8Array(sockets.length);
   const own: number[] = [];
   for (let i = 0; i < sockets.length; i++) {
     const s = sockets[i];
+    if (s.netns !== undefined && namespaces.has(s.netns)) {
+      mark[i] = 1;
+      own.push(i);
+      continue;
+    }
     let owned = false;
     for (const o of s.owners) {
       if (scopePids.has(o.pid)) {
@@ -181,9 +210,9 @@ export function selectScope(
 
 const WILDCARDS = new Set(['0.0.0.0', '::']);
 
-/** Whether a connection's local endpoint is one the listener accepts on (same address, or a wildcard listener; a `::` listener also takes IPv4 as IPv4-mapped). */
+/** Whether a connection's local endpoint is one the listener accepts on (same address, or a wildcard listener; a `::` listener also takes IPv4 as IPv4-mapped), in the listener's namespace. */
 function listenerAccepts(listener: SocketRecord, s: SocketRecord): boolean {
-  if (listener.local.port !== s.local.port) return false;
+  if (listener.local.port !== s.local.port || listener.netns !== s.netns) return false;
   if (WILDCARDS.has(listener.local.address)) return listener.family === s.family || listener.family === 'ipv6';
   return listener.family === s.family && listener.local.address === s.local.address;
 }

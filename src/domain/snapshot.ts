@@ -1,13 +1,18 @@
 // A snapshot of the socket table for people and programs: the JSON shape the CLI prints with --format json, and
 // plain-text and Markdown renderings (the CLI, and the "TCP: Take Snapshot" command, which passes localized labels).
 // Pure: no I/O.
-import { emptyCounts, formatEndpoint, type Endpoint, type ScopeMode, type SampleBackend, type ScopedSample, type SocketRecord, type SocketTimer, type StateCounts } from './types';
+import { emptyCounts, formatEndpoint, type ContainerLabel, type Endpoint, type ScopeMode, type SampleBackend, type ScopedSample, type SocketRecord, type SocketTimer, type StateCounts } from './types';
 import { COMPACT_UNITS, formatDuration } from './format';
 import { STATE_ORDER, TCP_STATES } from './states';
 import { escapeControls } from './displayText';
 
 /** One socket of the JSON snapshot: the record's fields that make the published shape (listed, so a field added to SocketRecord does not change the CLI's output). */
-export type SnapshotSocket = Pick<SocketRecord, 'state' | 'family' | 'local' | 'remote' | 'inode' | 'uid' | 'recvQ' | 'sendQ' | 'timer' | 'owners'>;
+export type SnapshotSocket = Pick<SocketRecord, 'state' | 'family' | 'local' | 'remote' | 'inode' | 'uid' | 'recvQ' | 'sendQ' | 'timer' | 'owners'> & {
+  /** The socket's network namespace (`net:[<inode>]`, or `net-tcp:<inode>`), ours included; null when unknown. */
+  netns: string | null;
+  /** The container whose namespace it is, when the container engine told us; else null. */
+  container: ContainerLabel | null;
+};
 
 export interface SnapshotJson {
   /** ISO 8601 time of the reading. */
@@ -15,14 +20,16 @@ export interface SnapshotJson {
   host: string;
   backend: SampleBackend;
   scope: ScopeMode;
+  /** The reader's own network namespace; sockets with another `netns` were read from other namespaces. */
+  netns: string | null;
   /** Every state, in diagram order (TCP_STATES), zeros included. */
   counts: StateCounts;
   /** Sorted by state (diagram order), then local endpoint, then remote endpoint. */
   sockets: SnapshotSocket[];
 }
 
-/** What a snapshot renders: a sample, possibly filtered (the CLI's --port). */
-export type SnapshotInput = Pick<ScopedSample, 'takenAt' | 'backend' | 'scope' | 'sockets'>;
+/** What a snapshot renders: a sample, possibly filtered (the CLI's --port); `netns`: the reader's own namespace. */
+export type SnapshotInput = Pick<ScopedSample, 'takenAt' | 'backend' | 'scope' | 'sockets'> & Partial<Pick<ScopedSample, 'netns'>>;
 
 /** Headings and column names; English by default, the VS Code command passes translated ones. */
 export interface SnapshotLabels {
@@ -44,6 +51,8 @@ export interface SnapshotLabels {
   sendQ: string;
   timer: string;
   process: string;
+  /** The column naming each socket's container, or its network namespace when no container is known. */
+  container: string;
   noSockets: string;
 }
 
@@ -66,6 +75,7 @@ export const ENGLISH_SNAPSHOT_LABELS: SnapshotLabels = {
   sendQ: 'Send-Q',
   timer: 'Timer',
   process: 'Process',
+  container: 'Container / netns',
   noSockets: 'No sockets.',
 };
 
@@ -87,12 +97,18 @@ export function countStates(sockets: readonly Pick<SocketRecord, 'state'>[]): St
   return counts;
 }
 
+function labelCopy(c: ContainerLabel | undefined): ContainerLabel | null {
+  return c === undefined ? null : { id: c.id, name: c.name, image: c.image, composeProject: c.composeProject, composeService: c.composeService };
+}
+
 export function toSnapshotJson(sample: SnapshotInput, host: string): SnapshotJson {
+  const own = sample.netns ?? null;
   return {
     takenAt: new Date(sample.takenAt).toISOString(),
     host,
     backend: sample.backend,
     scope: sample.scope,
+    netns: own,
     counts: countStates(sample.sockets),
     sockets: sortSockets(sample.sockets).map((s) => ({
       state: s.state,
@@ -105,8 +121,24 @@ export function toSnapshotJson(sample: SnapshotInput, host: string): SnapshotJso
       sendQ: s.sendQ,
       timer: s.timer === null ? null : { kind: s.timer.kind, remainingMs: s.timer.remainingMs, retransmits: s.timer.retransmits },
       owners: s.owners.map((o) => ({ pid: o.pid, command: o.command })),
+      netns: s.netns ?? own,
+      container: labelCopy(s.container),
     })),
   };
+}
+
+/** Whether any socket is in another network namespace than the reader's: the renderings then add a column for it. */
+export function hasOtherNamespaces(sockets: readonly Pick<SocketRecord, 'netns'>[]): boolean {
+  return sockets.some((s) => s.netns !== undefined);
+}
+
+/**
+ * Where a socket lives, for people: its container's name, else its network namespace when not the reader's own,
+ * else '' (`-` in a table). Escaped: container names come from the engine.
+ */
+export function placeText(s: Pick<SocketRecord, 'netns' | 'container'>): string {
+  if (s.container !== undefined) return escapeControls(s.container.name);
+  return s.netns ?? '';
 }
 
 export function formatTimer(t: SocketTimer | null): string {
@@ -123,16 +155,13 @@ export function displayEndpoint(e: Endpoint): string {
   return e.port === 0 ? `${formatEndpoint(e).slice(0, -1)}*` : formatEndpoint(e);
 }
 
-function rows(sample: SnapshotInput): string[][] {
-  return sortSockets(sample.sockets).map((s) => [
-    s.state,
-    displayEndpoint(s.local),
-    displayEndpoint(s.remote),
-    String(s.recvQ),
-    String(s.sendQ),
-    formatTimer(s.timer),
-    formatOwners(s.owners),
-  ]);
+/** One row per socket; with `place`, a last cell naming its container or namespace. */
+function rows(sample: SnapshotInput, place: boolean): string[][] {
+  return sortSockets(sample.sockets).map((s) => {
+    const r = [s.state, displayEndpoint(s.local), displayEndpoint(s.remote), String(s.recvQ), String(s.sendQ), formatTimer(s.timer), formatOwners(s.owners)];
+    if (place) r.push(placeText(s) || '-');
+    return r;
+  });
 }
 
 function header(sample: SnapshotInput, host: string, labels: SnapshotLabels): [string, string][] {
@@ -163,8 +192,11 @@ export function renderSnapshotText(sample: SnapshotInput, host: string, labels: 
   const counts = countStates(sample.sockets);
   out.push(...textTable([labels.state, labels.count], TCP_STATES.map((s) => [s, String(counts[s])]), new Set([1])));
   out.push('');
+  const place = hasOtherNamespaces(sample.sockets);
+  const head = [labels.state, labels.local, labels.remote, labels.recvQ, labels.sendQ, labels.timer, labels.process];
+  if (place) head.push(labels.container);
   if (sample.sockets.length === 0) out.push(labels.noSockets);
-  else out.push(...textTable([labels.state, labels.local, labels.remote, labels.recvQ, labels.sendQ, labels.timer, labels.process], rows(sample), new Set([3, 4])));
+  else out.push(...textTable(head, rows(sample, place), new Set([3, 4])));
   return `${out.join('\n')}\n`;
 }
 
@@ -190,9 +222,12 @@ export function renderSnapshotMarkdown(sample: SnapshotInput, host: string, labe
   if (sample.sockets.length === 0) {
     out.push(cell(labels.noSockets));
   } else {
+    // Sockets of other namespaces (containers, `unshare -n`) get a column saying where they are.
+    const place = hasOtherNamespaces(sample.sockets);
     const head = [labels.state, labels.local, labels.remote, labels.recvQ, labels.sendQ, labels.timer, labels.process];
-    out.push(`| ${head.map(cell).join(' | ')} |`, '| --- | --- | --- | ---: | ---: | --- | --- |');
-    for (const r of rows(sample)) out.push(`| ${r[0]} | ${code(r[1])} | ${code(r[2])} | ${r[3]} | ${r[4]} | ${cell(r[5])} | ${cell(r[6])} |`);
+    if (place) head.push(labels.container);
+    out.push(`| ${head.map(cell).join(' | ')} |`, `| --- | --- | --- | ---: | ---: | --- | --- |${place ? ' --- |' : ''}`);
+    for (const r of rows(sample, place)) out.push(`| ${r[0]} | ${code(r[1])} | ${code(r[2])} | ${r[3]} | ${r[4]} | ${cell(r[5])} | ${cell(r[6])} |${place ? ` ${cell(r[7])} |` : ''}`);
   }
   return `${out.join('\n')}\n`;
 }

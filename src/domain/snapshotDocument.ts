@@ -3,10 +3,11 @@
 // prints, but scoped and in diagram order), the insights, and the connections grouped by state with their owner
 // and how long they have been in that state. Pure: the command passes the sample, the model's connections and
 // the translated labels. The JSON variant is B1's toSnapshotJson (the CLI's shape), not repeated here.
-import { ENGLISH_SNAPSHOT_LABELS, countStates, displayEndpoint, formatOwners, formatTimer, sortSockets, type SnapshotLabels } from './snapshot';
+import { ENGLISH_SNAPSHOT_LABELS, countStates, displayEndpoint, formatOwners, formatTimer, hasOtherNamespaces, placeText, sortSockets, type SnapshotLabels } from './snapshot';
 import { insightText } from './insights';
 import { connectionKey } from './tracker';
-import { type Connection, type Insight, type ScopedSample, type SocketRecord } from './types';
+import { type Connection, type ContainerLabel, type Insight, type ScopedSample, type SocketRecord } from './types';
+import { escapeControls } from './displayText';
 // `{0}` placeholders as vscode.l10n.t fills them: one implementation for the host and the webview (DOM- and Node-free).
 import { COMPACT_UNITS, format, formatDuration } from './format';
 import { STATE_TEXTS, type Locale } from './stateTexts';
@@ -23,6 +24,8 @@ export interface SnapshotDocumentLabels extends SnapshotLabels {
   scopePids: string;
   /** Explains the time column: counted from the first sample that saw the socket in its state. */
   timeNote: string;
+  /** The header line listing the containers the sockets are in. */
+  containers: string;
 }
 
 export const ENGLISH_DOCUMENT_LABELS: SnapshotDocumentLabels = {
@@ -37,7 +40,14 @@ export const ENGLISH_DOCUMENT_LABELS: SnapshotDocumentLabels = {
   timeNote:
     'Time in state counts from the first sample that saw the socket in that state; "≥" marks sockets already in it ' +
     'when first seen, "—" sockets first seen by this snapshot.',
+  containers: 'Containers',
 };
+
+/** `demo-web-1 (4f3c2a1b9d0e, busybox:latest, compose demo/web)`: what a bug report needs to find the container. */
+export function describeContainer(c: ContainerLabel): string {
+  const compose = c.composeProject !== null ? `, compose ${c.composeProject}${c.composeService !== null ? `/${c.composeService}` : ''}` : '';
+  return `${escapeControls(c.name)} (${c.id.slice(0, 12)}, ${escapeControls(c.image)}${escapeControls(compose)})`;
+}
 
 export type SnapshotDocumentSample = Pick<ScopedSample, 'takenAt' | 'backend' | 'scope' | 'sockets' | 'totalSockets' | 'scopePids'>;
 
@@ -84,7 +94,7 @@ export function renderSnapshotDocument(input: SnapshotDocumentInput): string {
   const { sample, locale } = input;
   const labels = input.labels ?? ENGLISH_DOCUMENT_LABELS;
   const live = new Map<string, Connection>();
-  for (const c of input.connections) if (c.closedAt === null) live.set(connectionKey(c.family, c.local, c.remote), c);
+  for (const c of input.connections) if (c.closedAt === null) live.set(connectionKey(c.family, c.local, c.remote, c.netns), c);
 
   const out: string[] = [`# ${text(labels.title)}`, ''];
   const scopeText =
@@ -104,6 +114,9 @@ export function renderSnapshotDocument(input: SnapshotDocumentInput): string {
     [labels.scope, scopeText],
     [labels.total, format(labels.socketsOfMachine, sample.sockets.length, sample.totalSockets)],
   ];
+  const containers = new Map<string, ContainerLabel>();
+  for (const s of sample.sockets) if (s.container !== undefined) containers.set(s.container.id, s.container);
+  if (containers.size > 0) header.push([labels.containers, [...containers.values()].map(describeContainer).join('; ')]);
   for (const [k, v] of header) out.push(`- **${text(k)}**: ${text(v)}`);
 
   const counts = countStates(sample.sockets);
@@ -124,21 +137,22 @@ export function renderSnapshotDocument(input: SnapshotDocumentInput): string {
     return `${out.join('\n')}\n`;
   }
   out.push(`_${text(labels.timeNote)}_`);
+  // Sockets of other network namespaces (containers, `unshare -n`) get a column saying where they are.
+  const place = hasOtherNamespaces(sample.sockets);
   const sorted = sortSockets(sample.sockets);
   for (const state of TCP_STATES) {
     const rows = sorted.filter((s) => s.state === state);
     if (rows.length === 0) continue;
     out.push('', `### ${state} (${rows.length})`, '', text(STATE_TEXTS[state].summary[locale]), '');
-    out.push(
-      `| ${[labels.local, labels.remote, labels.process, labels.timeInState, labels.recvQ, labels.sendQ, labels.timer].map(text).join(' | ')} |`,
-      '| --- | --- | --- | ---: | ---: | ---: | --- |',
-    );
+    const head = [labels.local, labels.remote, labels.process, labels.timeInState, labels.recvQ, labels.sendQ, labels.timer];
+    if (place) head.push(labels.container);
+    out.push(`| ${head.map(text).join(' | ')} |`, `| --- | --- | --- | ---: | ---: | ---: | --- |${place ? ' --- |' : ''}`);
     for (const s of rows) {
-      const conn = live.get(connectionKey(s.family, s.local, s.remote));
+      const conn = live.get(connectionKey(s.family, s.local, s.remote, s.netns));
       const owners = s.owners.length > 0 ? s.owners : conn?.owner ? [conn.owner] : [];
       out.push(
         `| ${endpointCell(displayEndpoint(s.local))} | ${endpointCell(displayEndpoint(s.remote))} | ${text(formatOwners(owners))} | ` +
-          `${timeInState(s, conn, sample.takenAt)} | ${s.recvQ} | ${s.sendQ} | ${text(formatTimer(s.timer))} |`,
+          `${timeInState(s, conn, sample.takenAt)} | ${s.recvQ} | ${s.sendQ} | ${text(formatTimer(s.timer))} |${place ? ` ${text(placeText(s) || '-')} |` : ''}`,
       );
     }
   }

@@ -24,9 +24,12 @@ export interface TrackerChanges {
   removed: readonly ConnectionId[];
 }
 
-/** family + 4-tuple, as text: `ipv4 127.0.0.1:5000 127.0.0.1:80`. Not unique across a 4-tuple's reuse (see ConnectionId). */
-export function connectionKey(family: AddressFamily, local: Endpoint, remote: Endpoint): string {
-  return `${family} ${formatEndpoint(local)} ${formatEndpoint(remote)}`;
+/**
+ * family + 4-tuple, as text: `ipv4 127.0.0.1:5000 127.0.0.1:80`, then the network namespace when it is not the
+ * reader's own (`... net:[4026532301]`). Not unique across a 4-tuple's reuse (see ConnectionId).
+ */
+export function connectionKey(family: AddressFamily, local: Endpoint, remote: Endpoint, netns?: string): string {
+  return `${family} ${formatEndpoint(local)} ${formatEndpoint(remote)}${netns === undefined ? '' : ` ${netns}`}`;
 }
 
 interface Tracked {
@@ -43,6 +46,7 @@ interface Tracked {
   remoteAddress: string;
   localPort: number;
   remotePort: number;
+  netns: string | undefined;
 }
 
 // A socket without a file (inode 0) is either not yet accepted (a request socket, or a child socket waiting in the
@@ -122,7 +126,7 @@ function pickOwner(current: Owner | null, owners: readonly Owner[]): Owner | nul
 /**
  * Follows connections across samples.
  *
- * Identity: family + 4-tuple + inode. A row matches a live connection with the same family and 4-tuple when the
+ * Identity: network namespace + family + 4-tuple + inode. A row matches a live connection with the same family and 4-tuple when the
  * inodes are equal, when the row has none (it became TIME-WAIT or an orphan: identity and owner carry over), or
  * when the connection had none yet and may have been accept()ed since. A different inode, or a change of state
  * that can only happen through CLOSED, is a new connection on a reused 4-tuple: the old one closes, a new one opens.
@@ -148,8 +152,8 @@ export class ConnectionTracker {
   private seeds: Map<string, Connection[]> | null = null;
   private changed: Connection[] = [];
   private removed: ConnectionId[] = [];
-  /** Listening ports of the sample being processed: port -> local addresses (mapped IPv6 as IPv4); built on demand. */
-  private listeners: Map<number, string[]> | null = null;
+  /** Listening ports of the sample being processed: port -> local addresses (mapped IPv6 as IPv4) and namespaces; built on demand. */
+  private listeners: Map<number, { address: string; netns: string | undefined }[]> | null = null;
   private rows: readonly SocketRecord[] = [];
 
   constructor(options?: Partial<TrackerOptions>) {
@@ -187,7 +191,7 @@ export class ConnectionTracker {
     for (const c of connections) {
       const serial = Number(/\/(\d+)$/.exec(c.id)?.[1] ?? 0);
       if (serial > this.serial) this.serial = serial; // ids handed out later never repeat a seeded one
-      const key = connectionKey(c.family, c.local, c.remote);
+      const key = connectionKey(c.family, c.local, c.remote, c.netns);
       const list = this.seeds.get(key);
       if (list === undefined) this.seeds.set(key, [c]);
       else list.push(c);
@@ -224,7 +228,7 @@ export class ConnectionTracker {
       matched++;
       const c = match.conn;
       c.timer = r.timer;
-      if (c.state === r.state && (r.inode === 0 || r.inode === c.inode) && c.recvQ === r.recvQ && c.sendQ === r.sendQ && !this.ownerDiffers(c.owner, r.owners)) {
+      if (c.state === r.state && (r.inode === 0 || r.inode === c.inode) && c.recvQ === r.recvQ && c.sendQ === r.sendQ && !this.ownerDiffers(c.owner, r.owners) && c.container === r.container) {
         continue; // the common case: nothing to do, nothing allocated
       }
       this.applyRow(c, r, at, events);
@@ -311,7 +315,7 @@ export class ConnectionTracker {
     for (let i = 0; i < bucket.length; i++) {
       const t = bucket[i] as Tracked;
       if (t.seen === n) continue; // already matched to another row of this sample
-      if (t.localPort !== r.local.port || t.remotePort !== r.remote.port || t.family !== r.family) continue;
+      if (t.localPort !== r.local.port || t.remotePort !== r.remote.port || t.family !== r.family || t.netns !== r.netns) continue;
       if (t.localAddress !== r.local.address || t.remoteAddress !== r.remote.address) continue;
       const c = t.conn;
       if (r.inode !== 0 && c.inode === r.inode) {
@@ -332,7 +336,7 @@ export class ConnectionTracker {
 
   /** The seeded record a new row continues, if any (taken out of the seeds). */
   private takeSeed(r: SocketRecord): Connection | undefined {
-    const list = this.seeds?.get(connectionKey(r.family, r.local, r.remote));
+    const list = this.seeds?.get(connectionKey(r.family, r.local, r.remote, r.netns));
     if (list === undefined) return undefined;
     const i = list.findIndex((c) => {
       if (c.closedAt !== null) return false;
@@ -353,7 +357,7 @@ export class ConnectionTracker {
       for (const c of list) {
         if (c.closedAt === null || c.closedAt + this.options.closedRetentionMs < at || this.closed.has(c.id)) continue;
         const conn: Connection = { ...c, history: c.history.map((h) => ({ ...h })) };
-        this.closed.set(conn.id, { conn, row: { state: 'CLOSED', family: c.family, local: c.local, remote: c.remote, inode: c.inode, uid: -1, recvQ: 0, sendQ: 0, timer: null, owners: [] }, seen: 0, bucket: bucketKey(c.local.port, c.remote.port), family: c.family, localAddress: c.local.address, remoteAddress: c.remote.address, localPort: c.local.port, remotePort: c.remote.port });
+        this.closed.set(conn.id, { conn, row: { state: 'CLOSED', family: c.family, local: c.local, remote: c.remote, inode: c.inode, uid: -1, recvQ: 0, sendQ: 0, timer: null, owners: [], ...(c.netns !== undefined ? { netns: c.netns } : {}) }, seen: 0, bucket: bucketKey(c.local.port, c.remote.port), family: c.family, localAddress: c.local.address, remoteAddress: c.remote.address, localPort: c.local.port, remotePort: c.remote.port, netns: c.netns });
         this.changed.push(conn);
       }
     }
@@ -367,7 +371,7 @@ export class ConnectionTracker {
     }
     // The serial makes an id unique for the tracker's whole life: a 4-tuple (with or without an inode) comes back,
     // and a view may still hold the id of its last incarnation.
-    const id = `${connectionKey(r.family, r.local, r.remote)} #${r.inode}/${++this.serial}`;
+    const id = `${connectionKey(r.family, r.local, r.remote, r.netns)} #${r.inode}/${++this.serial}`;
     const role = this.roleOf(r);
     // Before the first sighting: the inferred way from the connection's start. The observed state began within the
     // last sampling gap, unless this is the first sample: then it may be much older.
@@ -391,6 +395,8 @@ export class ConnectionTracker {
       sendQ: r.sendQ,
       timer: r.timer,
     };
+    if (r.netns !== undefined) conn.netns = r.netns;
+    if (r.container !== undefined) conn.container = r.container;
     this.capHistory(conn);
     const t: Tracked = {
       conn,
@@ -402,6 +408,7 @@ export class ConnectionTracker {
       remoteAddress: r.remote.address,
       localPort: r.local.port,
       remotePort: r.remote.port,
+      netns: r.netns,
     };
     this.live.set(id, t);
     const bucket = this.buckets.get(key);
@@ -415,14 +422,14 @@ export class ConnectionTracker {
   /** A row that continues a seeded connection: its record as it was, then this row applied like any other. */
   private continueSeed(seeded: Connection, r: SocketRecord, key: number, at: number, n: number, events: TrackerEvent[]): void {
     const conn: Connection = { ...seeded, history: seeded.history.map((h) => ({ ...h })), timer: r.timer };
-    const t: Tracked = { conn, row: r, seen: n, bucket: key, family: r.family, localAddress: r.local.address, remoteAddress: r.remote.address, localPort: r.local.port, remotePort: r.remote.port };
+    const t: Tracked = { conn, row: r, seen: n, bucket: key, family: r.family, localAddress: r.local.address, remoteAddress: r.remote.address, localPort: r.local.port, remotePort: r.remote.port, netns: r.netns };
     this.live.set(conn.id, t);
     const bucket = this.buckets.get(key);
     if (bucket === undefined) this.buckets.set(key, [t]);
     else bucket.push(t);
     this.stateCounts[conn.state]++;
     events.push({ kind: 'opened', at, connection: conn });
-    if (conn.state !== r.state || conn.recvQ !== r.recvQ || conn.sendQ !== r.sendQ || (r.inode !== 0 && conn.inode === 0) || this.ownerDiffers(conn.owner, r.owners)) this.applyRow(conn, r, at, events);
+    if (conn.state !== r.state || conn.recvQ !== r.recvQ || conn.sendQ !== r.sendQ || (r.inode !== 0 && conn.inode === 0) || this.ownerDiffers(conn.owner, r.owners) || conn.container !== r.container) this.applyRow(conn, r, at, events);
     else this.changed.push(conn);
   }
 
@@ -431,6 +438,9 @@ export class ConnectionTracker {
     c.owner = pickOwner(c.owner, r.owners);
     c.recvQ = r.recvQ;
     c.sendQ = r.sendQ;
+    // The engine answers in the background: a container's label can come (or go) after its sockets were first seen.
+    if (r.container !== undefined) c.container = r.container;
+    else delete c.container;
     this.changed.push(c);
     if (c.state === r.state) return;
     const from = c.state;
@@ -512,21 +522,23 @@ export class ConnectionTracker {
     // address or the wildcard) was accepted by that listener.
     if (r.state === 'SYN-SENT') return 'client';
     if (r.state === 'SYN-RECEIVED') return 'server';
-    const addresses = this.listenersOf(r.local.port);
-    if (addresses === undefined) return 'client';
+    const listeners = this.listenersOf(r.local.port);
+    if (listeners === undefined) return 'client';
     const local = plainAddress(r.local.address);
-    for (const a of addresses) if (a === local || isWildcard(a)) return 'server';
+    // A listener of another network namespace on the same port accepted nothing of this one.
+    for (const l of listeners) if (l.netns === r.netns && (l.address === local || isWildcard(l.address))) return 'server';
     return 'client';
   }
 
-  private listenersOf(port: number): string[] | undefined {
+  private listenersOf(port: number): { address: string; netns: string | undefined }[] | undefined {
     if (this.listeners === null) {
-      const m = new Map<number, string[]>();
+      const m = new Map<number, { address: string; netns: string | undefined }[]>();
       for (const r of this.rows) {
         if (r.state !== 'LISTEN') continue;
+        const l = { address: plainAddress(r.local.address), netns: r.netns };
         const list = m.get(r.local.port);
-        if (list === undefined) m.set(r.local.port, [plainAddress(r.local.address)]);
-        else list.push(plainAddress(r.local.address));
+        if (list === undefined) m.set(r.local.port, [l]);
+        else list.push(l);
       }
       this.listeners = m;
     }

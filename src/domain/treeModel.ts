@@ -2,16 +2,17 @@
 // the last build. Pure (no `vscode`): src/views/tree/connectionsTree.ts turns these nodes into TreeItems, and the unit tests
 // build trees from recorded connections with a fixed clock.
 import { formatEndpoint } from './types';
-import type { Connection, ConnectionId, Endpoint, Insight, StateCounts, TcpState } from './types';
+import type { Connection, ConnectionId, ContainerLabel, Endpoint, Insight, StateCounts, TcpState } from './types';
 import { formatDuration, type DurationUnits } from './format';
 import { SHORT_STATE_NAMES, SS_STATE_FILTER_NAMES, STATE_ORDER, STATUS_BAR_ORDER, TCP_STATES } from './states';
 import { debuggerConnectionIds } from './debuggerSockets';
 import { processLabel } from './processName';
+import { escapeControls } from './displayText';
 
 export { processLabel, processName } from './processName';
 
-export type GroupBy = 'state' | 'process' | 'localPort';
-export const GROUP_BYS: readonly GroupBy[] = ['state', 'process', 'localPort'];
+export type GroupBy = 'state' | 'process' | 'localPort' | 'container';
+export const GROUP_BYS: readonly GroupBy[] = ['state', 'process', 'localPort', 'container'];
 
 /** How a row is highlighted, TCPView-style: just appeared, just changed state, or gone (kept greyed for a moment). */
 export type ConnectionMark = 'new' | 'changed' | 'closed';
@@ -34,6 +35,12 @@ export interface TreeStrings {
   debuggerSockets: string;
   /** Its description while its rows are hidden: `3 hidden`. */
   hiddenCount(n: number): string;
+  /** Where a socket of another namespace is: `in container demo-web-1`. */
+  inContainer(name: string): string;
+  /** `in network namespace net:[4026532301]`, for one without a container label. */
+  inNamespace(netns: string): string;
+  /** Group label (group by container) for the sockets of the reader's own namespace. */
+  hostNamespace: string;
   units: DurationUnits;
 }
 
@@ -91,6 +98,9 @@ export interface GroupNode {
   state: TcpState | null;
   pid: number | null;
   port: number | null;
+  /** Container groups: the namespace (null: ours) and its container, when known. */
+  netns?: string | null;
+  container?: ContainerLabel | null;
 }
 
 export interface ConnectionNode {
@@ -142,7 +152,7 @@ export const DEBUGGER_ID = 'debugger';
 // ---------------------------------------------------------------------------------------------------------------
 // Filter
 
-export type FilterField = 'any' | 'addr' | 'port' | 'proc' | 'pid' | 'state' | 'insight';
+export type FilterField = 'any' | 'addr' | 'port' | 'proc' | 'pid' | 'state' | 'insight' | 'container';
 
 export interface FilterTerm {
   field: FilterField;
@@ -164,13 +174,17 @@ const FIELD_ALIASES: Record<string, FilterField> = {
   state: 'state',
   st: 'state',
   insight: 'insight',
+  container: 'container',
+  ctr: 'container',
+  netns: 'container',
 };
 
 /**
  * Parses the filter box: whitespace-separated terms, all of which must match (`node 8080`). A term may name its
- * field (`port:8080`, `state:time-wait`, `pid:4242`, `proc:node`, `addr:127.0.0.1`, `insight:<key>`) and may
- * start with `-` to exclude (`-state:listen`). A term without a field matches anywhere: endpoints, process, pid or
- * state. `insight:` takes an insight's key (`insight:close-wait-leak:4242`): the sockets that insight is about.
+ * field (`port:8080`, `state:time-wait`, `pid:4242`, `proc:node`, `addr:127.0.0.1`, `insight:<key>`,
+ * `container:web`) and may start with `-` to exclude (`-state:listen`). A term without a field matches anywhere:
+ * endpoints, process, pid, state or container name. `insight:` takes an insight's key
+ * (`insight:close-wait-leak:4242`): the sockets that insight is about.
  */
 export function parseFilter(text: string): FilterTerm[] {
   const terms: FilterTerm[] = [];
@@ -219,6 +233,14 @@ export function insightMembers(insights: readonly Insight[]): InsightMembers {
   return new Map(insights.map((i) => [i.key.toLowerCase(), new Set(i.connectionIds)] as const));
 }
 
+/** A container term: its name, image, compose project or service, an id prefix, or the namespace's name. */
+function containerMatches(text: string, c: Connection): boolean {
+  const k = c.container;
+  if (k !== undefined && (k.name.toLowerCase().includes(text) || k.image.toLowerCase().includes(text) || k.id.startsWith(text))) return true;
+  if (k !== undefined && ((k.composeProject ?? '').toLowerCase() === text || (k.composeService ?? '').toLowerCase() === text)) return true;
+  return c.netns !== undefined && c.netns.toLowerCase().includes(text);
+}
+
 function termMatches(term: FilterTerm, c: Connection, commandLine: string | undefined, insights: InsightMembers | undefined): boolean {
   const pid = c.owner?.pid;
   const proc = (c.owner?.command ?? '').toLowerCase();
@@ -241,9 +263,12 @@ function termMatches(term: FilterTerm, c: Connection, commandLine: string | unde
     case 'insight':
       // An insight that no longer holds has no sockets: the filter then shows none, and says so.
       return insights?.get(term.text)?.has(c.id) ?? false;
+    case 'container':
+      return containerMatches(term.text, c);
     case 'any': {
       if (endpointText(c.local).includes(term.text) || endpointText(c.remote).includes(term.text)) return true;
       if (proc.includes(term.text) || line.includes(term.text)) return true;
+      if (c.container !== undefined && c.container.name.toLowerCase().includes(term.text)) return true;
       if (pid !== undefined && String(pid) === term.text) return true;
       const want = squashState(term.text);
       return want !== '' && stateNames(c.state).some((n) => n.startsWith(want));
@@ -325,14 +350,27 @@ export function rowLabel(c: Pick<Connection, 'local' | 'remote'>): string {
   return `:${c.local.port} → ${formatEndpoint(c.remote)}`;
 }
 
-/** What a row's description names besides its mark and age: the owner unless grouped by it, the state likewise. */
+/**
+ * What a row's description names besides its mark and age: the owner unless grouped by it, the state likewise, and
+ * where a socket of another network namespace is unless grouped by container.
+ */
 interface DescriptionParts {
   owner: boolean;
   state: boolean;
+  place: boolean;
 }
 
 function describedParts(groupBy: GroupBy): DescriptionParts {
-  return { owner: groupBy !== 'process', state: groupBy !== 'state' };
+  return { owner: groupBy !== 'process', state: groupBy !== 'state', place: groupBy !== 'container' };
+}
+
+/**
+ * Where a connection of another network namespace is: `in container demo-web-1`, or `in network namespace
+ * net:[4026532301]`; '' for the reader's own namespace. Container names are the engine's: escaped.
+ */
+export function placeLabel(c: Pick<Connection, 'netns' | 'container'>, strings: Pick<TreeStrings, 'inContainer' | 'inNamespace'>): string {
+  if (c.container !== undefined) return strings.inContainer(escapeControls(c.container.name));
+  return c.netns !== undefined ? strings.inNamespace(c.netns) : '';
 }
 
 function rowDescription(c: Connection, mark: ConnectionMark | null, show: DescriptionParts, now: number, strings: TreeStrings, ownerLabel: (c: Connection) => string): string {
@@ -342,7 +380,11 @@ function rowDescription(c: Connection, mark: ConnectionMark | null, show: Descri
     const from = previousState(c);
     if (from !== null) parts.push(`● ${strings.markChangedFrom(from)}`);
   } else if (mark === 'closed') parts.push(strings.markClosed);
-  if (show.owner) parts.push(ownerLabel(c));
+  const place = show.place ? placeLabel(c, strings) : '';
+  // Another namespace's socket without an owner (another user's container: its fds are closed to us) is said by
+  // where it is; "unknown process" would add nothing.
+  if (show.owner && (c.owner !== null || c.netns === undefined)) parts.push(ownerLabel(c));
+  if (place !== '') parts.push(place);
   if (mark === 'closed') {
     parts.push(strings.wasState(lastOpenState(c)));
   } else {
@@ -376,6 +418,9 @@ interface GroupDraft {
 
 function groupKey(c: Connection, groupBy: GroupBy): { id: string; state: TcpState | null; pid: number | null; port: number | null } {
   switch (groupBy) {
+    case 'container':
+      // By container (its id outlives a rename), else by namespace; ours is one group.
+      return { id: c.container !== undefined ? `container/${c.container.id}` : c.netns !== undefined ? `netns/${c.netns}` : 'container/host', state: null, pid: null, port: null };
     case 'state':
       return { id: `state/${c.state}`, state: c.state, pid: null, port: null };
     case 'process':
@@ -435,11 +480,19 @@ export function buildTree(input: TreeInput): TreeModel {
         label = ownerLabel(c);
         // Unowned rows last; processes by name, then pid.
         sortKey = c.owner ? `0${c.owner.command}\u0000${String(c.owner.pid).padStart(10, '0')}` : '1';
+      } else if (options.groupBy === 'container') {
+        // Containers by name, then namespaces without a container, then ours.
+        label = c.container !== undefined ? escapeControls(c.container.name) : (c.netns ?? strings.hostNamespace);
+        sortKey = c.container !== undefined ? `0${c.container.name}\u0000${c.container.id}` : c.netns !== undefined ? `1${c.netns}` : '2';
       } else {
         label = `:${c.local.port}`;
         sortKey = c.local.port;
       }
       g = { node: { kind: 'group', id: key.id, groupBy: options.groupBy, label, description: '', count: 0, state: key.state, pid: key.pid, port: key.port }, sortKey, rows: [], total: 0 };
+      if (options.groupBy === 'container') {
+        g.node.netns = c.netns ?? null;
+        g.node.container = c.container ?? null;
+      }
       groups.set(key.id, g);
     }
     return g;
@@ -533,7 +586,7 @@ export function buildTree(input: TreeInput): TreeModel {
     };
     roots.push(node);
     nodes.set(node.id, node);
-    children.set(node.id, options.showDebuggerSockets ? toRows(node.id, debuggerRows, { owner: true, state: true }) : []);
+    children.set(node.id, options.showDebuggerSockets ? toRows(node.id, debuggerRows, { owner: true, state: true, place: true }) : []);
   }
   return { roots, children, nodes, shown, total };
 }

@@ -53,6 +53,21 @@ export interface Owner {
   lastUser?: boolean;
 }
 
+/**
+ * The container a socket's network namespace belongs to, as the container engine names it (Docker, Podman): what
+ * views, snapshots and the CLI show on its sockets. One object per container while its details stay the same.
+ */
+export interface ContainerLabel {
+  /** The full id (64 hex digits); views show its first 12, as `docker ps` does. */
+  id: string;
+  /** Without the leading '/'. */
+  name: string;
+  /** The image as the user named it (`busybox:latest`). */
+  image: string;
+  composeProject: string | null;
+  composeService: string | null;
+}
+
 /** One row of the kernel's TCP socket table, whichever backend read it. */
 export interface SocketRecord {
   state: TcpState;
@@ -69,6 +84,15 @@ export interface SocketRecord {
   timer: SocketTimer | null;
   /** Processes holding the socket open (several after fork), or last seen holding this 4-tuple; empty when unknown. */
   owners: Owner[];
+  /**
+   * The network namespace the row was read from, when it is not the reader's own: `net:[<inode>]` (as
+   * /proc/<pid>/ns/net reads), or `net-tcp:<inode>` when the namespace is known only by its table's inode (another
+   * user's processes). Absent for the reader's own namespace, which holds most sockets. Part of a socket's
+   * identity: two namespaces can each have 127.0.0.1:8080.
+   */
+  netns?: string;
+  /** The container whose network namespace this is, when a container engine told us. */
+  container?: ContainerLabel;
 }
 
 export type BackendName = 'proc' | 'ss';
@@ -152,6 +176,10 @@ export interface Connection {
   recvQ: number;
   sendQ: number;
   timer: SocketTimer | null;
+  /** As SocketRecord.netns: absent in the reader's own network namespace. */
+  netns?: string;
+  /** As SocketRecord.container. */
+  container?: ContainerLabel;
 }
 
 /** One edge of the state diagram that a connection took (or, when `inferred`, most likely took between two samples). */
@@ -217,8 +245,44 @@ export interface ScopedSample extends Sample {
   scopePids: number[];
   /** Processes that own a socket of this sample or belong to the scope. */
   processes: ProcessInfo[];
-  /** Sockets in the whole table before scoping. */
+  /** Sockets in the whole table before scoping (every namespace read). */
   totalSockets: number;
+  /** The reader's own network namespace (`net:[<inode>]`), which the rows without `netns` are in; null when unknown. */
+  netns: string | null;
+  /** The network namespaces whose tables this sample read, the reader's own first. */
+  namespaces: NetNamespaceSummary[];
+  /** Whether container labels could be had, and why not. */
+  containers: ContainerEngineStatus;
+}
+
+/**
+ * A network namespace a sample read: what views group by, and what the sampling loop keeps a change probe for
+ * (one per namespace, reading /proc/<pid>/net/ of the process given).
+ */
+export interface NetNamespaceSummary {
+  /** As SocketRecord.netns; for the own namespace its `net:[<inode>]` ('' where /proc/self/ns/net cannot be read). */
+  key: string;
+  own: boolean;
+  /** The process its table was read through (/proc/<pid>/net/tcp{,6}); null for the own namespace (/proc/net, or ss). */
+  pid: number | null;
+  /** Rows its table held. */
+  sockets: number;
+  container?: ContainerLabel;
+}
+
+/**
+ * The container engine as the sampler sees it. `ok`: labels are current. `off`: not asked (nothing needs it, or the
+ * caller turned it off). `starting`: the first answer has not come yet. Otherwise the engine's error code: no
+ * engine at the socket, permission denied on it, no answer in time, or an answer we could not read.
+ */
+export interface ContainerEngineStatus {
+  state: 'ok' | 'off' | 'starting' | 'no-engine' | 'permission' | 'timeout' | 'bad-response';
+  /** The engine's unix socket, when one is configured. */
+  socketPath: string | null;
+  /** Running containers the engine listed. */
+  containers: number;
+  /** English detail for the log; null when ok. */
+  message: string | null;
 }
 
 export type InsightKind = 'close-wait-leak' | 'time-wait-storm' | 'syn-sent-stuck' | 'accept-queue-full' | 'open-after-exit';

@@ -13,6 +13,7 @@ import type { Connection, ConnectionId, Insight, ModelUpdate, ProcessInfo, Sampl
 import type { DemandLevel, LoopStatus, ModelStatus, ProcessCheck, TcpModelApi } from './modelApi';
 import { SampleFailure, SamplerHost } from '../sampling/samplerHost';
 import { WorkspaceRootCollector, workspaceFolderPaths } from './scopeRoots';
+import { ContainerHintReporter } from './containerHint';
 import type { SampledMessage, SampleError, SampleErrorCode, WorkerSettings } from '../sampling/workerProtocol';
 
 /**
@@ -61,6 +62,8 @@ export interface SamplerDiagnostics {
   hostMs: number | null;
   /** Connections the delta carried. */
   changed: number;
+  /** The container-labels hint shown this session (once per kind), or null. */
+  containerHint: string | null;
 }
 
 export interface TcpModel extends TcpModelApi, vscode.Disposable {
@@ -135,13 +138,15 @@ class Model implements TcpModel {
   private restored: Connection[] | null = null;
   private lifecyclesDirty = false;
   private disposed: Promise<void> | null = null;
-  private lastDiagnostics: SamplerDiagnostics = { workerTid: null, costMs: null, hostMs: null, changed: 0 };
+  private lastDiagnostics: SamplerDiagnostics = { workerTid: null, costMs: null, hostMs: null, changed: 0, containerHint: null };
+  private readonly containerHint: ContainerHintReporter;
 
   constructor(
     private readonly context: ModelContext,
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.settings = currentSettings();
+    this.containerHint = new ContainerHintReporter(log);
     this.scopeMode = this.settings.scope;
     this.current = { backend: null, scope: this.scopeMode, paused: false, error: null, lastSampleAt: null, intervalMs: this.settings.sampleIntervalMs, loop: null };
     this.host = new SamplerHost({
@@ -254,7 +259,8 @@ class Model implements TcpModel {
       this.lifecyclesDirty = true;
       this.updateEmitter.fire(update);
     }
-    this.lastDiagnostics = { workerTid: message.stats.workerTid, costMs: message.stats.costMs, hostMs: performance.now() - started, changed: update?.changed.length ?? 0 };
+    this.containerHint.observe(message.stats);
+    this.lastDiagnostics = { workerTid: message.stats.workerTid, costMs: message.stats.costMs, hostMs: performance.now() - started, changed: update?.changed.length ?? 0, containerHint: this.containerHint.shown };
   }
 
   diagnostics(): SamplerDiagnostics {

@@ -430,10 +430,12 @@ interface MemoryEntry extends Remembered {
   family: SocketRecord['family'];
   local: string;
   remote: string;
+  /** SocketRecord.netns: the same 4-tuple in two namespaces is two sockets. */
+  netns: string | undefined;
 }
 
 /**
- * The owners last seen for each family + 4-tuple, for sockets that have no file: TIME-WAIT (the process closed
+ * The owners last seen for each family + 4-tuple (in its network namespace), for sockets that have no file: TIME-WAIT (the process closed
  * it), request sockets and orphans (inode 0). Bounded: past `capacity` entries, the oldest are dropped.
  * Entries are bucketed by the numeric port pair, so the per-socket, per-sample lookups build no strings.
  */
@@ -453,10 +455,10 @@ export class OwnerMemory {
   }
 
   /** The entry for the socket's family and 4-tuple in the bucket of its port pair. Allocates nothing. */
-  private static entryIn(list: MemoryEntry[] | undefined, socket: Pick<SocketRecord, 'family' | 'local' | 'remote'>): MemoryEntry | undefined {
+  private static entryIn(list: MemoryEntry[] | undefined, socket: Pick<SocketRecord, 'family' | 'local' | 'remote' | 'netns'>): MemoryEntry | undefined {
     if (list === undefined) return undefined;
     for (const entry of list) {
-      if (entry.family === socket.family && entry.local === socket.local.address && entry.remote === socket.remote.address) return entry;
+      if (entry.family === socket.family && entry.local === socket.local.address && entry.remote === socket.remote.address && entry.netns === socket.netns) return entry;
     }
     return undefined;
   }
@@ -475,7 +477,7 @@ export class OwnerMemory {
       this.buckets.set(key, list as MemoryEntry[]);
       return;
     }
-    const added: MemoryEntry = { family: socket.family, local: socket.local.address, remote: socket.remote.address, owners, inScope };
+    const added: MemoryEntry = { family: socket.family, local: socket.local.address, remote: socket.remote.address, netns: socket.netns, owners, inScope };
     if (list === undefined) this.buckets.set(key, [added]);
     else list.push(added);
     this.count++;
@@ -487,7 +489,7 @@ export class OwnerMemory {
     }
   }
 
-  recall(socket: Pick<SocketRecord, 'family' | 'local' | 'remote'>): Remembered | undefined {
+  recall(socket: Pick<SocketRecord, 'family' | 'local' | 'remote' | 'netns'>): Remembered | undefined {
     const entry = OwnerMemory.entryIn(this.buckets.get(socket.local.port * 65_536 + socket.remote.port), socket);
     return entry === undefined ? undefined : { owners: entry.owners, inScope: entry.inScope };
   }

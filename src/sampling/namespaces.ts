@@ -14,6 +14,7 @@
 // - /proc/<pid>/fd needs the same access as the link: an unprivileged reader cannot see which sockets another
 //   user's process holds, only the namespace's table.
 // - A process can be hidden entirely (proc mounted with hidepid=) or gone by the time it is read: unknown.
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { readlink, stat, open } from 'node:fs/promises';
 
 export interface NetNamespaceGroup {
@@ -150,4 +151,180 @@ export async function groupByNetNamespace(pids: Iterable<number>, opts: { procRo
     .sort((a, b) => Number(b.own) - Number(a.own) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
     .map(({ tcpInode: _tcpInode, ...g }) => g);
   return { groups: out, unknown };
+}
+
+// ---- the sampler's per-sample grouping: synchronous, cached per process ----
+//
+// The sampler groups every process it looks at (the whole process table in the 'all' scope) on every sample, in
+// its worker thread, where synchronous /proc reads cost a fraction of the promise-based ones (see processes.ts).
+// A process changes network namespace only through unshare(2) or setns(2), which the tools that do it (unshare,
+// ip netns exec, nsenter, container runtimes) follow with an exec, and an exec changes the command name: so a
+// process's namespace is kept while its pid, start time and command name stay the same, and re-read otherwise.
+// For a program that switches namespace without exec, every cached entry is also re-read once every
+// `recheckEvery` samples (a slice of the processes per sample, like the fd rotation in attribution.ts).
+
+/** What the sampler's process table says of a pid: a changed start time or command means a new reading. */
+export interface ProcessIdentity {
+  startTime: number;
+  command: string;
+}
+
+/** The pids of one namespace, as the sampler groups them. */
+export interface NamespaceMembers {
+  key: string;
+  inode: number | null;
+  own: boolean;
+  /** In the order given: the table is read through the first that works. */
+  pids: number[];
+}
+
+interface CachedNamespace {
+  startTime: number;
+  command: string;
+  ns: number | null;
+  tcp: number | null;
+}
+
+function readlinkNs(procRoot: string, pid: number | 'self'): number | null {
+  try {
+    return parseNetNsLink(readlinkSync(`${procRoot}/${pid}/ns/net`));
+  } catch {
+    return null;
+  }
+}
+
+function statTcpIno(procRoot: string, pid: number | 'self'): number | null {
+  try {
+    return statSync(`${procRoot}/${pid}/net/tcp`).ino;
+  } catch {
+    return null;
+  }
+}
+
+export class NetNamespaceResolver {
+  private ownCache: OwnNamespace | null | undefined;
+  private cache = new Map<number, CachedNamespace>();
+  private rounds = 0;
+  /** /proc reads made by the last group() call: for tests and the benchmark. */
+  reads = 0;
+
+  constructor(
+    private readonly procRoot = '/proc',
+    private readonly recheckEvery = 16,
+  ) {}
+
+  /** This process's namespace (read once: Node never calls setns), or null where /proc/self/ns/net is unreadable. */
+  own(): OwnNamespace | null {
+    if (this.ownCache === undefined) {
+      const inode = readlinkNs(this.procRoot, 'self');
+      this.ownCache = inode === null ? null : { key: `net:[${inode}]`, inode, tcpInode: statTcpIno(this.procRoot, 'self') };
+    }
+    return this.ownCache;
+  }
+
+  /**
+   * Groups `pids` by network namespace, own namespace first, then by key. `identity` gives a pid's start time and
+   * command from the sample's process table; a pid it does not know is read fresh. Pids that cannot be read at
+   * all (gone, hidden) are left out.
+   */
+  group(pids: Iterable<number>, identity: (pid: number) => ProcessIdentity | undefined): NamespaceMembers[] {
+    this.reads = 0;
+    const round = ++this.rounds;
+    const own = this.own();
+    const next = new Map<number, CachedNamespace>();
+    const order: number[] = [];
+    for (const pid of pids) {
+      if (!Number.isSafeInteger(pid) || pid <= 0 || next.has(pid)) continue;
+      const id = identity(pid);
+      const old = this.cache.get(pid);
+      let entry: CachedNamespace;
+      if (id !== undefined && old !== undefined && old.startTime === id.startTime && old.command === id.command && (pid + round) % this.recheckEvery !== 0) {
+        entry = old;
+      } else {
+        const ns = readlinkNs(this.procRoot, pid);
+        // The table's inode names the namespace of a process whose link is closed to us, and, read from a process
+        // of another namespace whose link is open, ties the two names together (below). For a process of our own
+        // namespace, /proc/self/net/tcp's inode does that.
+        const foreign = ns === null || own === null || ns !== own.inode;
+        const tcp = foreign ? statTcpIno(this.procRoot, pid) : null;
+        this.reads += foreign ? 2 : 1;
+        entry = { startTime: id?.startTime ?? -1, command: id?.command ?? '', ns, tcp };
+      }
+      if (entry.ns === null && entry.tcp === null) continue;
+      next.set(pid, entry);
+      order.push(pid);
+    }
+    // Only the pids asked for this time are kept: the cache never outgrows the process table.
+    this.cache = next;
+
+    // A table inode seen together with a readable link names the namespace of pids whose link is closed to us, so
+    // a namespace keeps one key while any process of it lets us read its link.
+    const nsOfTcp = new Map<number, number>();
+    if (own !== null && own.tcpInode !== null) nsOfTcp.set(own.tcpInode, own.inode);
+    for (const pid of order) {
+      const e = next.get(pid) as CachedNamespace;
+      if (e.ns !== null && e.tcp !== null) nsOfTcp.set(e.tcp, e.ns);
+    }
+    const groups = new Map<string, NamespaceMembers>();
+    for (const pid of order) {
+      const e = next.get(pid) as CachedNamespace;
+      const ns = e.ns ?? (e.tcp !== null ? (nsOfTcp.get(e.tcp) ?? null) : null);
+      const key = ns !== null ? `net:[${ns}]` : `net-tcp:${e.tcp}`;
+      let g = groups.get(key);
+      if (g === undefined) {
+        const isOwn = own !== null && (ns !== null ? ns === own.inode : e.tcp === own.tcpInode);
+        g = { key, inode: ns, own: isOwn, pids: [] };
+        groups.set(key, g);
+      }
+      g.pids.push(pid);
+    }
+    return [...groups.values()].sort((a, b) => Number(b.own) - Number(a.own) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+}
+
+// ---- which of a namespace's TCP tables hold anything, for the price of two tiny reads ----
+//
+// Reading any namespace's /proc/<pid>/net/tcp or tcp6 costs about as much as reading our own (bench/namespaces.ts):
+// the kernel walks its TCP hash tables, which every namespace of the machine shares (tcp_ehash_entries buckets),
+// and skips the sockets of the others. /proc/<pid>/net/sockstat and sockstat6 count that namespace's own sockets
+// (net/ipv4/proc.c sockstat_seq_show: `TCP: inuse` is sock_prot_inuse_get(net, &tcp_prot), `tw` the namespace's
+// tcp_death_row count, IPv4 and IPv6 together; `orphan` and `alloc` are machine-wide; sockstat6's `TCP6: inuse` is
+// the same for tcpv6_prot; checked on Linux 6.18 with a fresh namespace: inuse 0 tw 0, then 1 and 1 after a
+// connection closed into TIME-WAIT). Every row a table can show is a hashed socket of its family (counted in its
+// inuse), a TIME-WAIT (tw), or a request socket, which needs a listener of its family (inuse). So with tw 0, a table
+// whose family's inuse is 0 is empty and is not read. Idle namespaces are common (browser sandboxes run in empty
+// ones), and many servers listen on one family only.
+
+/** `TCP: inuse N ... tw N` of sockstat and `TCP6: inuse N` of sockstat6; null for what a text does not say. */
+export function parseSockstatTcp(text: string): { inuse: number | null; tw: number | null } {
+  const line = /^TCP6?: (.*)$/m.exec(text);
+  if (!line) return { inuse: null, tw: null };
+  const field = (name: string): number | null => {
+    const m = new RegExp(`(?:^| )${name} (\\d+)`).exec(line[1]);
+    return m ? Number(m[1]) : null;
+  };
+  return { inuse: field('inuse'), tw: field('tw') };
+}
+
+/**
+ * Which of the tables of the namespace seen through `netDir` (/proc/<pid>/net) can hold rows, by its sockstat
+ * counters: both whenever that cannot be told (a file unreadable or not as expected, TIME-WAITs of either family).
+ */
+export function tcpTablesToRead(netDir: string): { v4: boolean; v6: boolean } {
+  const both = { v4: true, v6: true };
+  let v4: { inuse: number | null; tw: number | null };
+  try {
+    v4 = parseSockstatTcp(readFileSync(`${netDir}/sockstat`, 'latin1'));
+  } catch {
+    return both;
+  }
+  if (v4.inuse === null || v4.tw !== 0) return both;
+  let v6: number | null;
+  try {
+    v6 = parseSockstatTcp(readFileSync(`${netDir}/sockstat6`, 'latin1')).inuse;
+  } catch (e) {
+    // No sockstat6 when IPv6 is disabled: no tcp6 table either.
+    v6 = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 0 : null;
+  }
+  return { v4: v4.inuse > 0, v6: v6 === null || v6 > 0 };
 }

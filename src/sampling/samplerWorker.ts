@@ -9,11 +9,12 @@ import { parseProcStat, parseStatusUid } from './processes';
 import { DeltaEncoder } from '../domain/modelDelta';
 import { computeScopePids, isPathInside, type ProcessNode } from '../domain/scope';
 import { ScopeView } from '../domain/scopeView';
-import { SAMPLER_ERROR_CODES, SocketSampler, type SamplerResult } from './socketSampler';
+import { SAMPLER_ERROR_CODES, SocketSampler, type ContainerSource, type SamplerResult } from './socketSampler';
 import { ChangeWatcher } from './changeWatcher';
+import { ContainerRegistry } from './containers/registry';
 import { ConnectionTracker } from '../domain/tracker';
 import type { TrackerOptions } from '../domain/tracker';
-import type { Connection, ProcessInfo, SampleScope, ScopeMode, ScopedSample, SocketRecord } from '../domain/types';
+import type { Connection, NetNamespaceSummary, ProcessInfo, SampleScope, ScopeMode, ScopedSample, SocketRecord } from '../domain/types';
 import { isHostToWorker } from './workerProtocol';
 import type { HostToWorker, ProcessCheck, SampleAnswer, SampleError, SampleErrorCode, WorkerChunk, WorkerNotice, WorkerSettings, WorkerToHost } from './workerProtocol';
 import { groupAlive, killGroupsNow, liveGroups, onGroupsChanged } from './childProcesses';
@@ -116,6 +117,13 @@ export class SamplerPipeline {
   private readonly tid = kernelThreadId();
   /** Start time of each host root when first seen, by pid. */
   private readonly rootStarts = new Map<number, number>();
+  /** Containers for labels and the workspace scope; kept across sampler rebuilds (it follows the engine's events). */
+  private readonly containers: ContainerSource | null;
+
+  /** `containers`: where containers come from; default the engine at DOCKER_HOST or /var/run/docker.sock, null for none. */
+  constructor(options: { containers?: ContainerSource | null } = {}) {
+    this.containers = options.containers !== undefined ? options.containers : new ContainerRegistry();
+  }
 
   configure(settings: WorkerSettings): void {
     const before = this.settings;
@@ -127,6 +135,14 @@ export class SamplerPipeline {
       this.tracker.setOptions(trackerOptions(settings));
       this.removedBetweenSamples.push(...this.tracker.lastChanges().removed);
     }
+  }
+
+  /**
+   * The network namespaces the last sample read, ours first, each with the process its table was read through: the
+   * net folders (/proc/<pid>/net) a change watcher can probe, one per namespace.
+   */
+  get namespaces(): readonly NetNamespaceSummary[] {
+    return this.sampler?.lastNamespaces ?? [];
   }
 
   /** Called right before each read of the table (the change watcher takes its baseline). */
@@ -172,7 +188,7 @@ export class SamplerPipeline {
   }
 
   private samplerFor(settings: WorkerSettings): SocketSampler {
-    if (this.sampler === null) this.sampler = new SocketSampler({ backend: settings.backend, ssPath: settings.ssPath });
+    if (this.sampler === null) this.sampler = new SocketSampler({ backend: settings.backend, ssPath: settings.ssPath, containers: this.containers });
     return this.sampler;
   }
 
@@ -355,6 +371,9 @@ export class SamplerPipeline {
         costMs,
         workerTid: this.tid,
         nextSampleTimeoutMs: sampler.ssTimeoutNowMs,
+        containers: sample.containers,
+        namespaces: sample.namespaces.length,
+        unlabelledForeignSockets: sample.sockets.reduce((n, s) => (s.netns !== undefined && s.container === undefined ? n + 1 : n), 0),
       },
       sample: wantSample ? scopedPart(sample) : null,
     };

@@ -7,13 +7,15 @@ import { threadCpuMs } from './threadCpu';
 import { seqFileEnded } from './seqFile';
 import { endianness } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { OwnerMemory, SocketAttributor, type AttributionStats } from './attribution';
+import { OwnerMemory, SocketAttributor, type AttributionStats, type InodeSet } from './attribution';
 import { ChildError, runChild } from './childProcesses';
 import { dropRepeatedRows, parseProcNetTcpBytes, type ParseResult } from './procNetTcp';
 import { ProcessTable } from './processes';
-import { computeScopePids, inheritListenerOwners, selectScope } from '../domain/scope';
+import { computeScopePids, inheritListenerOwners, isWorkspaceContainer, selectScope } from '../domain/scope';
 import { parseSsOutput } from './ssOutput';
-import type { BackendName, Owner, ProcessInfo, SampleScope, ScopedSample, SocketRecord } from '../domain/types';
+import { NetNamespaceResolver, tcpTablesToRead, type NamespaceMembers } from './namespaces';
+import type { KnownContainer } from './containers/registry';
+import type { BackendName, ContainerEngineStatus, ContainerLabel, NetNamespaceSummary, Owner, ProcessInfo, SampleScope, ScopedSample, SocketRecord } from '../domain/types';
 
 /**
  * Why the sampler could not read the table (the worker adds its own: SampleErrorCode in workerProtocol.ts).
@@ -42,6 +44,22 @@ export interface SamplerResult extends ScopedSample {
 
 export interface SampleRequest {
   scope: SampleScope;
+  /**
+   * Other network namespaces (keys) whose tables to read this time; the others keep the rows of their last reading.
+   * For a loop that watches each namespace's counters (/proc/<pid>/net/sockstat, snmp) and reads only those that
+   * moved: a table read costs as much in any namespace (bench/namespaces.ts). Absent: every namespace (a full
+   * sample). A namespace never read before is read whatever this says.
+   */
+  reread?: ReadonlySet<string>;
+}
+
+/** Where the sampler gets containers from (ContainerRegistry): asked in the background, read per sample. */
+export interface ContainerSource {
+  /** Resolves once the engine first answered or failed, or after waitMs. Starts asking if not started. */
+  ready(waitMs: number): Promise<void>;
+  status(): ContainerEngineStatus;
+  /** Running containers with their init pid. */
+  containers(): readonly KnownContainer[];
 }
 
 export interface SamplerOptions {
@@ -59,6 +77,12 @@ export interface SamplerOptions {
   procRetryMs?: number;
   /** The clock (tests). */
   now?: () => number;
+  /** Containers to label sockets with and to take into the workspace scope; none when absent. */
+  containers?: ContainerSource | null;
+  /** The first sample waits this long at most for the engine's first answer, so it has labels (default 1000 ms). */
+  engineWaitMs?: number;
+  /** Read other network namespaces' tables (default true); false: our own only (benchmarks compare the two). */
+  otherNamespaces?: boolean;
 }
 
 /** What the last sample cost, part by part: for the log and the benchmark. */
@@ -74,6 +98,16 @@ export interface SamplerStats {
   attribution: AttributionStats;
   /** read(2) calls on the /proc tables (0 with ss): one per ~4 KiB, and no final empty read when it can be told. */
   readCalls: number;
+  /** Network namespaces read besides our own, the rows they held, and the time their tables took (ms). */
+  foreignNamespaces: number;
+  foreignRows: number;
+  foreignReadMs: number;
+  /** Namespaces whose table could not be read through any of their processes this sample. */
+  unreadableNamespaces: number;
+  /** Namespaces whose sockstat counters said they hold no TCP socket: their tables were not read. */
+  emptyNamespaces: number;
+  /** Namespaces whose last reading was kept (SampleRequest.reread). */
+  keptNamespaces: number;
 }
 
 /** ss arguments: TCP, all states, numeric, timers, details (uid, inode), no header. Never -p (see issue 3). */
@@ -101,6 +135,10 @@ export const SS_MAX_TIMEOUT_MS = 60_000;
 export const PROC_RETRY_MS = 5 * 60_000;
 /** Bytes per read(2) of /proc/net/tcp{,6}: 16-64 KiB measured fastest (BENCHMARKS.md). */
 const PROC_READ_BYTES = 64 * 1024;
+/** Processes of one namespace tried per sample to read its table through (each failed try is one failed open). */
+const FOREIGN_READ_TRIES = 8;
+const NO_ROWS: ReadonlyMap<number, SocketRecord> = new Map();
+const ENGINE_OFF: ContainerEngineStatus = { state: 'off', socketPath: null, containers: 0, message: null };
 
 function errnoOf(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
@@ -144,6 +182,18 @@ export class SocketSampler {
   private rowsByInode: ReadonlyMap<number, SocketRecord> = new Map();
   /** Costs of the last sample. */
   lastStats: SamplerStats | null = null;
+  /**
+   * The network namespaces the last sample read, our own first, each with the process its table was read through:
+   * what the sampling loop keeps one change probe per namespace for (/proc/<pid>/net/sockstat, snmp).
+   */
+  lastNamespaces: readonly NetNamespaceSummary[] = [];
+  private readonly namespaces: NetNamespaceResolver;
+  /** The last reading of each other namespace's table: its rows, and by inode its next `previous`. */
+  private foreignLast = new Map<string, { rows: SocketRecord[]; byInode: ReadonlyMap<number, SocketRecord> }>();
+  private readonly containerSource: ContainerSource | null;
+  private readonly engineWaitMs: number;
+  private waitedForEngine = false;
+  private readonly otherNamespaces: boolean;
 
   constructor(options: SamplerOptions) {
     this.backend = options.backend === 'auto' ? null : options.backend;
@@ -156,6 +206,10 @@ export class SocketSampler {
     this.ssMaxBytes = options.ssMaxBytes ?? 64 * 1024 * 1024;
     this.processes = new ProcessTable(this.procRoot);
     this.attributor = new SocketAttributor(this.procRoot);
+    this.namespaces = new NetNamespaceResolver(this.procRoot);
+    this.containerSource = options.containers ?? null;
+    this.engineWaitMs = options.engineWaitMs ?? 1000;
+    this.otherNamespaces = options.otherNamespaces ?? true;
   }
 
   /** 'auto' on its ss fallback tries /proc at the next sample (new settings were applied). */
@@ -257,10 +311,15 @@ export class SocketSampler {
   }
 
   private readProc(): ParseResult {
+    return this.readProcTables(`${this.procRoot}/net`, this.rowsByInode);
+  }
+
+  /** tcp and tcp6 of one net folder (/proc/net, or /proc/<pid>/net for another namespace), parsed; `read` skips one. */
+  private readProcTables(netDir: string, previous: ReadonlyMap<number, SocketRecord>, read: { v4: boolean; v6: boolean } = { v4: true, v6: true }): ParseResult {
     const littleEndian = endianness() === 'LE';
     // Each file is parsed before the next is read into the same buffer.
     const parse = (file: string, family: 'ipv4' | 'ipv6', optional: boolean): ParseResult => {
-      const path = `${this.procRoot}/net/${file}`;
+      const path = `${netDir}/${file}`;
       let length: number;
       try {
         length = this.readWhole(path);
@@ -279,7 +338,7 @@ export class SocketSampler {
         }
         throw new SamplerError('no-proc', `Cannot read ${path} (${code ?? String(e)}). Check how /proc is mounted, or install iproute2 (ss) and set tcpStateViewer.backend to "ss".`, { cause: e });
       }
-      const result = parseProcNetTcpBytes(this.readBuffer, length, family, { littleEndian, previous: this.rowsByInode });
+      const result = parseProcNetTcpBytes(this.readBuffer, length, family, { littleEndian, previous });
       // The kernel prints the header even for an empty table: without it (an empty or foreign file) the reading
       // says nothing about the sockets, and taking it as "no sockets" would close every tracked connection.
       if (!result.header || (result.sockets.length === 0 && result.skipped > 0)) {
@@ -287,8 +346,9 @@ export class SocketSampler {
       }
       return result;
     };
-    const v4 = parse('tcp', 'ipv4', false);
-    const v6 = parse('tcp6', 'ipv6', true);
+    const none: ParseResult = { sockets: [], skipped: 0 };
+    const v4 = read.v4 ? parse('tcp', 'ipv4', false) : none;
+    const v6 = read.v6 ? parse('tcp6', 'ipv6', true) : none;
     return { sockets: v4.sockets.concat(v6.sockets), skipped: v4.skipped + v6.skipped };
   }
 
@@ -341,7 +401,8 @@ export class SocketSampler {
    * keep the answer. Without ss the backlog stays 0 (unknown).
    */
   private async fillListenBacklogs(sockets: SocketRecord[]): Promise<void> {
-    const listeners = sockets.filter((s) => s.state === 'LISTEN' && s.inode !== 0);
+    // ss lists our own namespace only: another namespace's backlog stays unknown.
+    const listeners = sockets.filter((s) => s.state === 'LISTEN' && s.inode !== 0 && s.netns === undefined);
     const liveListeners = new Set(listeners.map((s) => s.inode));
     for (const inode of this.backlogs.keys()) if (!liveListeners.has(inode)) this.backlogs.delete(inode);
     if (!this.listenBacklogUnavailable && listeners.some((s) => !this.backlogs.has(s.inode))) {
@@ -371,7 +432,76 @@ export class SocketSampler {
     }
   }
 
+  /**
+   * The tables of other network namespaces, read through /proc/<pid>/net/tcp{,6} of one of their processes (the
+   * first of `pids` that lets us: the others may have exited since the process table was read). Each row gets its
+   * namespace and, for a container's, the container's label. A namespace no process of which lets us read it is
+   * left out of this sample.
+   */
+  private readForeign(
+    groups: readonly NamespaceMembers[],
+    labels: ReadonlyMap<string, ContainerLabel>,
+    reread: ReadonlySet<string> | undefined,
+  ): { rows: SocketRecord[]; byInode: Map<number, SocketRecord>; summaries: NetNamespaceSummary[]; unreadable: number; empty: number; kept: number } {
+    const rows: SocketRecord[] = [];
+    const byInode = new Map<number, SocketRecord>();
+    const summaries: NetNamespaceSummary[] = [];
+    const next = new Map<string, { rows: SocketRecord[]; byInode: ReadonlyMap<number, SocketRecord> }>();
+    let unreadable = 0;
+    let empty = 0;
+    let keptCount = 0;
+    for (const g of groups) {
+      const last = this.foreignLast.get(g.key);
+      let kept: { sockets: SocketRecord[]; byInode: ReadonlyMap<number, SocketRecord> } | null = null;
+      let through = 0;
+      if (reread !== undefined && !reread.has(g.key) && last !== undefined && g.pids.length > 0) {
+        kept = { sockets: last.rows, byInode: last.byInode };
+        through = g.pids[0];
+        keptCount++;
+      }
+      for (let i = 0; kept === null && i < g.pids.length && i < FOREIGN_READ_TRIES; i++) {
+        const netDir = `${this.procRoot}/${g.pids[i]}/net`;
+        try {
+          const read = tcpTablesToRead(netDir);
+          if (!read.v4 && !read.v6) {
+            kept = { sockets: [], byInode: NO_ROWS };
+            empty++;
+          } else {
+            kept = dropRepeatedRows(this.readProcTables(netDir, last?.byInode ?? NO_ROWS, read).sockets);
+          }
+          through = g.pids[i];
+        } catch {
+          // Exited since the process table was read, or hidden from us: try the next process of the namespace.
+        }
+      }
+      if (kept === null) {
+        unreadable++;
+        continue;
+      }
+      const label = labels.get(g.key);
+      for (const r of kept.sockets) {
+        // Rows reused from the last reading (ProcNetTcpOptions.previous) carry what they were given then.
+        r.netns = g.key;
+        if (label !== undefined) r.container = label;
+        else if (r.container !== undefined) delete r.container;
+        rows.push(r);
+      }
+      for (const [inode, r] of kept.byInode) byInode.set(inode, r);
+      next.set(g.key, { rows: kept.sockets, byInode: kept.byInode });
+      const summary: NetNamespaceSummary = { key: g.key, own: false, pid: through, sockets: kept.sockets.length };
+      if (label !== undefined) summary.container = label;
+      summaries.push(summary);
+    }
+    this.foreignLast = next;
+    return { rows, byInode, summaries, unreadable, empty, kept: keptCount };
+  }
+
   private async sampleNow(request: SampleRequest): Promise<SamplerResult> {
+    if (this.containerSource !== null && !this.waitedForEngine) {
+      // The first sample waits (briefly) for the engine's first answer, so it shows labels from the start.
+      this.waitedForEngine = true;
+      await this.containerSource.ready(this.engineWaitMs);
+    }
     const t0 = performance.now();
     const cpu0 = threadCpuMs();
     const child0 = this.childCpuMs();
@@ -385,13 +515,72 @@ export class SocketSampler {
     const procs = this.processes.refresh({ cwd: folders.length > 0 });
     const t2 = performance.now();
 
-    const live = this.rowsByInode;
-    this.attributor.beginSample(live, procs);
-    this.memory.ensureCapacity(table.sockets.length);
-
+    // Containers: the workspace's join the scope with their processes (their init and its descendants) and their
+    // whole network namespace, since another user's container processes do not show us which sockets they hold.
+    const containers = this.containerSource?.containers() ?? [];
+    const workspaceContainers = workspace ? containers.filter((c) => isWorkspaceContainer(c.info, folders)) : [];
     let scopePids = new Set<number>();
     if (workspace) {
-      scopePids = computeScopePids(scope.rootPids, procs.values(), folders);
+      const roots = [...scope.rootPids];
+      for (const c of workspaceContainers) if (c.info.pid !== null) roots.push(c.info.pid);
+      scopePids = computeScopePids(roots, procs.values(), folders);
+    }
+
+    // Network namespaces: every process's, so a namespace's members are known (container inits first, the
+    // processes most likely to outlive the sample); then the tables of the others we need, one read each.
+    const ordered: number[] = [];
+    for (const c of containers) if (c.info.pid !== null) ordered.push(c.info.pid);
+    for (const pid of procs.keys()) ordered.push(pid);
+    const groups = this.otherNamespaces ? this.namespaces.group(ordered, (pid) => procs.get(pid)) : [];
+    const own = this.namespaces.own();
+    const keyOfPid = new Map<number, string>();
+    for (const g of groups) for (const pid of g.pids) keyOfPid.set(pid, g.key);
+    const labels = new Map<string, ContainerLabel>();
+    const workspaceNamespaces = new Set<string>();
+    for (const c of containers) {
+      const key = c.info.pid !== null ? keyOfPid.get(c.info.pid) : undefined;
+      // Containers sharing one namespace (a pod, --network container:NAME) show as the first by name; a container
+      // on the host's network (--network host) labels nothing: its sockets are ours, among everyone else's.
+      if (key === undefined || (own !== null && key === own.key)) continue;
+      if (!labels.has(key)) labels.set(key, c.label);
+      if (workspaceContainers.includes(c)) workspaceNamespaces.add(key);
+    }
+    const foreignGroups = groups.filter((g) => {
+      if (g.own || !this.otherNamespaces) return false;
+      if (!workspace || workspaceNamespaces.has(g.key)) return true;
+      // A namespace all of whose processes are the workspace's (`unshare -n` from a workspace terminal) is the
+      // workspace's whole; one it shares with others (`ip netns exec` into a named one) only for what its
+      // processes hold.
+      let some = false;
+      let all = true;
+      for (const pid of g.pids) {
+        if (scopePids.has(pid)) some = true;
+        else all = false;
+      }
+      if (some && all) workspaceNamespaces.add(g.key);
+      return some;
+    });
+    const tf0 = performance.now();
+    const foreign = this.readForeign(foreignGroups, labels, request.reread);
+    const tf1 = performance.now();
+    const allRows = foreign.rows.length === 0 ? table.sockets : table.sockets.concat(foreign.rows);
+    const ownRows = this.rowsByInode;
+    const foreignByInode = foreign.byInode;
+    const live: InodeSet =
+      foreignByInode.size === 0
+        ? ownRows
+        : {
+            has: (inode) => ownRows.has(inode) || foreignByInode.has(inode),
+            *keys() {
+              yield* ownRows.keys();
+              yield* foreignByInode.keys();
+            },
+          };
+
+    this.attributor.beginSample(live, procs);
+    this.memory.ensureCapacity(allRows.length);
+
+    if (workspace) {
       const candidates = [...scopePids];
       this.attributor.search({
         wanted: live.keys(),
@@ -444,17 +633,24 @@ export class SocketSampler {
         if (r !== undefined) s.owners = r.owners;
       }
     };
-    for (const s of table.sockets) attach(s);
-    // A server's fileless sockets (its TIME-WAIT after closing first, request sockets) belong to its listener.
-    inheritListenerOwners(table.sockets);
+    for (const s of allRows) attach(s);
+    // A server's fileless sockets (its TIME-WAIT after closing first, request sockets) belong to its listener, in
+    // its own namespace.
+    inheritListenerOwners(allRows);
 
-    let sockets = table.sockets;
+    let sockets = allRows;
     let peerPids: number[] = [];
     if (workspace) {
-      const selection = selectScope(table.sockets, scopePids, (s) => {
-        const r = this.memory.recall(s);
-        return r !== undefined && (r.inScope || r.owners.some((o) => scopePids.has(o.pid)));
-      });
+      const selection = selectScope(
+        allRows,
+        scopePids,
+        (s) => {
+          const r = this.memory.recall(s);
+          return r !== undefined && (r.inScope || r.owners.some((o) => scopePids.has(o.pid)));
+        },
+        undefined,
+        workspaceNamespaces,
+      );
       const unowned = selection.peers.filter((p) => p.inode !== 0 && p.owners.length === 0).map((p) => p.inode);
       if (unowned.length > 0) {
         // Newest processes first (pids grow until they wrap): a peer that just connected is most often a new process.
@@ -499,15 +695,24 @@ export class SocketSampler {
     const childCpu = Math.max(0, this.childCpuMs() - child0);
     this.lastStats = {
       backend,
-      tableRows: table.sockets.length,
-      readMs: t1 - t0,
+      tableRows: allRows.length,
+      readMs: t1 - t0 + (tf1 - tf0),
       processes: procs.size,
-      processMs: t2 - t1 + (t4 - t3),
-      attributeMs: t3 - t2,
+      processMs: t2 - t1 + (tf0 - t2) + (t4 - t3),
+      attributeMs: t3 - tf1,
       childCpuMs: childCpu,
       attribution: { ...this.attributor.stats },
       readCalls: this.readCalls,
+      foreignNamespaces: foreign.summaries.length,
+      foreignRows: foreign.rows.length,
+      foreignReadMs: tf1 - tf0,
+      unreadableNamespaces: foreign.unreadable,
+      emptyNamespaces: foreign.empty,
+      keptNamespaces: foreign.kept,
     };
+    const ownSummary: NetNamespaceSummary = { key: own?.key ?? '', own: true, pid: null, sockets: table.sockets.length };
+    const namespaces = [ownSummary, ...foreign.summaries];
+    this.lastNamespaces = namespaces;
     return {
       takenAt,
       backend,
@@ -518,8 +723,11 @@ export class SocketSampler {
       scope: workspace ? 'workspace' : 'all',
       scopePids: outScopePids,
       processes,
-      totalSockets: table.sockets.length,
-      table: table.sockets,
+      totalSockets: allRows.length,
+      table: allRows,
+      netns: own?.key ?? null,
+      namespaces,
+      containers: this.containerSource?.status() ?? ENGINE_OFF,
     };
   }
 }

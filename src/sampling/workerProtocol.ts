@@ -5,7 +5,7 @@
 import type { ProcessDelta } from '../domain/modelDelta';
 import type { InsightThresholds } from '../domain/insights';
 import type { TrackerOptions } from '../domain/tracker';
-import type { BackendSetting, Connection, ModelUpdate, SampleBackend, SampleScope, ScopeMode, ScopedSample } from '../domain/types';
+import type { BackendSetting, Connection, ContainerEngineStatus, ModelUpdate, SampleBackend, SampleScope, ScopeMode, ScopedSample } from '../domain/types';
 import type { SamplerErrorCode } from './socketSampler';
 
 export type { ProcessDelta } from '../domain/modelDelta';
@@ -111,6 +111,12 @@ export interface SampleStats {
   workerTid: number | null;
   /** How long the next sample may take, ms: ss's deadline grows with the table (the host waits longer than that). */
   nextSampleTimeoutMs?: number;
+  /** The container engine as the sampler saw it (labels), for the one-time hint when it cannot be asked. */
+  containers?: ContainerEngineStatus;
+  /** Network namespaces read, ours included. */
+  namespaces?: number;
+  /** Sockets in scope from other network namespaces that have no container label. */
+  unlabelledForeignSockets?: number;
 }
 
 export type SampledMessage = Extract<WorkerToHost, { kind: 'sampled' }>;

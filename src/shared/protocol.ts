@@ -71,6 +71,10 @@ export interface WebviewStrings {
   roleServer: string;
   roleListener: string;
   unknownProcess: string;
+  /** `{0}` = a container's name: where a socket of another network namespace is. */
+  inContainer: string;
+  /** `{0}` = a network namespace (`net:[4026532301]`) without a container name. */
+  inNamespace: string;
   legendClient: string;
   legendServer: string;
   legendLinux: string;

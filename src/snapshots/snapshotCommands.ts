@@ -52,6 +52,7 @@ function documentLabels(): SnapshotDocumentLabels {
     sendQ: 'Send-Q',
     timer: vscode.l10n.t('Timer'),
     process: vscode.l10n.t('Process'),
+    container: vscode.l10n.t('Container / netns'),
     noSockets: vscode.l10n.t('No sockets in scope.'),
     kernel: vscode.l10n.t('Kernel'),
     insights: vscode.l10n.t('Insights'),
@@ -59,6 +60,7 @@ function documentLabels(): SnapshotDocumentLabels {
     timeInState: vscode.l10n.t('In state'),
     socketsOfMachine: vscode.l10n.t('{0} in scope, {1} on the machine'),
     scopePids: vscode.l10n.t('root and member pids: {0}'),
+    containers: vscode.l10n.t('Containers'),
     timeNote: vscode.l10n.t(
       'Time in state counts from the first sample that saw the socket in that state; "≥" marks sockets already in it when first seen, "—" sockets first seen by this snapshot.',
     ),

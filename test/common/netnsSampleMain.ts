@@ -3,7 +3,10 @@
 // or, given a count, takes that many samples and prints how many listed some socket more than once:
 //   ... netnsSampleMain.js <proc|ss> <samples>   ->  {"samples":N,"withDuplicates":N,"example":"..."|null}
 // A separate process because /proc/net/tcp and ss show the reader's own network namespace, and a Node process
-// cannot move itself into another one: the kernel tests run this inside the namespace they built.
+// cannot move itself into another one: the kernel tests run this inside the namespace they built. The 'all' scope
+// also reads the other namespaces' tables through their processes (the host's, from in here): only the rows of
+// this process's own namespace (no `netns`) are printed, the table these tests drive.
+import type { ScopedSample } from '../../src/domain/types';
 import { SocketSampler } from '../../src/sampling/socketSampler';
 import { rowKey, type DuplicateReport } from './netns';
 
@@ -11,15 +14,18 @@ async function main(): Promise<void> {
   const backend = process.argv[2];
   const count = process.argv[3] === undefined ? 0 : Number(process.argv[3]);
   if ((backend !== 'proc' && backend !== 'ss') || !(count >= 0)) throw new Error('usage: netnsSampleMain.js <proc|ss> [samples]');
-  const sampler = new SocketSampler({ backend });
-  if (count === 0) {
+  const sampler = new SocketSampler({ backend, containers: null });
+  const ownTable = async (): Promise<ScopedSample> => {
     const sample = await sampler.sample({ scope: { mode: 'all' } });
-    process.stdout.write(JSON.stringify(sample));
+    return { ...sample, sockets: sample.sockets.filter((s) => s.netns === undefined) };
+  };
+  if (count === 0) {
+    process.stdout.write(JSON.stringify(await ownTable()));
     return;
   }
   const report: DuplicateReport = { samples: count, withDuplicates: 0, rows: 0, example: null };
   for (let i = 0; i < count; i++) {
-    const sample = await sampler.sample({ scope: { mode: 'all' } });
+    const sample = await ownTable();
     report.rows += sample.sockets.length;
     const seen = new Set<string>();
     let duplicate: string | null = null;

@@ -1,7 +1,8 @@
 // Samples the socket table every INTERVAL ms with the product's SocketSampler and ConnectionTracker, and prints
 // each tracker event as one JSON line (connection endpoints included), until stdin closes:
 //   nsenter --net=/var/run/netns/NS node out/test/common/netnsWatchMain.js <proc|ss> <interval ms>
-// Run inside a namespace for the reason given in netnsSampleMain.ts.
+// Run inside a namespace for the reason given in netnsSampleMain.ts, which also says why only the rows of this
+// process's own namespace are kept.
 import { SocketSampler } from '../../src/sampling/socketSampler';
 import { ConnectionTracker } from '../../src/domain/tracker';
 import { formatEndpoint, type Connection } from '../../src/domain/types';
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   const backend = process.argv[2];
   const interval = Number(process.argv[3] ?? 100);
   if (backend !== 'proc' && backend !== 'ss') throw new Error('usage: netnsWatchMain.js <proc|ss> <interval ms>');
-  const sampler = new SocketSampler({ backend });
+  const sampler = new SocketSampler({ backend, containers: null });
   const tracker = new ConnectionTracker({ closedRetentionMs: 60_000 });
   let running = true;
   process.stdin.on('end', () => (running = false)).resume();
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
     // and given to the tracker once: the transition test checks the tracker, the duplicate test the sampler.
     const seen = new Set<string>();
     const sockets = sample.sockets.filter((s) => {
+      if (s.netns !== undefined) return false;
       const k = rowKey(s);
       if (!seen.has(k)) return seen.add(k);
       process.stdout.write(JSON.stringify({ kind: 'duplicate', row: k }) + '\n');

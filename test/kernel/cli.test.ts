@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -71,8 +71,13 @@ after(() => {
 test('snapshot --format json: the documented shape, the held sockets, their owner', async () => {
   const r = await run(['snapshot', '--format', 'json', '--port', String(port)]);
   assert.equal(r.code, 0, r.stderr);
-  const json = JSON.parse(r.stdout) as SnapshotJson;
-  assert.deepEqual(Object.keys(json), ['takenAt', 'host', 'backend', 'scope', 'counts', 'sockets']);
+  const all = JSON.parse(r.stdout) as SnapshotJson;
+  assert.deepEqual(Object.keys(all), ['takenAt', 'host', 'backend', 'scope', 'netns', 'counts', 'sockets']);
+  assert.equal(all.netns, readlinkSync('/proc/self/ns/net'), 'the CLI runs in our namespace');
+  // The whole machine is every namespace: another one (a container, a test elsewhere on this machine) may use the
+  // same port. The held sockets are in ours.
+  const json = { ...all, sockets: all.sockets.filter((s) => s.netns === all.netns) };
+  json.counts = { ...all.counts, LISTEN: json.sockets.filter((s) => s.state === 'LISTEN').length };
   assert.ok(!Number.isNaN(Date.parse(json.takenAt)));
   assert.equal(json.scope, 'all');
   assert.ok(json.backend === 'proc' || json.backend === 'ss');
@@ -84,7 +89,8 @@ test('snapshot --format json: the documented shape, the held sockets, their owne
   const ends = json.sockets.filter((s) => s.state === 'ESTABLISHED' && (s.local.port === clientPort || s.remote.port === clientPort));
   assert.equal(ends.length, 2, 'both ends of the connection');
   for (const e of ends) {
-    assert.deepEqual(Object.keys(e), ['state', 'family', 'local', 'remote', 'inode', 'uid', 'recvQ', 'sendQ', 'timer', 'owners']);
+    assert.deepEqual(Object.keys(e), ['state', 'family', 'local', 'remote', 'inode', 'uid', 'recvQ', 'sendQ', 'timer', 'owners', 'netns', 'container']);
+    assert.equal(e.container, null);
     assert.equal(e.owners[0].pid, holder.pid);
     assert.ok(e.inode > 0);
   }

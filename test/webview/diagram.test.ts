@@ -306,6 +306,28 @@ test('a loopback pair fills the remote lane with the peer\'s own states', async 
   });
 });
 
+test('a container`s connection says where it is in the list and the ladder; a twin in our namespace is not its peer', async () => {
+  await withPage(async (w) => {
+    const web = { id: '4f3c2a1b9d0e'.padEnd(64, '7'), name: 'demo-web-1', image: 'busybox', composeProject: 'demo', composeService: 'web' };
+    const inWeb = connection('web-s', 'server', [['ESTABLISHED', T0]], { owner: null, netns: 'net:[4026532301]', container: web });
+    // Ours, with the 4-tuple reversed: it would be the peer if namespaces were ignored.
+    const twin = connection('our-c', 'client', [['ESTABLISHED', T0]], { local: inWeb.remote, remote: inWeb.local });
+    const unshared = connection('ns-l', 'listener', [['LISTEN', T0]], { netns: 'net:[4026532302]' });
+    await init(w, [inWeb, twin, unshared]);
+    const meta = async (id: string) => (await w.page.locator(`.conn-row[data-id="${id}"] .meta`).textContent()) ?? '';
+    assert.match(await meta('web-s'), /^server · in container demo-web-1 · /, 'no "process unknown": the container says whose it is');
+    assert.match(await meta('ns-l'), /^listener · node \(4242\) · in network namespace net:\[4026532302\] · /);
+    assert.doesNotMatch(await meta('our-c'), /in (container|network)/);
+    await w.page.locator('vscode-textfield.search input').fill('demo-web');
+    await rowsAre(w, 1);
+    await w.page.locator('vscode-textfield.search input').fill('');
+    await w.page.locator('.conn-row[data-id="web-s"]').click();
+    await w.page.locator('.ladder').waitFor({ state: 'visible' });
+    assert.match((await w.page.locator('.lane-head.local').textContent()) ?? '', /^Local 127\.0\.0\.1:8080 · in container demo-web-1$/);
+    assert.equal(await w.page.locator('.ladder-state.remote').count(), 0, 'our twin is not the container`s peer');
+  });
+});
+
 test('search narrows the list; a select message from the host filters by state', async () => {
   await withPage(async (w) => {
     await init(w);

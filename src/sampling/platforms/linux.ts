@@ -5,14 +5,14 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import type { BackendSetting, SampleBackend } from '../../domain/types';
 import { parseProcStat, parseStatusUid } from '../processes';
-import { SocketSampler, type SampleRequest, type SamplerResult } from '../socketSampler';
+import { SocketSampler, type ContainerSource, type SampleRequest, type SamplerResult } from '../socketSampler';
 import type { Platform, PlatformCapabilities, ProcessIdentity } from './platform';
 
 export const LINUX_CAPABILITIES: PlatformCapabilities = {
   exactOwners: 'all',
   timeWaitOwners: false,
-  // namespaces.ts groups pids by network namespace, but SocketSampler reads the table of the worker's own one.
-  namespaces: false,
+  // SocketSampler reads each other network namespace's table through one of its processes (namespaces.ts).
+  namespaces: true,
   processCwd: true,
   commandLines: true,
   queues: true,
@@ -27,6 +27,8 @@ export interface LinuxPlatformOptions {
   ssPath?: string;
   procRoot?: string;
   now?: () => number;
+  /** Containers to label sockets with (SamplerOptions.containers). */
+  containers?: ContainerSource | null;
 }
 
 export class LinuxPlatform implements Platform {
@@ -38,7 +40,7 @@ export class LinuxPlatform implements Platform {
 
   constructor(options: LinuxPlatformOptions) {
     this.procRoot = options.procRoot ?? '/proc';
-    this.sampler = new SocketSampler({ backend: options.backend, ssPath: options.ssPath, procRoot: this.procRoot, now: options.now });
+    this.sampler = new SocketSampler({ backend: options.backend, ssPath: options.ssPath, procRoot: this.procRoot, now: options.now, containers: options.containers });
   }
 
   capabilities(): PlatformCapabilities {

@@ -269,6 +269,11 @@ export class ToolSampler implements Platform {
       processes,
       totalSockets: rows.length,
       table: rows,
+      // No network namespaces to read here, and no container engine whose processes are this system's (Docker
+      // Desktop's run in its VM).
+      netns: null,
+      namespaces: [],
+      containers: { state: 'off', socketPath: null, containers: 0, message: null },
     };
   }
 

@@ -50,6 +50,8 @@ export function webviewStrings(l10n: Translator): WebviewStrings {
     roleServer: l10n.t('server'),
     roleListener: l10n.t('listener'),
     unknownProcess: l10n.t('process unknown'),
+    inContainer: l10n.t('in container {0}'),
+    inNamespace: l10n.t('in network namespace {0}'),
     legendClient: l10n.t('Client path'),
     legendServer: l10n.t('Server path'),
     legendLinux: l10n.t('Linux only'),

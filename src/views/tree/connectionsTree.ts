@@ -7,7 +7,7 @@ import { GROUP_BYS, buildTree, currentStateSince, diffTrees, insightFilter, pars
 import type { ConnectionNode, DebuggerNode, FilterTerm, GroupBy, GroupNode, TreeModel, TreeNode, TreeOptions, TreeStrings } from '../../domain/treeModel';
 import { formatEndpoint } from '../../domain/types';
 import { escapeControls, keepStateNamesWhole, markdownProse } from '../../domain/displayText';
-import type { Connection, ModelUpdate, TcpState } from '../../domain/types';
+import type { Connection, ContainerLabel, ModelUpdate, TcpState } from '../../domain/types';
 import { COLORS, COMMANDS, VIEWS } from '../../contributions';
 import { affectsSetting, readSetting } from '../../platform/config';
 import { setContext } from '../../platform/commands';
@@ -49,6 +49,9 @@ function treeStrings(): TreeStrings {
     wasState: (state) => vscode.l10n.t('was {0}', state),
     debuggerSockets: vscode.l10n.t('Debugger'),
     hiddenCount: (n) => vscode.l10n.t('{0} hidden', n),
+    inContainer: (name) => vscode.l10n.t('in container {0}', name),
+    inNamespace: (netns) => vscode.l10n.t('in network namespace {0}', netns),
+    hostNamespace: vscode.l10n.t('this machine (no container)'),
     units: durationUnits(),
   };
 }
@@ -61,6 +64,8 @@ export function groupByLabel(g: GroupBy): string {
       return vscode.l10n.t('Process');
     case 'localPort':
       return vscode.l10n.t('Local port');
+    case 'container':
+      return vscode.l10n.t('Container');
   }
 }
 
@@ -467,6 +472,18 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
       item.contextValue = 'processGroup';
       const info = this.model.process(node.pid);
       if (info && info.commandLine.length > 0) item.tooltip = new vscode.MarkdownString().appendCodeblock(escapeControls(info.commandLine.join(' ')), 'sh');
+    } else if (node.groupBy === 'container') {
+      item.contextValue = 'containerGroup';
+      if (node.container) {
+        item.iconPath = new vscode.ThemeIcon('package');
+        item.tooltip = containerMarkdown(node.container, node.netns ?? null);
+      } else if (node.netns) {
+        item.iconPath = new vscode.ThemeIcon('symbol-namespace');
+        item.tooltip = new vscode.MarkdownString().appendText(vscode.l10n.t('Network namespace: {0}', node.netns)).appendMarkdown('\n\n').appendText(vscode.l10n.t('Sockets of processes in another network namespace (unshare -n, ip netns, a container no engine named).'));
+      } else {
+        item.iconPath = new vscode.ThemeIcon('vm');
+        item.tooltip = vscode.l10n.t('Sockets of this machine\'s own network namespace.');
+      }
     } else if (node.groupBy === 'process') {
       item.iconPath = new vscode.ThemeIcon('question');
       item.contextValue = 'processGroup';
@@ -569,6 +586,22 @@ function escapeMarkdown(s: string): string {
   return s.replace(/[|\\`*_[\]<>]/g, (m) => `\\${m}`);
 }
 
+/** A container: name, short id, image, compose project and service, and its network namespace. */
+function containerMarkdown(k: ContainerLabel, netns: string | null): vscode.MarkdownString {
+  const md = new vscode.MarkdownString();
+  appendContainer(md, k, netns);
+  return md;
+}
+
+function appendContainer(md: vscode.MarkdownString, k: ContainerLabel, netns: string | null): void {
+  md.appendMarkdown(`${escapeMarkdown(vscode.l10n.t('In container {0}', escapeControls(k.name)))}\n\n`);
+  const facts = [vscode.l10n.t('id {0}', k.id.slice(0, 12)), vscode.l10n.t('image {0}', escapeControls(k.image))];
+  if (k.composeProject !== null) facts.push(vscode.l10n.t('compose project {0}', escapeControls(k.composeProject)));
+  if (k.composeService !== null) facts.push(vscode.l10n.t('service {0}', escapeControls(k.composeService)));
+  if (netns !== null) facts.push(vscode.l10n.t('network namespace {0}', netns));
+  md.appendMarkdown(`${escapeMarkdown(facts.join(' · '))}\n\n`);
+}
+
 export function connectionTooltip(c: Connection, model: TcpModelApi, locale: Locale, units: DurationUnits, now = Date.now()): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.supportThemeIcons = true;
@@ -584,6 +617,8 @@ export function connectionTooltip(c: Connection, model: TcpModelApi, locale: Loc
   if (c.recvQ > 0 || c.sendQ > 0) md.appendMarkdown(` · Recv-Q ${c.recvQ} · Send-Q ${c.sendQ}`);
   if (c.timer) md.appendMarkdown(` · ${escapeMarkdown(vscode.l10n.t('timer'))}: ${c.timer.kind} ${formatDuration(c.timer.remainingMs, units)}`);
   md.appendMarkdown('\n\n');
+  if (c.container) appendContainer(md, c.container, c.netns ?? null);
+  else if (c.netns) md.appendMarkdown(`${escapeMarkdown(vscode.l10n.t('In network namespace {0}', c.netns))}\n\n`);
 
   if (c.history.length > 0) {
     md.appendMarkdown(`| ${escapeMarkdown(vscode.l10n.t('State'))} | ${escapeMarkdown(vscode.l10n.t('Entered'))} | ${escapeMarkdown(vscode.l10n.t('For'))} |\n|---|---|---|\n`);
@@ -603,6 +638,8 @@ export function connectionTooltip(c: Connection, model: TcpModelApi, locale: Loc
     md.appendMarkdown(`${escapeMarkdown(vscode.l10n.t('Process {0} (pid {1})', processName(c.owner.command, info?.commandLine), c.owner.pid))}\n`);
     if (info && info.commandLine.length > 0) md.appendCodeblock(escapeControls(info.commandLine.join(' ')), 'sh');
     if (info?.cwd) md.appendMarkdown(`${escapeMarkdown(vscode.l10n.t('Working folder: {0}', escapeControls(info.cwd)))}\n`);
+  } else if (c.netns !== undefined) {
+    md.appendText(vscode.l10n.t('No process was seen holding this socket: the processes of another network namespace may belong to another user, whose open files cannot be read.'));
   } else {
     md.appendText(vscode.l10n.t('No process holds this socket, and none was seen holding it before.'));
   }

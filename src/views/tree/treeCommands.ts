@@ -35,7 +35,17 @@ function connectionText(c: Connection, model: TcpModelApi): string {
   const argv = c.owner ? model.process(c.owner.pid)?.commandLine : undefined;
   const owner = c.owner ? processLabel(c.owner, { noProcess: '' }, argv) : '';
   const line = argv ? escapeControls(argv.join(' ')) : undefined;
-  return [connectionLabel(c), c.state, owner, line ? `(${line})` : ''].filter((s) => s !== '').join('  ');
+  const place = c.container ? `[${escapeControls(c.container.name)}]` : c.netns ? `[${c.netns}]` : '';
+  return [connectionLabel(c), c.state, owner, line ? `(${line})` : '', place].filter((s) => s !== '').join('  ');
+}
+
+/**
+ * The ss command that selects the socket. ss reads the namespace it runs in: for another namespace's socket, it
+ * runs there through nsenter (root) with a process of that namespace, when one is known.
+ */
+export function ssCommandFor(c: Connection): string {
+  const base = ssCommandLine(c);
+  return c.netns !== undefined && c.owner !== null ? `nsenter --target ${c.owner.pid} --net ${base}` : base;
 }
 
 // --- filter -------------------------------------------------------------------------------------------------
@@ -70,6 +80,7 @@ async function pickGroupBy(tree: ConnectionsTree): Promise<void> {
     state: vscode.l10n.t('One group per TCP state, in the order of the state diagram'),
     process: vscode.l10n.t('One group per owning process'),
     localPort: vscode.l10n.t('One group per local port: a server port gathers its listener and every accepted connection'),
+    container: vscode.l10n.t('One group per container or network namespace, then this machine\'s own sockets'),
   };
   const items: Item[] = GROUP_BYS.map((g) => ({ label: groupByLabel(g), detail: details[g], value: g, description: g === tree.groupBy ? vscode.l10n.t('current') : undefined }));
   const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Group Connections By'), placeHolder: groupByLabel(tree.groupBy) });
@@ -167,6 +178,11 @@ class TcpInfoDocuments implements vscode.TextDocumentContentProvider {
 }
 
 async function showTcpInfo(c: Connection, pages: TcpInfoDocuments, log: vscode.LogOutputChannel): Promise<void> {
+  if (c.netns !== undefined) {
+    // ss reads the network namespace it runs in; ours does not hold this socket.
+    void vscode.window.showInformationMessage(vscode.l10n.t('tcp_info is read with ss, which sees this machine\'s own network namespace; this socket is {0}.', c.container ? vscode.l10n.t('in container {0}', escapeControls(c.container.name)) : vscode.l10n.t('in network namespace {0}', c.netns)));
+    return;
+  }
   const ssPath = currentSettings().ssPath;
   try {
     const takenAt = Date.now();
@@ -324,7 +340,7 @@ export function registerTreeCommands(context: vscode.ExtensionContext, model: Tc
     r('showEmptyStates', () => setEmptyStates(true)),
     r('hideEmptyStates', () => setEmptyStates(false)),
     r('copyConnection', withConnection((c) => vscode.env.clipboard.writeText(connectionText(c, model)))),
-    r('copySsFilter', withConnection((c) => vscode.env.clipboard.writeText(ssCommandLine(c)))),
+    r('copySsFilter', withConnection((c) => vscode.env.clipboard.writeText(ssCommandFor(c)))),
     r('revealInDiagram', (arg: unknown) => {
       const state = stateFrom(arg);
       if (state) return executeCommand('showInDiagram', state);

@@ -36,7 +36,17 @@ function ownerLabel(o: Owner, processes: ReadonlyMap<number, ProcessInfo>): stri
   return processLabel(o, { noProcess: '' }, processes.get(o.pid)?.commandLine);
 }
 
+/** `in container demo-web-1`, `in network namespace net:[…]`, or '' for a socket of our own namespace. */
+function placeText(s: PortUse['socket']): string {
+  if (s.container !== undefined) return vscode.l10n.t('in container {0}', escapeControls(s.container.name));
+  return s.netns !== undefined ? vscode.l10n.t('in network namespace {0}', s.netns) : '';
+}
+
 function ownersText(u: PortUse, processes: ReadonlyMap<number, ProcessInfo>): string {
+  const place = placeText(u.socket);
+  // Another namespace's socket may be held by a process whose files we cannot read (another user's container).
+  if (u.socket.owners.length === 0 && place !== '') return place;
+  if (place !== '') return `${u.socket.owners.map((o) => ownerLabel(o, processes)).join(', ')} · ${place}`;
   if (u.socket.owners.length === 0) {
     // TIME-WAIT and orphaned sockets have no file, so no process: the kernel holds them until their timer ends.
     return vscode.l10n.t('no process (the kernel holds it until it times out)');

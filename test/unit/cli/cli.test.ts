@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError, filterPorts, formatWatchLine, main, parseCli, scopeFor, watchLines, type WatchLine } from '../../../src/cli/cli';
+import { UsageError, containerMatches, filterContainers, filterPorts, formatWatchLine, main, parseCli, scopeFor, watchLines, type WatchLine } from '../../../src/cli/cli';
 import { ConnectionTracker } from '../../../src/domain/tracker';
 import { parseProcNetTcp } from '../../../src/sampling/procNetTcp';
 import type { SocketRecord } from '../../../src/domain/types';
@@ -49,6 +49,9 @@ test('bad arguments are usage errors', () => {
     ['watch', '--format', 'json'],
     ['watch', '--interval', '5'],
     ['watch', '--backend', 'netstat'],
+    ['snapshot', '--container'],
+    ['snapshot', '--container', '../x'],
+    ['snapshot', '--container', ''],
   ];
   for (const args of bad) assert.throws(() => parseCli(args), UsageError, args.join(' '));
 });
@@ -152,4 +155,45 @@ test('watch: a first sighting mid-life is its inferred way from the start; no du
   lines.length = 0;
   feed(63_000, []);
   assert.deepEqual(lines.map((l) => [l.from, l.to, l.msInFrom, l.inferred]), [['TIME-WAIT', 'CLOSED', 60_000, false]], 'its TIME-WAIT began within the last gap: 60 s');
+});
+
+test('--container: by name, or by id or an id prefix; repeatable; other sockets and unlabelled ones left out', () => {
+  const o = parseCli(['snapshot', '--container', 'demo-web-1', '--container=4f3c2a']);
+  assert.deepEqual(o.containers, ['demo-web-1', '4f3c2a']);
+  assert.equal(o.scope, 'all');
+  assert.deepEqual(parseCli(['watch', '--container', 'db']).containers, ['db']);
+  const web = { id: '4f3c2a1b9d0e'.padEnd(64, '7'), name: 'demo-web-1', image: 'busybox', composeProject: 'demo', composeService: 'web' };
+  const db = { ...web, id: 'ab'.repeat(32), name: 'demo-db-1', composeService: 'db' };
+  assert.ok(containerMatches(web, 'demo-web-1'));
+  assert.ok(containerMatches(web, '4f3c2a1b9d0e'));
+  assert.ok(containerMatches(web, web.id));
+  assert.ok(!containerMatches(web, 'demo-web'), 'a name matches whole');
+  assert.ok(!containerMatches(web, 'web'), 'not by compose service');
+  assert.ok(!containerMatches(undefined, 'demo-web-1'));
+  const rows = [{ container: web }, { container: db }, {}, { container: web }];
+  assert.deepEqual(filterContainers(rows, ['demo-web-1']), [rows[0], rows[3]]);
+  assert.deepEqual(filterContainers(rows, ['demo-web-1', 'abab']), [rows[0], rows[1], rows[3]]);
+  assert.equal(filterContainers(rows, []), rows);
+});
+
+test('watch lines of another namespace say where: the container, else the namespace; JSON carries both', () => {
+  const web = { id: 'c'.repeat(64), name: 'demo-web-1', image: 'busybox', composeProject: 'demo', composeService: 'web' };
+  const t = new ConnectionTracker();
+  const listener: SocketRecord = { state: 'LISTEN', family: 'ipv4', local: { address: '127.0.0.1', port: 8080 }, remote: { address: '0.0.0.0', port: 0 }, inode: 1, uid: 0, recvQ: 0, sendQ: 0, timer: null, owners: [], netns: 'net:[4026532301]', container: web };
+  const bare: SocketRecord = { ...listener, inode: 2, netns: 'net:[4026532302]', container: undefined };
+  delete bare.container;
+  const ev = t.update({ takenAt: 1000, sockets: [listener, bare] });
+  const lines = ev.flatMap((e) => watchLines(e, (id) => t.get(id)));
+  const closing = t.update({ takenAt: 2000, sockets: [] }).flatMap((e) => watchLines(e, (id) => t.get(id)));
+  const text = closing.map(formatWatchLine);
+  assert.match(text[0], /LISTEN -> CLOSED.* {2}demo-web-1$/);
+  assert.match(text[1], /LISTEN -> CLOSED.* {2}net:\[4026532302\]$/);
+  const json = JSON.parse(JSON.stringify(closing[0])) as WatchLine;
+  assert.equal(json.netns, 'net:[4026532301]');
+  assert.deepEqual(json.container, web);
+  assert.deepEqual(
+    lines.map((l) => `${l.from}->${l.to} ${l.container?.name ?? l.netns}`),
+    ['CLOSED->LISTEN demo-web-1', 'CLOSED->LISTEN net:[4026532302]'],
+    'the inferred opening hops too',
+  );
 });

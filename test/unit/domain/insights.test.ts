@@ -144,6 +144,32 @@ test('TIME-WAIT storms: per remote endpoint for a client closing first, per loca
   assert.deepEqual(computeInsights({ connections: srv.connections(), now: T0, thresholds: { ...DEFAULTS, timeWaitPerEndpoint: 250 } }), [], 'not above 250');
 });
 
+test('namespaces: the same endpoint in two containers is two storms; their owner-less CLOSE-WAITs two leaks', () => {
+  const rows: SocketRecord[] = [];
+  for (const netns of ['net:[4026532301]', 'net:[4026532302]']) {
+    // Each container's server: its listener makes the TIME-WAITs on :8080 server-side (a local-endpoint storm).
+    rows.push({ state: 'LISTEN', family: 'ipv4', local: { address: '0.0.0.0', port: 8080 }, remote: { address: '0.0.0.0', port: 0 }, inode: netns.endsWith('1]') ? 901 : 902, uid: 0, recvQ: 0, sendQ: 511, timer: null, owners: [], netns });
+    for (let i = 0; i < 3; i++) {
+      const base = { family: 'ipv4' as const, inode: 0, uid: 0, recvQ: 0, sendQ: 0, owners: [], netns };
+      rows.push({ ...base, state: 'TIME-WAIT', local: { address: '127.0.0.1', port: 8080 }, remote: { address: '127.0.0.1', port: 41000 + i }, timer: { kind: 'timewait', remainingMs: 50_000, retransmits: 0 } });
+      rows.push({ ...base, state: 'CLOSE-WAIT', inode: 500 + i + (netns.endsWith('2]') ? 10 : 0), local: { address: '127.0.0.1', port: 8080 }, remote: { address: '127.0.0.1', port: 42000 + i }, timer: null });
+    }
+  }
+  const t = new ConnectionTracker();
+  t.update({ takenAt: T0, sockets: rows });
+  t.update({ takenAt: T0 + 60_000, sockets: rows });
+  const found = computeInsights({ connections: t.connections(), now: T0 + 60_000, thresholds: { ...DEFAULTS, timeWaitPerEndpoint: 2 } });
+  assert.deepEqual(
+    found.map((i) => [i.kind, i.key, i.count]),
+    [
+      ['close-wait-leak', 'close-wait-leak:?@net:[4026532301]', 3],
+      ['close-wait-leak', 'close-wait-leak:?@net:[4026532302]', 3],
+      ['time-wait-storm', 'time-wait-storm:local:ipv4:127.0.0.1:8080@net:[4026532301]', 3],
+      ['time-wait-storm', 'time-wait-storm:local:ipv4:127.0.0.1:8080@net:[4026532302]', 3],
+    ],
+  );
+});
+
 test('sockets still held after a debuggee exited: what the process holds, not what the kernel is finishing', () => {
   const t = trackedFor(5);
   const now = T0 + 5000;

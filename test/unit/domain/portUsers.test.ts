@@ -49,6 +49,15 @@ test('the users of a port: listeners first, then connections on it, then connect
   assert.deepEqual(portUsers(sockets, 9), []);
 });
 
+test('a container`s listener on the same port comes after ours: it is its own namespace`s, no bind here conflicts with it', () => {
+  const theirs = { ...s('LISTEN', ['127.0.0.1', 3000], ['0.0.0.0', 0]), netns: 'net:[4026532301]' };
+  const ours = s('LISTEN', ['0.0.0.0', 3000], ['0.0.0.0', 0], 10);
+  assert.deepEqual(
+    portUsers([theirs, ours], 3000).map((u) => u.socket.netns ?? 'ours'),
+    ['ours', 'net:[4026532301]'],
+  );
+});
+
 test('the address:port of a "port in use" error becomes a link; other lines have none', () => {
   const node = 'Error: listen EADDRINUSE: address already in use 127.0.0.1:35263';
   assert.deepEqual(findPortInUseMentions(node), [{ start: node.indexOf('127.0.0.1'), end: node.length, query: { port: 35263, address: '127.0.0.1' }, text: '127.0.0.1:35263' }]);

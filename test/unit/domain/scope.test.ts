@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { parseProcNetTcp } from '../../../src/sampling/procNetTcp';
-import { computeScopePids, connectionKey, inheritListenerOwners, isLoopbackAddress, isPathInside, peerConnectionKey, selectScope } from '../../../src/domain/scope';
+import { computeScopePids, connectionKey, inheritListenerOwners, isLoopbackAddress, isPathInside, isWorkspaceContainer, peerConnectionKey, selectScope } from '../../../src/domain/scope';
 import type { SocketRecord } from '../../../src/domain/types';
 import { UNIT_FIXTURES } from '../../common/paths';
 
@@ -153,4 +153,60 @@ test('a server\'s fileless sockets get their listener\'s owner, marked as inheri
   const v6 = [row('LISTEN', ['::', 443], ['::', 0], 3, [server]), row('TIME-WAIT', ['127.0.0.1', 443], ['127.0.0.1', 50005], 0, [])];
   inheritListenerOwners(v6);
   assert.equal(v6[1]?.owners[0]?.via, 'listener');
+});
+
+/** The loopback table as another namespace holds it: the same 4-tuples, other inodes (inodes are machine-wide). */
+function inNamespace(rows: readonly SocketRecord[], netns: string, inodeOffset: number): SocketRecord[] {
+  return rows.map((s) => ({ ...s, inode: s.inode === 0 ? 0 : s.inode + inodeOffset, owners: [], netns }));
+}
+
+test('namespaces: the other end of a connection is found in its own namespace only, though the 4-tuples match', () => {
+  const ours = table();
+  const theirs = inNamespace(ours, 'net:[4026532301]', 10_000_000);
+  const all = [...ours, ...theirs];
+  const serverPort = port('established-v4', 'server');
+  // Our server process (pid 500) holds its sockets; nothing in the other namespace is ours.
+  for (const s of ours) if (s.local.port === serverPort && s.inode !== 0) s.owners = [{ pid: 500, command: 'server' }];
+  const { sockets, peers } = selectScope(all, new Set([500]));
+  assert.ok(sockets.length > 0 && peers.length > 0);
+  assert.ok(
+    sockets.every((s) => s.netns === undefined),
+    'no socket of the other namespace joined as a peer, though its 4-tuples mirror ours',
+  );
+  // The same connection keys in both namespaces are not the same connection.
+  const mine = ours.find((s) => s.local.port === serverPort && s.state === 'ESTABLISHED')!;
+  const twin = theirs.find((s) => s.local.port === serverPort && s.state === 'ESTABLISHED')!;
+  assert.notEqual(connectionKey(mine), connectionKey(twin));
+  assert.equal(peerConnectionKey({ local: twin.remote, remote: twin.local, netns: twin.netns }), connectionKey(twin));
+});
+
+test('namespaces: a workspace container`s namespace is in scope whole; its peers stay inside it', () => {
+  const ours = table();
+  const theirs = inNamespace(ours, 'net:[4026532301]', 10_000_000);
+  const { sockets } = selectScope([...ours, ...theirs], new Set(), undefined, undefined, new Set(['net:[4026532301]']));
+  assert.equal(sockets.length, theirs.length, 'every socket of the namespace, owners unknown (another user`s container)');
+  assert.ok(sockets.every((s) => s.netns === 'net:[4026532301]'));
+});
+
+test('namespaces: a fileless socket joins an in-scope listener of its own namespace only', () => {
+  const serverPort = port('established-v4', 'server');
+  const listener = table().find((s) => s.state === 'LISTEN' && s.local.port === serverPort)!;
+  const ownedListener: SocketRecord = { ...listener, owners: [{ pid: 500, command: 'server' }] };
+  const timeWait = (netns?: string): SocketRecord => ({ ...listener, state: 'TIME-WAIT', inode: 0, remote: { address: '127.0.0.1', port: 40_000 }, owners: [], ...(netns ? { netns } : {}) });
+  const { sockets } = selectScope([ownedListener, timeWait(), timeWait('net:[4026532301]')], new Set([500]));
+  assert.deepEqual(
+    sockets.map((s) => `${s.state} ${s.netns ?? 'ours'}`),
+    ['LISTEN ours', 'TIME-WAIT ours'],
+  );
+});
+
+test('workspace containers: Compose`s project folder or the dev container`s local folder inside a workspace folder', () => {
+  const c = (composeWorkingDir: string | null, devContainerLocalFolder: string | null = null) => ({ composeWorkingDir, devContainerLocalFolder });
+  assert.ok(isWorkspaceContainer(c('/work/app'), ['/work/app']));
+  assert.ok(isWorkspaceContainer(c('/work/app/deploy'), ['/work/app']));
+  assert.ok(!isWorkspaceContainer(c('/work/apple'), ['/work/app']));
+  assert.ok(!isWorkspaceContainer(c('/work'), ['/work/app']), 'a compose file above the workspace is another project`s');
+  assert.ok(isWorkspaceContainer(c(null, '/work/app'), ['/srv', '/work/app']));
+  assert.ok(!isWorkspaceContainer(c(null, null), ['/']), 'an unlabelled container belongs to no folder');
+  assert.ok(!isWorkspaceContainer(c('/work/app'), []));
 });

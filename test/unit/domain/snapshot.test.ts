@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseProcNetTcp } from '../../../src/sampling/procNetTcp';
 import { ENGLISH_SNAPSHOT_LABELS, countStates, displayEndpoint, renderSnapshotMarkdown, renderSnapshotText, sortSockets, toSnapshotJson, type SnapshotInput } from '../../../src/domain/snapshot';
-import { type SocketRecord } from '../../../src/domain/types';
+import { type ContainerLabel, type SocketRecord } from '../../../src/domain/types';
 import { TCP_STATES } from '../../../src/domain/states';
 import { UNIT_FIXTURES } from '../../common/paths';
 
@@ -15,20 +15,23 @@ const read = (name: string): string => readFileSync(join(fixtures, name), 'latin
 function input(): SnapshotInput {
   const sockets: SocketRecord[] = [...parseProcNetTcp(read('loopback-proc-net-tcp.txt'), 'ipv4').sockets, ...parseProcNetTcp(read('loopback-proc-net-tcp6.txt'), 'ipv6').sockets];
   for (const s of sockets) if (s.inode !== 0) s.owners = [{ pid: 4000 + (s.local.port % 7), command: s.local.port % 2 ? 'node' : 'a|b `x`' }];
-  return { takenAt: Date.UTC(2026, 10, 23, 21, 0, 0, 5), backend: 'proc', scope: 'all', sockets };
+  return { takenAt: Date.UTC(2026, 10, 23, 21, 0, 0, 5), backend: 'proc', scope: 'all', sockets, netns: 'net:[4026531840]' };
 }
 
 test('JSON: exactly the documented shape, counts in diagram order, sockets sorted', () => {
   const sample = input();
   const json = toSnapshotJson(sample, 'devbox');
-  assert.deepEqual(Object.keys(json), ['takenAt', 'host', 'backend', 'scope', 'counts', 'sockets']);
+  assert.deepEqual(Object.keys(json), ['takenAt', 'host', 'backend', 'scope', 'netns', 'counts', 'sockets']);
+  assert.equal(json.netns, 'net:[4026531840]');
   assert.equal(json.takenAt, '2026-11-23T21:00:00.005Z');
   assert.deepEqual([json.host, json.backend, json.scope], ['devbox', 'proc', 'all']);
   assert.deepEqual(Object.keys(json.counts), [...TCP_STATES]);
   assert.equal(Object.values(json.counts).reduce((a, b) => a + b, 0), sample.sockets.length);
   assert.equal(json.counts['TIME-WAIT'], 2);
   for (const s of json.sockets) {
-    assert.deepEqual(Object.keys(s), ['state', 'family', 'local', 'remote', 'inode', 'uid', 'recvQ', 'sendQ', 'timer', 'owners']);
+    assert.deepEqual(Object.keys(s), ['state', 'family', 'local', 'remote', 'inode', 'uid', 'recvQ', 'sendQ', 'timer', 'owners', 'netns', 'container']);
+    assert.equal(s.netns, 'net:[4026531840]', 'our own namespace, named');
+    assert.equal(s.container, null);
     assert.deepEqual(Object.keys(s.local), ['address', 'port']);
     for (const o of s.owners) assert.deepEqual(Object.keys(o), ['pid', 'command']);
   }
@@ -93,4 +96,45 @@ test('small formatters', () => {
   assert.equal(displayEndpoint({ address: '0.0.0.0', port: 0 }), '0.0.0.0:*');
   assert.equal(displayEndpoint({ address: '::', port: 0 }), '[::]:*');
   assert.equal(displayEndpoint({ address: '::1', port: 22 }), '[::1]:22');
+});
+
+const WEB: ContainerLabel = { id: '4f3c2a1b9d0e'.padEnd(64, '7'), name: 'demo-web-1', image: 'busybox:latest', composeProject: 'demo', composeService: 'web' };
+
+/** The loopback capture plus a container's listener and an `unshare -n` namespace's, as a sample of every namespace. */
+function withNamespaces(): SnapshotInput {
+  const sample = input();
+  const listener = sample.sockets.find((s) => s.state === 'LISTEN' && s.family === 'ipv4')!;
+  sample.sockets.push(
+    { ...listener, inode: 9_000_001, owners: [], netns: 'net:[4026532301]', container: WEB },
+    { ...listener, inode: 9_000_002, owners: [{ pid: 777, command: 'python3' }], netns: 'net:[4026532302]' },
+  );
+  return sample;
+}
+
+test('JSON: sockets of other namespaces carry their namespace and container', () => {
+  const json = toSnapshotJson(withNamespaces(), 'devbox');
+  const theirs = json.sockets.filter((s) => s.netns !== 'net:[4026531840]');
+  assert.deepEqual(
+    theirs.map((s) => [s.netns, s.container]),
+    [
+      ['net:[4026532301]', WEB],
+      ['net:[4026532302]', null],
+    ],
+  );
+  assert.notEqual(theirs[0].container, WEB, 'a copy: the JSON holds no object of the sample');
+  assert.deepEqual(Object.keys(theirs[0].container!), ['id', 'name', 'image', 'composeProject', 'composeService']);
+});
+
+test('text and Markdown: a column for the container or namespace, only when some socket is not ours', () => {
+  const text = renderSnapshotText(withNamespaces(), 'devbox');
+  assert.match(text, /Process +Container \/ netns\n/);
+  assert.match(text, /^LISTEN .* - +demo-web-1$/m);
+  assert.match(text, /^LISTEN .* 777 python3 +net:\[4026532302\]$/m);
+  assert.match(text, /^LISTEN .*\d+ node +-$/m, 'ours: a dash');
+  assert.ok(!renderSnapshotText(input(), 'devbox').includes('Container'), 'a host-only snapshot reads as before');
+  const md = renderSnapshotMarkdown(withNamespaces(), 'devbox');
+  const rows = md.split('\n').filter((l) => /^\| [A-Z0-9-]+ \| `/.test(l));
+  for (const r of rows) assert.equal(r.replace(/\\\|/g, '').split('|').length - 2, 8, r);
+  assert.ok(rows.some((r) => r.endsWith('| demo-web-1 |')));
+  assert.ok(!renderSnapshotMarkdown(input(), 'devbox').includes('netns'));
 });

@@ -160,3 +160,20 @@ test('an empty scope says so instead of an empty table', () => {
   assert.match(doc, /## Sockets\n\nNo sockets\.\n$/);
   assert.ok(!doc.includes('###'));
 });
+
+test('sockets of a container: the header names it (id, image, compose project and service), a column says where each socket is', () => {
+  const web = { id: '4f3c2a1b9d0e'.padEnd(64, '7'), name: 'demo-web-1', image: 'busybox:latest', composeProject: 'demo', composeService: 'web' };
+  // The container's namespace holds the same 4-tuple as our listener: its time in state comes from its own connection.
+  const theirs: SocketRecord = { ...listener, inode: 9_000_001, owners: [], netns: 'net:[4026532301]', container: web };
+  const tracker = new ConnectionTracker();
+  tracker.update({ takenAt: T0, sockets: [listener] });
+  tracker.update({ takenAt: T0 + 5000, sockets: [listener, theirs] });
+  const sample: SnapshotDocumentSample = { takenAt: T0 + 8000, backend: 'proc', scope: 'all', sockets: [listener, theirs], totalSockets: 2, scopePids: [] };
+  const doc = renderSnapshotDocument({ sample, host: 'devbox', kernel: 'Linux 6.18.44', connections: tracker.connections(), insights: [], locale: 'en' });
+  assert.ok(doc.includes('- **Containers**: demo-web-1 (4f3c2a1b9d0e, busybox:latest, compose demo/web)\n'), doc);
+  const rows = doc.split('\n').filter((l) => l.startsWith(`| \`${displayEndpoint(listener.local)}\``));
+  assert.equal(rows.length, 2);
+  assert.match(rows[0], /\| ≥ 8\.0s \|.* \| - \|$/, 'ours: seen since the first sample, no container');
+  assert.match(rows[1], /\| ≥ 3\.0s \|.* \| demo-web-1 \|$/, 'theirs: the time of its own connection (first seen 3 s before), not of ours');
+  assert.ok(!renderSnapshotDocument({ sample: { ...sample, sockets: [listener] }, host: 'devbox', kernel: 'Linux', connections: [], insights: [], locale: 'en' }).includes('Container'));
+});

@@ -518,3 +518,79 @@ test('a tracker seeded with an earlier tracker\'s records continues them: same i
   const ids = c.connections().map((x) => x.id);
   assert.equal(new Set([...ids, ...before.map((x) => x.id)]).size, ids.length + before.length - ids.filter((id) => before.some((x) => x.id === id)).length);
 });
+
+test('namespaces: the same 4-tuple in two network namespaces is two connections, each followed on its own', () => {
+  const inNs = (spec: RowSpec, netns?: string, container?: SocketRecord['container']): SocketRecord => ({ ...row(spec), ...(netns ? { netns } : {}), ...(container ? { container } : {}) });
+  const web: NonNullable<SocketRecord['container']> = { id: 'a'.repeat(64), name: 'demo-web-1', image: 'busybox', composeProject: 'demo', composeService: 'web' };
+  const t = new ConnectionTracker();
+  const first = t.update({
+    takenAt: 1000,
+    sockets: [
+      inNs({ state: 'LISTEN', local: '127.0.0.1:8080', remote: '0.0.0.0:0', inode: 1 }),
+      inNs({ state: 'LISTEN', local: '127.0.0.1:8080', remote: '0.0.0.0:0', inode: 2 }, 'net:[4026532301]'),
+      inNs({ state: 'ESTABLISHED', local: '127.0.0.1:8080', remote: '127.0.0.1:40000', inode: 3 }),
+      inNs({ state: 'ESTABLISHED', local: '127.0.0.1:8080', remote: '127.0.0.1:40000', inode: 4 }, 'net:[4026532301]'),
+    ],
+  });
+  assert.equal(first.length, 4);
+  assert.equal(t.size.live, 4);
+  const ids = first.map((e) => (e.kind === 'opened' ? e.connection.id : ''));
+  assert.equal(new Set(ids).size, 4);
+  assert.ok(ids[1].includes('net:[4026532301]') && !ids[0].includes('net:'), `ids name the namespace when it is not ours: ${ids.join(' | ')}`);
+  const conns = first.map((e) => (e.kind === 'opened' ? e.connection : null));
+  assert.equal(conns[3]?.netns, 'net:[4026532301]');
+  assert.equal(conns[2]?.netns, undefined);
+  // Roles come from the listener of the connection's own namespace.
+  assert.equal(conns[2]?.role, 'server');
+  assert.equal(conns[3]?.role, 'server');
+
+  // Their connection closes into TIME-WAIT (no inode) while ours stays: only theirs changes; the container's label
+  // arrives with this sample (the engine answered late) and is a change of its connections too.
+  const second = t.update({
+    takenAt: 2000,
+    sockets: [
+      inNs({ state: 'LISTEN', local: '127.0.0.1:8080', remote: '0.0.0.0:0', inode: 1 }),
+      inNs({ state: 'LISTEN', local: '127.0.0.1:8080', remote: '0.0.0.0:0', inode: 2 }, 'net:[4026532301]', web),
+      inNs({ state: 'ESTABLISHED', local: '127.0.0.1:8080', remote: '127.0.0.1:40000', inode: 3 }),
+      inNs({ state: 'TIME-WAIT', local: '127.0.0.1:8080', remote: '127.0.0.1:40000' }, 'net:[4026532301]', web),
+    ],
+  });
+  assert.deepEqual(
+    second.map((e) => (e.kind === 'changed' ? `${e.id.includes('net:[') ? 'theirs' : 'ours'} ${e.from}->${e.to}` : e.kind)),
+    ['theirs ESTABLISHED->TIME-WAIT'],
+  );
+  const changed = t.lastChanges().changed;
+  assert.equal(changed.length, 2, 'their listener (label) and their connection (state and label)');
+  assert.ok(changed.every((c) => c.container === web));
+  // A label that goes (the engine forgot the container) goes from the connection too.
+  t.update({
+    takenAt: 3000,
+    sockets: [
+      inNs({ state: 'LISTEN', local: '127.0.0.1:8080', remote: '0.0.0.0:0', inode: 1 }),
+      inNs({ state: 'LISTEN', local: '127.0.0.1:8080', remote: '0.0.0.0:0', inode: 2 }, 'net:[4026532301]'),
+      inNs({ state: 'ESTABLISHED', local: '127.0.0.1:8080', remote: '127.0.0.1:40000', inode: 3 }),
+      inNs({ state: 'TIME-WAIT', local: '127.0.0.1:8080', remote: '127.0.0.1:40000' }, 'net:[4026532301]'),
+    ],
+  });
+  assert.equal(t.lastChanges().changed.length, 2);
+  assert.ok(t.connections().every((c) => c.container === undefined));
+  assert.equal(connectionKey('ipv4', { address: '127.0.0.1', port: 1 }, { address: '127.0.0.1', port: 2 }, 'net:[5]'), 'ipv4 127.0.0.1:1 127.0.0.1:2 net:[5]');
+});
+
+test('namespaces: a seeded connection continues only in its own namespace', () => {
+  const inNs = (spec: RowSpec, netns?: string): SocketRecord => ({ ...row(spec), ...(netns ? { netns } : {}) });
+  const first = new ConnectionTracker();
+  first.update({ takenAt: 1000, sockets: [inNs(server('ESTABLISHED', 31), 'net:[4026532301]')] });
+  const kept = first.connections();
+  const next = new ConnectionTracker();
+  next.seed(kept);
+  // Our own twin of the 4-tuple (not accepted yet: no inode, so it would match by 4-tuple alone, and comes first) is
+  // another connection; theirs continues with its id.
+  next.update({ takenAt: 2000, sockets: [inNs(server('ESTABLISHED', 0)), inNs(server('ESTABLISHED', 31), 'net:[4026532301]')] });
+  const ours = next.connections().filter((c) => c.netns === undefined);
+  const theirs = next.connections().filter((c) => c.netns === 'net:[4026532301]');
+  assert.equal(ours.length, 1);
+  assert.equal(theirs.length, 1);
+  assert.equal(theirs[0].id, kept[0].id);
+  assert.notEqual(ours[0].id, kept[0].id);
+});

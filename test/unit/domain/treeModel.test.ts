@@ -22,6 +22,9 @@ const strings: TreeStrings = {
   wasState: (s) => `was ${s}`,
   debuggerSockets: 'Debugger',
   hiddenCount: (n) => `${n} hidden`,
+  inContainer: (name) => `in container ${name}`,
+  inNamespace: (ns) => `in network namespace ${ns}`,
+  hostNamespace: 'this machine',
   units: ENGLISH_UNITS,
 };
 
@@ -389,4 +392,61 @@ test('the debugger\'s sockets are kept apart: hidden by default, counted in a De
   assert.deepEqual(filtered.roots.map((r) => r.id), [DEBUGGER_ID]);
   assert.equal((filtered.nodes.get(DEBUGGER_ID) as DebuggerNode).description, '1 of 3');
   assert.deepEqual(diffTrees(hidden, shown).changedRoots, [DEBUGGER_ID], 'showing them redraws that row alone');
+});
+
+// A compose container's httpd on :8080 (another user's: no owner visible) and an `unshare -n` process, beside ours.
+const WEB = { id: '4f3c2a1b9d0e'.padEnd(64, '7'), name: 'demo-web-1', image: 'tcpsv-busybox:test', composeProject: 'demo', composeService: 'web' };
+const inWeb = (c: Connection): Connection => ({ ...c, id: `${c.id}@web`, owner: null, netns: 'net:[4026532301]', container: WEB });
+const webListener = inWeb(listener);
+const webServer = inWeb(serverSide);
+const unshared = { ...conn({ id: 'U', local: ['127.0.0.1', 9000], remote: ['0.0.0.0', 0], states: [['LISTEN', T0 - 1000]], owner: ['python3', 7007] }), netns: 'net:[4026532302]' };
+const namespaced = [...all, webListener, webServer, unshared];
+
+test('rows of other namespaces say where they are: the container, else the namespace; no "unknown process" for a container', () => {
+  const tree = buildTree(input({ connections: namespaced }));
+  const listen = rows(tree, 'state/LISTEN');
+  assert.deepEqual(
+    listen.map((r) => r.description),
+    ['node 4242 · 1 h', 'in container demo-web-1 · 1 h', 'python3 7007 · in network namespace net:[4026532302] · 1.0 s'],
+  );
+  // The same 4-tuple in two namespaces: two rows.
+  assert.deepEqual(
+    rows(tree, 'state/ESTABLISHED')
+      .filter((r) => r.label === ':8080 → :54012')
+      .map((r) => r.connectionId),
+    ['S1', 'S1@web'],
+  );
+});
+
+test('grouped by container: containers by name, then namespaces without one, then this machine; rows without the place', () => {
+  const tree = buildTree(input({ connections: namespaced, options: { groupBy: 'container' } }));
+  assert.deepEqual(
+    tree.roots.map((r) => [r.id, (r as GroupNode).label, (r as GroupNode).description]),
+    [
+      [`container/${WEB.id}`, 'demo-web-1', '2'],
+      ['netns/net:[4026532302]', 'net:[4026532302]', '1'],
+      ['container/host', 'this machine', '5'],
+    ],
+  );
+  const g = tree.roots[0] as GroupNode;
+  assert.equal(g.container, WEB);
+  assert.equal(g.netns, 'net:[4026532301]');
+  assert.equal((tree.roots[2] as GroupNode).netns, null);
+  assert.deepEqual(rows(tree, `container/${WEB.id}`).map((r) => r.description), ['LISTEN · 1 h', 'ESTAB · 3.2 s']);
+  assert.deepEqual(rows(tree, 'container/host')[0].description, 'node 4242 · LISTEN · 1 h');
+});
+
+test('filter: container:NAME, ctr:, netns:, by image or compose service, and bare words match container names', () => {
+  const shown = (text: string) =>
+    namespaced
+      .filter((c) => matchesFilter(c, parseFilter(text)))
+      .map((c) => c.id)
+      .sort();
+  assert.deepEqual(shown('container:demo-web'), ['L@web', 'S1@web']);
+  assert.deepEqual(shown('ctr:web'), ['L@web', 'S1@web'], 'the compose service');
+  assert.deepEqual(shown('container:busybox'), ['L@web', 'S1@web'], 'the image');
+  assert.deepEqual(shown('container:4f3c2a'), ['L@web', 'S1@web'], 'an id prefix');
+  assert.deepEqual(shown('netns:4026532302'), ['U']);
+  assert.deepEqual(shown('demo-web-1'), ['L@web', 'S1@web']);
+  assert.deepEqual(shown('-container:demo state:listen'), ['L', 'U']);
 });

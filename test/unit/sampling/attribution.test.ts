@@ -362,6 +362,14 @@ test('owner memory: the last owner seen for a 4-tuple, bounded', () => {
   assert.equal(memory.size, 20);
 });
 
+test('owner memory: the same 4-tuple in another network namespace is another socket', () => {
+  const memory = new OwnerMemory();
+  memory.remember({ ...sock(1, 80, 11), netns: 'net:[4026532301]' }, [{ pid: 5, command: 'httpd' }], true);
+  assert.equal(memory.recall(sock(1, 80)), undefined, 'not ours');
+  assert.deepEqual(memory.recall({ ...sock(1, 80), netns: 'net:[4026532301]' }), { owners: [{ pid: 5, command: 'httpd' }], inScope: true });
+  assert.equal(memory.recall({ ...sock(1, 80), netns: 'net:[4026532302]' }), undefined);
+});
+
 test('SocketSampler end to end on a procfs-shaped folder: owners, scope, peers, and TIME-WAIT memory', { skip: linuxOnly }, async () => {
   const manifest = JSON.parse(readFileSync(join(fixtures, 'loopback-manifest.json'), 'utf8')) as { sockets: { name: string; client?: { port: number }; server?: { port: number } }[] };
   const serverPort = manifest.sockets.find((m) => m.name === 'listen-v4')!.server!.port;

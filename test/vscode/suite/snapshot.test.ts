@@ -175,7 +175,7 @@ describe('snapshot commands', function () {
     );
     const fromCli = JSON.parse(stdout) as typeof fromCommand;
     assert.deepEqual(shape(fromCommand), shape(fromCli));
-    assert.deepEqual(Object.keys(fromCommand), ['takenAt', 'host', 'backend', 'scope', 'counts', 'sockets']);
+    assert.deepEqual(Object.keys(fromCommand), ['takenAt', 'host', 'backend', 'scope', 'netns', 'counts', 'sockets']);
     assert.deepEqual(Object.keys(fromCommand.counts), [...TCP_STATES]);
 
     const ours = (j: typeof fromCommand) =>

@@ -369,7 +369,8 @@ describe('Connections tree', function () {
         await vscode.commands.executeCommand('tcpStateViewer.showWorkspaceSockets');
       }
       await untilSampled(api, 'the outsider to leave with the workspace scope', async () => rowIn(await render(api), 'state/LISTEN', label) === undefined);
-      assert.equal(api.connectionsTree.treeView.description, 'workspace');
+      // Back from the whole machine (every network namespace's table), the CPU budget may still be spacing reads out.
+      assert.match(api.connectionsTree.treeView.description ?? '', /^workspace( · busy: reads [\d.]+ s apart)?$/, 'the scope, and at most why reads are spaced');
     });
   });
 

@@ -44,5 +44,6 @@ test('what each platform says it cannot do: no TIME-WAIT owners anywhere, exact 
   assert.deepEqual([LINUX_CAPABILITIES.processCwd, DARWIN_CAPABILITIES.processCwd, win32.capabilities().processCwd], [true, true, false]);
   assert.deepEqual([LINUX_CAPABILITIES.tcpInfo, DARWIN_CAPABILITIES.tcpInfo, win32.capabilities().tcpInfo], [true, false, false]);
   for (const c of [DARWIN_CAPABILITIES, win32.capabilities()]) assert.equal(c.namespaces, false);
+  assert.equal(LINUX_CAPABILITIES.namespaces, true, "Linux reads other network namespaces' tables (containers, unshare -n)");
   assert.deepEqual([LINUX_CAPABILITIES.changeProbes, DARWIN_CAPABILITIES.changeProbes, win32.capabilities().changeProbes], [true, false, false]);
 });
