@@ -56,8 +56,11 @@ const POKE_DELAY_MS = 100;
 /** Exited debuggees remembered for a restarted worker; older ones no longer matter for the insight. */
 const MAX_EXITED = 64;
 
-/** Why a read was made: the probes saw a change, a follow-up of one, or the heartbeat (or a request). */
-type ReadReason = 'change' | 'followUp' | 'heartbeat';
+/**
+ * Why a read was made: the probes saw a change, a follow-up of one, the heartbeat, or a request of the host's (the
+ * scope changed, a root exited, the settings changed, resume): the host saw a change no kernel counter shows.
+ */
+type ReadReason = 'change' | 'followUp' | 'heartbeat' | 'request';
 
 export class SampleFailure extends Error {
   constructor(readonly error: SampleError) {
@@ -318,7 +321,15 @@ export class SamplerHost {
 
   /** The scope changed (a root came or went): sample soon instead of at the next tick. */
   poke(): void {
-    if (!this.running || this.queued > 0) return;
+    if (!this.running) return;
+    if (this.queued > 0) {
+      // The sample running may have asked for its scope before the change: afterSample reads again.
+      this.pokeWanted = true;
+      return;
+    }
+    this.pokeWanted = false;
+    // Never a skippable heartbeat: a scope change moves no kernel counter, yet the picture changes.
+    this.nextWhy = 'request';
     this.schedule(POKE_DELAY_MS);
   }
 
@@ -379,6 +390,9 @@ export class SamplerHost {
     return Math.min(FAILURE_RETRY_MAX_MS, FAILURE_RETRY_MIN_MS * 2 ** Math.min(10, this.failures - 1));
   }
 
+  /** A poke came while a sample ran: one more read once it ends. */
+  private pokeWanted = false;
+
   /** What the timer set last is for, counted when it fires. */
   private nextWhy: ReadReason = 'heartbeat';
 
@@ -406,7 +420,7 @@ export class SamplerHost {
       }
       if (this.nextWhy === 'heartbeat') this.heartbeatReads++;
       else if (this.nextWhy === 'followUp') this.followUpReads++;
-      else this.changeReads++;
+      else this.changeReads++; // a change the probes saw, or one the host saw (a request)
       this.readWhy = this.nextWhy;
       void this.enqueue(false);
     }, delayMs);
@@ -431,6 +445,7 @@ export class SamplerHost {
     this.reschedule();
     this.readWhy = 'heartbeat';
     if (this.followUp >= 0 && this.running && this.queued === 0 && this.probesWork === true) this.readSoon(FOLLOW_UP_MS[this.followUp] ?? 0, 'followUp');
+    if (this.pokeWanted && this.queued === 0) this.poke();
     // A change the probes saw while this sample ran may have come after its read: read again (within the budget).
     if (this.changeWanted && this.running && this.queued === 0) this.changeRead();
   }

@@ -134,6 +134,27 @@ function connectTo(port: number): Promise<Socket> {
   });
 }
 
+/**
+ * Loopback traffic, a byte each way every 50 ms, until stopped. With change probes, a heartbeat read is skipped
+ * when no segment moved since the last read (nothing could have changed that the counters would not say), so a
+ * test that needs reads to keep coming with nothing else happening gives the kernel segments to count, as any
+ * busy machine does.
+ */
+async function traffic(): Promise<() => void> {
+  const { createServer } = await import('node:net');
+  const server = createServer((s) => s.on('data', (d) => s.write(d)));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const client = await connectTo(port);
+  client.on('data', () => undefined);
+  const timer = setInterval(() => client.write('.'), 50);
+  return () => {
+    clearInterval(timer);
+    client.destroy();
+    server.close();
+  };
+}
+
 /** A loopback server whose parent (sh) has exited: it is no descendant of this process. Resolves with its pid and port. */
 async function startOrphanServer(): Promise<{ pid: number; port: number }> {
   const script = "const s=require('net').createServer(()=>{}).listen(0,'127.0.0.1',()=>console.log(process.pid+' '+s.address().port));setInterval(()=>{},1<<30)";
@@ -215,6 +236,7 @@ test('a server orphaned by its parent (the root) stays in scope while it lives, 
   const line = await new Promise<string>((resolve) => createInterface({ input: parent.stdout as NonNullable<ChildProcess['stdout']> }).once('line', resolve));
   const [serverPid, port] = line.trim().split(/\s+/).map(Number);
   const h = new Harness(() => ({ mode: 'workspace', rootPids: parent.exitCode === null ? [parent.pid as number] : [], folders: [] }));
+  const stopTraffic = await traffic();
   try {
     h.host.setDemand('full');
     await h.until('the grandchild\'s listener', () => h.find((c) => c.state === 'LISTEN' && c.local.port === port) !== undefined);
@@ -235,6 +257,7 @@ test('a server orphaned by its parent (the root) stays in scope while it lives, 
     assert.equal(insight?.pid, serverPid);
     assert.ok(insight?.connectionIds.includes(listen.id));
   } finally {
+    stopTraffic();
     await h.host.dispose();
     try {
       process.kill(serverPid, 'SIGKILL');
@@ -278,6 +301,7 @@ test('sampleNow with a scope looks at it once: the whole machine, while the loop
   // scope has it. Started before the loop, so no sample ever saw it as a descendant to carry.
   const { pid, port } = await startOrphanServer();
   const h = new Harness(() => ({ mode: 'workspace', rootPids: [process.pid], folders: [] }));
+  const stopTraffic = await traffic();
   try {
     h.host.setDemand('full');
     await h.until('two samples of the workspace scope', () => h.messages.length >= 2);
@@ -302,6 +326,7 @@ test('sampleNow with a scope looks at it once: the whole machine, while the loop
     assert.equal(h.find((c) => c.local.port === port), undefined);
     assert.ok(Math.abs(h.mirror.connections().length - connectionsBefore) < 20, 'the model still holds the workspace scope');
   } finally {
+    stopTraffic();
     process.kill(pid);
     await h.host.dispose();
   }
@@ -324,7 +349,9 @@ test('a worker that misses the deadline is replaced, and the failure says so', a
 
 test('dispose leaves no worker thread, child process or timer behind (proc and ss backends)', async (t) => {
   for (const backend of hasSs ? (['proc', 'ss'] as const) : (['proc'] as const)) {
-    await t.test(backend, async () => {
+    await t.test(backend, async (st) => {
+      const stopTraffic = await traffic();
+      st.after(stopTraffic);
       const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
       const h = new Harness(() => ({ mode: 'all' }), { backend });
       h.host.setDemand('full');
@@ -351,6 +378,7 @@ test('dispose leaves no worker thread, child process or timer behind (proc and s
 test('the loop stretches its interval when a sample costs more than its CPU budget', async () => {
   // A budget no real sample fits in: after one sample the next is as far off as the cap allows.
   const h = new Harness(() => ({ mode: 'workspace', rootPids: [process.pid], folders: [] }), { cpuBudget: 1e-9 });
+  const stopTraffic = await traffic();
   try {
     h.host.setDemand('full');
     // The first sample only seeds the cost estimate (cold caches); the second one is judged against the budget.
@@ -361,6 +389,7 @@ test('the loop stretches its interval when a sample costs more than its CPU budg
     h.host.setDemand('summary');
     assert.ok(h.host.intervalMs >= MAX_INTERVAL_MS, 'switching demand keeps the back-off the cost calls for (or the longer summary heartbeat)');
   } finally {
+    stopTraffic();
     await h.host.dispose();
   }
 });
