@@ -64,6 +64,10 @@ test('the Linux platform\'s samples equal SocketSampler\'s on real sockets: both
   c.end();
   await ended;
   const ports = new Set([main.port, clientPort, half.port, c.localPort as number]);
+  // The peer's ACK of our FIN may still be on its way when 'end' fires (FIN-WAIT-1 for a moment): compare once the
+  // kernel shows FIN-WAIT-2, or the two readers would differ by when they looked.
+  const probe = new SocketSampler({ backend: 'proc' });
+  await waitFor('FIN-WAIT-2 on our half-closed end', async () => (await probe.sample({ scope: { mode: 'all' } })).sockets.some((s) => s.state === 'FIN-WAIT-2' && s.local.port === c.localPort));
 
   for (const backend of ['proc', 'ss'] as BackendName[]) {
     const platform = selectPlatform('linux', { backend });
