@@ -548,6 +548,10 @@ test('the list keeps the user\'s scroll position while it refreshes; keyboard mo
       const age = await last.locator('.meta').textContent();
       await until('the ages are redrawn', async () => (await last.locator('.meta').textContent()) !== age);
       assert.equal(await list.evaluate((e) => e.scrollTop), scrolled);
+      // Every row, laid out or not (content-visibility), is as tall as the others: the list's height does not move
+      // when rows are redrawn (it did, 38 px off screen and 45 on, and a list scrolled to its end jumped 217 px).
+      const heights = await list.evaluate((e) => [...new Set([...e.querySelectorAll('.conn-row')].map((r) => r.getBoundingClientRect().height))]);
+      assert.equal(heights.length, 1, `row heights ${heights.join('/')}`);
     },
     { height: 600 },
   );
