@@ -307,10 +307,23 @@ export function parseSockstatTcp(text: string): { inuse: number | null; tw: numb
 }
 
 /**
- * Which of the tables of the namespace seen through `netDir` (/proc/<pid>/net) can hold rows, by its sockstat
- * counters: both whenever that cannot be told (a file unreadable or not as expected, TIME-WAITs of either family).
+ * Which tables to read: tcp6 may also be decided after tcp, when sockstat says tcp6 holds no socket of its own but
+ * TIME-WAITs of unknown family exist (`v6TimeWaits`: read tcp6 only if tcp's TIME-WAIT rows are fewer than this).
  */
-export function tcpTablesToRead(netDir: string): { v4: boolean; v6: boolean } {
+export interface TcpTablesPlan {
+  v4: boolean;
+  v6: boolean;
+  v6TimeWaits?: number;
+}
+
+/**
+ * Which of the tables of the namespace seen through `netDir` (/proc/<pid>/net, or /proc/net for ours) can hold rows,
+ * by its sockstat counters: both whenever that cannot be told (a file unreadable or not as expected). `tw` counts
+ * both families' TIME-WAITs, so with TIME-WAITs and no IPv6 socket, tcp is read first and tcp6 only if tcp does not
+ * hold them all (TcpTablesPlan.v6TimeWaits): a server that listens on IPv4 only skips its empty tcp6 read, which
+ * costs as much as a read of a small tcp (the kernel walks its whole TCP hash either way).
+ */
+export function tcpTablesToRead(netDir: string): TcpTablesPlan {
   const both = { v4: true, v6: true };
   let v4: { inuse: number | null; tw: number | null };
   try {
@@ -318,7 +331,7 @@ export function tcpTablesToRead(netDir: string): { v4: boolean; v6: boolean } {
   } catch {
     return both;
   }
-  if (v4.inuse === null || v4.tw !== 0) return both;
+  if (v4.inuse === null || v4.tw === null) return both;
   let v6: number | null;
   try {
     v6 = parseSockstatTcp(readFileSync(`${netDir}/sockstat6`, 'latin1')).inuse;
@@ -326,5 +339,6 @@ export function tcpTablesToRead(netDir: string): { v4: boolean; v6: boolean } {
     // No sockstat6 when IPv6 is disabled: no tcp6 table either.
     v6 = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 0 : null;
   }
+  if (v4.tw > 0) return v6 === 0 ? { v4: true, v6: false, v6TimeWaits: v4.tw } : both;
   return { v4: v4.inuse > 0, v6: v6 === null || v6 > 0 };
 }

@@ -13,7 +13,7 @@ import { dropRepeatedRows, parseProcNetTcpBytes, type ParseResult } from './proc
 import { ProcessTable } from './processes';
 import { computeScopePids, inheritListenerOwners, isWorkspaceContainer, selectScope } from '../domain/scope';
 import { parseSsOutput } from './ssOutput';
-import { NetNamespaceResolver, tcpTablesToRead, type NamespaceMembers } from './namespaces';
+import { NetNamespaceResolver, tcpTablesToRead, type NamespaceMembers, type TcpTablesPlan } from './namespaces';
 import type { KnownContainer } from './containers/registry';
 import type { BackendName, ContainerEngineStatus, ContainerLabel, NetNamespaceSummary, Owner, ProcessInfo, SampleScope, ScopedSample, SocketRecord } from '../domain/types';
 
@@ -310,12 +310,14 @@ export class SocketSampler {
     }
   }
 
+  /** Our namespace's tables: those its sockstat counters say can hold rows (tcpTablesToRead), both by default. */
   private readProc(): ParseResult {
-    return this.readProcTables(`${this.procRoot}/net`, this.rowsByInode);
+    const netDir = `${this.procRoot}/net`;
+    return this.readProcTables(netDir, this.rowsByInode, tcpTablesToRead(netDir));
   }
 
   /** tcp and tcp6 of one net folder (/proc/net, or /proc/<pid>/net for another namespace), parsed; `read` skips one. */
-  private readProcTables(netDir: string, previous: ReadonlyMap<number, SocketRecord>, read: { v4: boolean; v6: boolean } = { v4: true, v6: true }): ParseResult {
+  private readProcTables(netDir: string, previous: ReadonlyMap<number, SocketRecord>, read: TcpTablesPlan = { v4: true, v6: true }): ParseResult {
     const littleEndian = endianness() === 'LE';
     // Each file is parsed before the next is read into the same buffer.
     const parse = (file: string, family: 'ipv4' | 'ipv6', optional: boolean): ParseResult => {
@@ -348,7 +350,13 @@ export class SocketSampler {
     };
     const none: ParseResult = { sockets: [], skipped: 0 };
     const v4 = read.v4 ? parse('tcp', 'ipv4', false) : none;
-    const v6 = read.v6 ? parse('tcp6', 'ipv6', true) : none;
+    let readV6 = read.v6;
+    if (!readV6 && read.v6TimeWaits !== undefined) {
+      let timeWaits = 0;
+      for (const row of v4.sockets) if (row.state === 'TIME-WAIT') timeWaits++;
+      readV6 = timeWaits < read.v6TimeWaits;
+    }
+    const v6 = readV6 ? parse('tcp6', 'ipv6', true) : none;
     return { sockets: v4.sockets.concat(v6.sockets), skipped: v4.skipped + v6.skipped };
   }
 

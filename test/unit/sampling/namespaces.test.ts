@@ -139,8 +139,12 @@ test('sockstat: the namespace`s own TCP counters tell which tables can hold rows
   assert.deepEqual(tcpTablesToRead(net(fresh, null)), none, 'no sockstat6: IPv6 is off, no tcp6 table');
   assert.deepEqual(tcpTablesToRead(net(fresh, 'TCP6: inuse 2\n')), { v4: false, v6: true }, 'an IPv6 listener only');
   assert.deepEqual(tcpTablesToRead(net(v4Only, 'TCP6: inuse 0\n')), { v4: true, v6: false });
-  assert.deepEqual(tcpTablesToRead(net(busy, 'TCP6: inuse 0\n')), both, 'a TIME-WAIT may be of either family');
-  assert.deepEqual(tcpTablesToRead(net('TCP: inuse 0 orphan 0 tw 4 alloc 0 mem 0\n', 'TCP6: inuse 0\n')), both);
+  // A TIME-WAIT may be of either family: tcp first, and tcp6 only if tcp does not hold them all.
+  assert.deepEqual(tcpTablesToRead(net(busy, 'TCP6: inuse 0\n')), { v4: true, v6: false, v6TimeWaits: 1 });
+  assert.deepEqual(tcpTablesToRead(net('TCP: inuse 0 orphan 0 tw 4 alloc 0 mem 0\n', 'TCP6: inuse 0\n')), { v4: true, v6: false, v6TimeWaits: 4 });
+  assert.deepEqual(tcpTablesToRead(net(busy, 'TCP6: inuse 2\n')), both);
+  assert.deepEqual(tcpTablesToRead(net(busy, 'garbage')), both);
+  assert.deepEqual(tcpTablesToRead(net('TCP: inuse 1 orphan 0 alloc 0 mem 0\n', 'TCP6: inuse 0\n')), both, 'no tw count: read');
   assert.deepEqual(tcpTablesToRead(net(null, null)), both, 'unknown: read');
   assert.deepEqual(tcpTablesToRead(net('TCP: something else\n', 'TCP6: inuse 0\n')), both);
   assert.deepEqual(tcpTablesToRead(net(fresh, 'garbage')), { v4: false, v6: true });
