@@ -47,6 +47,13 @@ export interface RunOptions {
 
 /** Groups started by this thread and not known to be gone, by pgid (= the leader's pid). */
 const groups = new Set<number>();
+/** Children runChild started in this thread so far: whoever measures their CPU reads it only when this moved. */
+let childrenStarted = 0;
+
+export function childrenStartedCount(): number {
+  return childrenStarted;
+}
+
 let listener: ((pgids: readonly number[]) => void) | null = null;
 let exitHook = false;
 
@@ -155,6 +162,7 @@ function installExitHook(): void {
  */
 export function runChild(file: string, args: readonly string[], options: RunOptions): Promise<string> {
   installExitHook();
+  childrenStarted++;
   const grace = options.graceMs ?? KILL_GRACE_MS;
   return new Promise((resolve, reject) => {
     let child;

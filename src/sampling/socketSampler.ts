@@ -8,7 +8,7 @@ import { seqFileEnded } from './seqFile';
 import { endianness } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { OwnerMemory, SocketAttributor, type AttributionStats, type InodeSet } from './attribution';
-import { ChildError, runChild } from './childProcesses';
+import { ChildError, childrenStartedCount, runChild } from './childProcesses';
 import { dropRepeatedRows, parseProcNetTcpBytes, type ParseResult } from './procNetTcp';
 import { ProcessTable } from './processes';
 import { computeScopePids, inheritListenerOwners, isWorkspaceContainer, selectScope } from '../domain/scope';
@@ -429,6 +429,22 @@ export class SocketSampler {
   }
 
   /** CPU time of reaped child processes (ss), from /proc/self/stat cutime + cstime (clock ticks, 100 per s). */
+  /**
+   * CPU of the children reaped so far (cutime + cstime of /proc/self/stat), read only when a child was started since
+   * the last reading: that file sums every thread of the process, a cost a /proc sample, which starts no child, need
+   * not pay each time.
+   */
+  private childCpuSince(): number {
+    const started = childrenStartedCount();
+    if (started === this.childCpuMark.started) return 0;
+    const now = this.childCpuMs();
+    const spent = Math.max(0, now - this.childCpuMark.ms);
+    this.childCpuMark = { started, ms: now };
+    return spent;
+  }
+
+  private childCpuMark = { started: -1, ms: 0 };
+
   private childCpuMs(): number {
     try {
       const text = readFileSync(`${this.procRoot}/self/stat`, 'latin1');
@@ -512,7 +528,8 @@ export class SocketSampler {
     }
     const t0 = performance.now();
     const cpu0 = threadCpuMs();
-    const child0 = this.childCpuMs();
+    // Children started outside samples (tcp_info's ss) are not this sample's cost.
+    this.childCpuSince();
     const takenAt = Date.now();
     this.readCalls = 0;
     const { backend, table } = await this.readTable();
@@ -700,7 +717,7 @@ export class SocketSampler {
       if (info !== undefined) processes.push(info);
     }
     const t4 = performance.now();
-    const childCpu = Math.max(0, this.childCpuMs() - child0);
+    const childCpu = this.childCpuSince();
     this.lastStats = {
       backend,
       tableRows: allRows.length,

@@ -376,3 +376,15 @@ test('concurrent sample() calls are queued, never interleaved', async () => {
   assert.equal(results.length, 3);
   assert.deepEqual(trace, ['start', 'end', 'start', 'end', 'start', 'end']);
 });
+
+test('the CPU of ss is counted with the samples that ran it', async () => {
+  // ss costs a few ms of CPU per run, counted by the kernel in 10 ms ticks when it is reaped: over 30 runs some
+  // ticks must land. (/proc/self/stat, where they show, is read only when a child was started since the last look.)
+  const viaSs = new SocketSampler({ backend: 'ss' });
+  let ssChildMs = 0;
+  for (let i = 0; i < 30; i++) {
+    await viaSs.sample({ scope: ALL });
+    ssChildMs += viaSs.lastStats?.childCpuMs ?? 0;
+  }
+  assert.ok(ssChildMs > 0, `ss's CPU over 30 samples: ${ssChildMs} ms`);
+});
