@@ -24,7 +24,7 @@ export const USAGE = `Usage:
   tcp-states snapshot [--format text|markdown|json] [--scope all|workspace] [--pid N]... [--port N]... [--container NAME]...
   tcp-states watch [--json] [--interval MS] [--scope all|workspace] [--pid N]... [--port N]... [--container NAME]...
 
-Shows the kernel's TCP sockets (Linux), grouped by RFC 9293 state, with the processes that own them: those of
+Shows the kernel's TCP sockets (Linux; macOS and Windows experimental), grouped by RFC 9293 state, with the processes that own them: those of
 every network namespace it can read (containers, unshare -n, ip netns), each with its namespace, and with the
 container's name when a Docker or Podman engine answers on DOCKER_HOST (unix://) or /var/run/docker.sock.
 Exit status: 0 done, 1 the socket table could not be read, 2 bad arguments, 130/143 interrupted (SIGINT/SIGTERM).
