@@ -106,6 +106,10 @@ export const CONTEXT_KEYS = {
   groupBy: 'tcpStateViewer.groupBy',
   showEmptyStates: 'tcpStateViewer.showEmptyStates',
   showDebuggerSockets: 'tcpStateViewer.showDebuggerSockets',
+  /** The platform reads tcp_info (PlatformCapabilities.tcpInfo): Show tcp_info. */
+  tcpInfo: 'tcpStateViewer.tcpInfo',
+  /** The platform's socket tool is ss (PlatformCapabilities.ssCommands): Copy as ss Command. */
+  ssCommands: 'tcpStateViewer.ssCommands',
 } as const;
 
 export type ContextKeyName = keyof typeof CONTEXT_KEYS;
@@ -118,6 +122,8 @@ export interface ContextValues {
   groupBy: GroupBy;
   showEmptyStates: boolean;
   showDebuggerSockets: boolean;
+  tcpInfo: boolean;
+  ssCommands: boolean;
 }
 
 /** Colours contributed besides the states' own (STATES[state].colorId). */

@@ -5,7 +5,8 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { displayEndpoint, placeText, renderSnapshotMarkdown, renderSnapshotText, toSnapshotJson } from '../domain/snapshot';
-import { SamplerError, SocketSampler } from '../sampling/socketSampler';
+import { SamplerError } from '../sampling/socketSampler';
+import { selectPlatform, type Platform } from '../sampling/platforms/platform';
 import { ChangeWatcher, PERIODIC_INTERVAL_MS, PROBE_PERIOD_MS } from '../sampling/changeWatcher';
 import { ReadBudget } from '../domain/backoff';
 import { ContainerRegistry } from '../sampling/containers/registry';
@@ -23,7 +24,7 @@ export const USAGE = `Usage:
   tcp-states snapshot [--format text|markdown|json] [--scope all|workspace] [--pid N]... [--port N]... [--container NAME]...
   tcp-states watch [--json] [--interval MS] [--scope all|workspace] [--pid N]... [--port N]... [--container NAME]...
 
-Shows the kernel's TCP sockets (Linux), grouped by RFC 9293 state, with the processes that own them: those of
+Shows the kernel's TCP sockets (Linux; macOS and Windows experimental), grouped by RFC 9293 state, with the processes that own them: those of
 every network namespace it can read (containers, unshare -n, ip netns), each with its namespace, and with the
 container's name when a Docker or Podman engine answers on DOCKER_HOST (unix://) or /var/run/docker.sock.
 Exit status: 0 done, 1 the socket table could not be read, 2 bad arguments, 130/143 interrupted (SIGINT/SIGTERM).
@@ -249,9 +250,21 @@ interface Io {
   host: string;
   /** Resolves when watch should stop (SIGINT/SIGTERM). */
   stopped: Promise<void>;
+  /** How the table is read (default: this system's platform, selectPlatform); tests pass another. */
+  platform?: (options: CliOptions, containers: ContainerRegistry) => Platform;
 }
 
-async function watch(options: CliOptions, sampler: SocketSampler, io: Io): Promise<number> {
+/** This system's platform for the command line's options. */
+function systemPlatform(options: CliOptions, containers: ContainerRegistry): Platform {
+  return selectPlatform(process.platform, { backend: options.backend, ssPath: options.ssPath, containers, engineWaitMs: CLI_ENGINE_WAIT_MS });
+}
+
+/** The kernel's TCP counters between reads where the platform has them; null where reads are periodic. */
+function changeWatcherFor(platform: Platform, events: ConstructorParameters<typeof ChangeWatcher>[0]): ChangeWatcher | null {
+  return platform.capabilities().changeProbes ? new ChangeWatcher(events) : null;
+}
+
+async function watch(options: CliOptions, sampler: Platform, io: Io): Promise<number> {
   const tracker = new ConnectionTracker();
   const scope = scopeFor(options, io.cwd);
   let stop = false;
@@ -262,14 +275,15 @@ async function watch(options: CliOptions, sampler: SocketSampler, io: Io): Promi
   let wake: (() => void) | null = null;
   let changed = false;
   let segments = false;
-  const watcher = new ChangeWatcher({
+  const watcher = changeWatcherFor(sampler, {
     change: () => {
       changed = true;
       wake?.();
     },
     segments: () => (segments = true),
   });
-  watcher.start(PROBE_PERIOD_MS.full);
+  watcher?.start(PROBE_PERIOD_MS.full);
+  const probing = () => watcher?.isAvailable === true;
   const budget = new ReadBudget();
   let reads = 0;
   if (!options.json) io.stdout(`${WATCH_HEADER}\n`);
@@ -277,7 +291,7 @@ async function watch(options: CliOptions, sampler: SocketSampler, io: Io): Promi
     const started = Date.now();
     let sample: ScopedSample;
     try {
-      watcher.baseline();
+      watcher?.baseline();
       changed = false;
       segments = false;
       sample = await sampler.sample({ scope });
@@ -305,7 +319,7 @@ async function watch(options: CliOptions, sampler: SocketSampler, io: Io): Promi
     // The next read: when the counters move (as soon as the budget allows), else after the interval if a segment
     // moved meanwhile (without one, nothing changed that the counters would not show); every second at most where
     // the counters cannot be read.
-    const interval = watcher.isAvailable ? options.intervalMs : Math.min(options.intervalMs, PERIODIC_INTERVAL_MS);
+    const interval = probing() ? options.intervalMs : Math.min(options.intervalMs, PERIODIC_INTERVAL_MS);
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       new Promise<void>((resolve) => {
@@ -313,7 +327,7 @@ async function watch(options: CliOptions, sampler: SocketSampler, io: Io): Promi
         const until = (ms: number) => {
           if (timer !== undefined) clearTimeout(timer);
           timer = setTimeout(() => {
-            if (!byChange && !changed && !segments && watcher.isAvailable) until(interval);
+            if (!byChange && !changed && !segments && probing()) until(interval);
             else resolve();
           }, Math.max(0, ms));
         };
@@ -330,7 +344,7 @@ async function watch(options: CliOptions, sampler: SocketSampler, io: Io): Promi
     wake = null;
     if (timer !== undefined) clearTimeout(timer);
   }
-  watcher.close();
+  watcher?.close();
   return 0;
 }
 
@@ -350,7 +364,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
   // Container names come from the engine's socket; one that does not answer costs nothing but the labels.
   const containers = new ContainerRegistry();
-  const sampler = new SocketSampler({ backend: options.backend, ssPath: options.ssPath, containers, engineWaitMs: CLI_ENGINE_WAIT_MS });
+  const sampler = (io.platform ?? systemPlatform)(options, containers);
   try {
     if (options.command === 'watch') return await watch(options, sampler, io);
     const sample = await sampler.sample({ scope: scopeFor(options, io.cwd) });

@@ -15,6 +15,7 @@ import { SampleFailure, SamplerHost } from '../sampling/samplerHost';
 import { WorkspaceRootCollector, workspaceFolderPaths } from './scopeRoots';
 import { ContainerHintReporter } from './containerHint';
 import type { SampledMessage, SampleError, SampleErrorCode, WorkerSettings } from '../sampling/workerProtocol';
+import type { ProcessIdentity } from '../sampling/platforms/platform';
 
 /**
  * What createTcpModel needs from the extension context (tests build a second model from the installed extension).
@@ -89,7 +90,7 @@ function workerSettings(s: Settings): WorkerSettings {
 function describeError(error: SampleError, settings: Settings): string {
   switch (error.code) {
     case 'unsupported-platform':
-      return vscode.l10n.t('TCP State Viewer reads the Linux kernel\'s socket table; other operating systems are not supported yet.');
+      return vscode.l10n.t('TCP State Viewer reads the socket tables of Linux, macOS and Windows; this operating system is not supported. Use it in a Linux workspace (a container, SSH or a dev container).');
     case 'no-proc':
       return vscode.l10n.t('/proc cannot be read, so the socket table cannot be sampled. Mount /proc, or install iproute2 and set "{0}" to "ss".', settingId('backend'));
     case 'permission':
@@ -114,7 +115,16 @@ function describeError(error: SampleError, settings: Settings): string {
 }
 
 function backendDescription(message: SampledMessage, settings: Settings): string {
-  return message.stats.backend === 'proc' ? 'sampling with /proc/net/tcp and /proc/net/tcp6 (in-process)' : `sampling with ss (${settings.ssPath})`;
+  switch (message.stats.backend) {
+    case 'proc':
+      return 'sampling with /proc/net/tcp and /proc/net/tcp6 (in-process)';
+    case 'ss':
+      return `sampling with ss (${settings.ssPath})`;
+    case 'netstat':
+      return 'sampling with netstat';
+    case 'GetExtendedTcpTable':
+      return 'sampling with GetExtendedTcpTable (iphlpapi.dll, through koffi)';
+  }
 }
 
 class Model implements TcpModel {
@@ -148,7 +158,7 @@ class Model implements TcpModel {
     this.settings = currentSettings();
     this.containerHint = new ContainerHintReporter(log);
     this.scopeMode = this.settings.scope;
-    this.current = { backend: null, scope: this.scopeMode, paused: false, error: null, lastSampleAt: null, intervalMs: this.settings.sampleIntervalMs, loop: null };
+    this.current = { backend: null, platform: null, scope: this.scopeMode, paused: false, error: null, lastSampleAt: null, intervalMs: this.settings.sampleIntervalMs, loop: null };
     this.host = new SamplerHost({
       workerPath: join(context.extensionUri.fsPath, 'dist', 'samplerWorker.js'),
       settings: workerSettings(this.settings),
@@ -159,6 +169,13 @@ class Model implements TcpModel {
       seed: () => this.seedForWorker(),
       onLoopChanged: () => this.updateStatus({}),
       onChunk: (changed) => this.mirror.stage(changed),
+      onPlatform: (notice) => {
+        this.log.info(`platform: ${notice.id} (${notice.support}): ${notice.description}`);
+        // The commands its readings allow (package.json when clauses).
+        setContext('tcpInfo', notice.capabilities.tcpInfo);
+        setContext('ssCommands', notice.capabilities.ssCommands);
+        this.updateStatus({ platform: notice.id });
+      },
     });
     const kept = context.workspaceState?.get<unknown>(LIFECYCLES_KEY);
     if (isKeptLifecycles(kept) && Date.now() - kept.savedAt < LIFECYCLES_MAX_AGE_MS) this.restored = kept.connections;
@@ -202,6 +219,15 @@ class Model implements TcpModel {
   async checkProcess(pid: number): Promise<ProcessCheck> {
     try {
       return await this.host.checkProcess(pid, this.workspaceScope());
+    } catch (e) {
+      if (e instanceof SampleFailure) throw new Error(describeError(e.error, this.settings));
+      throw e;
+    }
+  }
+
+  async readProcess(pid: number): Promise<ProcessIdentity | null> {
+    try {
+      return await this.host.readProcess(pid);
     } catch (e) {
       if (e instanceof SampleFailure) throw new Error(describeError(e.error, this.settings));
       throw e;
@@ -293,6 +319,7 @@ class Model implements TcpModel {
       before.scope !== next.scope ||
       before.paused !== next.paused ||
       before.backend !== next.backend ||
+      before.platform !== next.platform ||
       before.error !== next.error ||
       before.intervalMs !== next.intervalMs ||
       !sameLoop(before.loop, next.loop);

@@ -5,6 +5,11 @@ import type { Connection, ConnectionId, Insight, ModelUpdate, ProcessInfo, Sampl
 
 export interface ModelStatus {
   backend: SampleBackend | null;
+  /**
+   * The system the sampler worker reads (its platform's id: 'linux', 'darwin', 'win32', or another process.platform
+   * value it has no backend for), null until the worker says.
+   */
+  platform: string | null;
   scope: ScopeMode;
   paused: boolean;
   /** A user-facing (localized) description of why sampling does not work, or null. */
@@ -17,6 +22,7 @@ export interface ModelStatus {
 }
 
 import type { DemandLevel, LoopStatus, ProcessCheck } from '../sampling/workerProtocol';
+import type { ProcessIdentity } from '../sampling/platforms/platform';
 
 export type { DemandLevel, LoopStatus, ProcessCheck };
 
@@ -51,4 +57,9 @@ export interface TcpModelApi {
    * or a workspace folder), by the sampler's own rules, read fresh; the answer holds the start time it saw.
    */
   checkProcess(pid: number): Promise<ProcessCheck>;
+  /**
+   * One process read now by the sampler worker through its platform (Linux: /proc; macOS: ps; Windows: its process
+   * list), null when there is none: the stop command's identity checks, which the host does not read for itself.
+   */
+  readProcess(pid: number): Promise<ProcessIdentity | null>;
 }

@@ -21,6 +21,10 @@ import { killGroupsNow, stopGroups } from './childProcesses';
 import { PERIODIC_INTERVAL_MS, PROBE_PERIOD_MS } from './changeWatcher';
 
 import type { DemandLevel, HostToWorker, LoopStatus, ProcessCheck, SampleAnswer, SampledMessage, SampleError, WorkerChunk, WorkerNotice, WorkerSettings, WorkerToHost } from './workerProtocol';
+import type { ProcessIdentity } from './platforms/platform';
+
+/** The platform the worker reads through, as its `platform` notice tells it. */
+export type PlatformNotice = Extract<WorkerNotice, { kind: 'platform' }>;
 
 /** The status bar alone needs counts, not motion: without change probes, one sample every 5 s. */
 export const SUMMARY_INTERVAL_MS = 5000;
@@ -95,6 +99,8 @@ export interface SamplerHostOptions {
   seed?: () => readonly Connection[];
   /** Changed connections per message (default CHUNK_SIZE). */
   chunkSize?: number;
+  /** The worker's platform, when it is made and when how it reads changes. */
+  onPlatform?: (notice: PlatformNotice) => void;
 }
 
 interface Pending {
@@ -249,6 +255,9 @@ export class SamplerHost {
         // Data, or a remote FIN that no count shows: the next heartbeat has something to look for.
         this.segmentsSinceRead = true;
         return;
+      case 'platform':
+        this.options.onPlatform?.(notice);
+        return;
     }
   }
 
@@ -363,6 +372,23 @@ export class SamplerHost {
     return message.check;
   }
 
+  /**
+   * One process read by the worker through its platform (Linux: /proc/<pid>; macOS: ps and lsof; Windows: its process
+   * list), null when there is none. Queued like a sample. The host reads no process table of its own.
+   */
+  async readProcess(pid: number): Promise<ProcessIdentity | null> {
+    if (this.disposed) throw new SampleFailure({ code: 'internal', message: 'the sampler was disposed' });
+    const run = this.queue.then(() => this.request((seq) => ({ kind: 'readProcess', seq, pid })));
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    const message = await run;
+    if (message.kind === 'failed') throw new SampleFailure(message.error);
+    if (message.kind !== 'process') throw new SampleFailure({ code: 'internal', message: `unexpected answer ${message.kind}` });
+    return message.process;
+  }
+
   /** Posts one request and resolves with its answer, a timeout, or the worker's loss. */
   private request(make: (seq: number) => HostToWorker): Promise<WorkerToHost> {
     const seq = ++this.seq;
@@ -456,7 +482,7 @@ export class SamplerHost {
     }
     const scope = look ?? this.options.scope();
     const answer = await this.request((seq) => ({ kind: 'sample', seq, scope, wantSample, chunkSize: this.options.chunkSize ?? CHUNK_SIZE, ...(look ? { track: false } : {}) }));
-    const message: SampleAnswer = answer.kind === 'processCheck' ? { kind: 'failed', seq: answer.seq, error: { code: 'internal', message: 'the worker answered a sample with a process check' } } : answer;
+    const message: SampleAnswer = answer.kind === 'processCheck' || answer.kind === 'process' ? { kind: 'failed', seq: answer.seq, error: { code: 'internal', message: 'the worker answered a sample with a process reading' } } : answer;
     if (this.disposed) return message;
     const hint = message.kind === 'sampled' ? message.stats.nextSampleTimeoutMs : message.nextSampleTimeoutMs;
     // The worker's own deadline for ss, plus time for the rest of the sample: the host must not give up first.
@@ -514,7 +540,7 @@ export class SamplerHost {
     if (this.disposed) return;
     // Only a request (a sample, a process check) or probing needs a worker; settings and exits reach a new worker
     // when it starts.
-    if (this.worker === null && message.kind !== 'sample' && message.kind !== 'checkProcess' && !(message.kind === 'watch' && message.periodMs !== null)) return;
+    if (this.worker === null && message.kind !== 'sample' && message.kind !== 'checkProcess' && message.kind !== 'readProcess' && !(message.kind === 'watch' && message.periodMs !== null)) return;
     this.ensureWorker().postMessage(message);
   }
 

@@ -1,15 +1,15 @@
 // The sampler worker thread (dist/samplerWorker.js): reads the socket table, tracks connections, finds insights, and
 // answers the host with deltas only, so the extension host's main thread handles a few changed records per sample
 // instead of the whole table. It never samples on its own: the host asks (src/sampling/samplerHost.ts), one sample at a time.
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import { computeInsights } from '../domain/insights';
-import { parseProcStat, parseStatusUid } from './processes';
 import { DeltaEncoder } from '../domain/modelDelta';
 import { computeScopePids, isPathInside, type ProcessNode } from '../domain/scope';
 import { ScopeView } from '../domain/scopeView';
-import { SAMPLER_ERROR_CODES, SocketSampler, type ContainerSource, type SamplerResult } from './socketSampler';
+import { SAMPLER_ERROR_CODES, type ContainerSource, type SamplerResult } from './socketSampler';
+import { selectPlatform, type Platform, type ProcessIdentity } from './platforms/platform';
 import { ChangeWatcher } from './changeWatcher';
 import { ContainerRegistry } from './containers/registry';
 import { ConnectionTracker } from '../domain/tracker';
@@ -28,31 +28,10 @@ const EXITED_MEMORY_MS = 60 * 60_000;
 /** A process not seen for this long is forgotten from the lineage (its pid may be reused by then). */
 const LINEAGE_MEMORY_MS = 10 * 60_000;
 
-function readStat(pid: number): ReturnType<typeof parseProcStat> {
-  try {
-    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'latin1'));
-  } catch {
-    return null;
-  }
-}
-
-function readUid(pid: number): number | null {
-  try {
-    return parseStatusUid(readFileSync(`/proc/${pid}/status`, 'latin1'));
-  } catch {
-    return null;
-  }
-}
-
-/** Field 22 of /proc/<pid>/stat (start time, clock ticks after boot), or null when the process is gone. */
-function startTimeOf(pid: number): number | null {
-  const stat = readStat(pid);
-  // A zombie (Z) or a dead task (X) has exited.
-  return stat === null || stat.state === 'Z' || stat.state === 'X' ? null : stat.startTime;
-}
-
-/** This thread's kernel thread id: /proc/thread-self links to `<pid>/task/<tid>`. */
+/** This thread's kernel thread id: /proc/thread-self links to `<pid>/task/<tid>`; null where there is no such link. */
 function kernelThreadId(): number | null {
+  // Linux's procfs only: elsewhere the worker reads nothing under /proc.
+  if (process.platform !== 'linux') return null;
   try {
     const m = /task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'));
     return m ? Number(m[1]) : null;
@@ -89,9 +68,15 @@ function trackerOptions(s: WorkerSettings): Partial<TrackerOptions> {
   return { closedRetentionMs: s.tracker.closedRetentionMs, maxClosed: s.tracker.maxClosed };
 }
 
+/** The platform for these settings (selectPlatform for this system; tests pass another). */
+export type PlatformFactory = (settings: WorkerSettings, containers: ContainerSource | null) => Platform;
+
+const systemPlatform: PlatformFactory = (settings, containers) => selectPlatform(process.platform, { backend: settings.backend, ssPath: settings.ssPath, containers });
+
 export class SamplerPipeline {
   private settings: WorkerSettings | null = null;
-  private sampler: SocketSampler | null = null;
+  private platform: Platform | null = null;
+  private readonly makePlatform: PlatformFactory;
   /** One tracker for the whole table, whatever the scope: ages and histories do not depend on what is shown. */
   private tracker: ConnectionTracker | null = null;
   /** Which of the tracker's connections the host holds (the scope). */
@@ -120,16 +105,21 @@ export class SamplerPipeline {
   /** Containers for labels and the workspace scope; kept across sampler rebuilds (it follows the engine's events). */
   private readonly containers: ContainerSource | null;
 
-  /** `containers`: where containers come from; default the engine at DOCKER_HOST or /var/run/docker.sock, null for none. */
-  constructor(options: { containers?: ContainerSource | null } = {}) {
+  /**
+   * `containers`: where containers come from; default the engine at DOCKER_HOST or /var/run/docker.sock, null for
+   * none (asked only by a platform that reads other namespaces). `platform`: how the table is read; default this
+   * system's (selectPlatform).
+   */
+  constructor(options: { containers?: ContainerSource | null; platform?: PlatformFactory } = {}) {
     this.containers = options.containers !== undefined ? options.containers : new ContainerRegistry();
+    this.makePlatform = options.platform ?? systemPlatform;
   }
 
   configure(settings: WorkerSettings): void {
     const before = this.settings;
     this.settings = settings;
-    if (before === null || before.backend !== settings.backend || before.ssPath !== settings.ssPath) this.sampler = null;
-    else this.sampler?.retryPreferredBackend();
+    if (before === null || before.backend !== settings.backend || before.ssPath !== settings.ssPath) this.platform = null;
+    else this.platform?.retryPreferredSource();
     if (this.tracker !== null && before !== null && !trackerOptionsEqual(before, settings)) {
       // New retention applies to what is held already; what it evicts now goes out with the next update.
       this.tracker.setOptions(trackerOptions(settings));
@@ -142,7 +132,7 @@ export class SamplerPipeline {
    * net folders (/proc/<pid>/net) a change watcher can probe, one per namespace.
    */
   get namespaces(): readonly NetNamespaceSummary[] {
-    return this.sampler?.lastNamespaces ?? [];
+    return this.platform?.namespacesRead() ?? [];
   }
 
   /** Called right before each read of the table (the change watcher takes its baseline). */
@@ -187,9 +177,21 @@ export class SamplerPipeline {
     return this.tracker;
   }
 
-  private samplerFor(settings: WorkerSettings): SocketSampler {
-    if (this.sampler === null) this.sampler = new SocketSampler({ backend: settings.backend, ssPath: settings.ssPath, containers: this.containers });
-    return this.sampler;
+  /** The platform for the settings, made on first use (and again after a change of backend or ss path). */
+  platformFor(settings: WorkerSettings): Platform {
+    if (this.platform === null) this.platform = this.makePlatform(settings, this.containers);
+    return this.platform;
+  }
+
+  /** The platform as configured; null before any settings. */
+  get currentPlatform(): Platform | null {
+    return this.settings === null ? null : this.platformFor(this.settings);
+  }
+
+  /** One process read through the platform, for the host's stop command; null without settings or such a process. */
+  async readProcess(pid: number): Promise<ProcessIdentity | null> {
+    const platform = this.currentPlatform;
+    return platform === null ? null : platform.readProcess(pid);
   }
 
   /**
@@ -197,13 +199,13 @@ export class SamplerPipeline {
    * (a terminal stays open after its shell exits; a debug session hangs): once the pid is reused, the new process
    * must not join the scope.
    */
-  private liveRoots(pids: readonly number[]): number[] {
+  private liveRoots(pids: readonly number[], starts: ReadonlyMap<number, number>): number[] {
     const out: number[] = [];
     const asked = new Set(pids);
     for (const pid of this.rootStarts.keys()) if (!asked.has(pid)) this.rootStarts.delete(pid);
     for (const pid of asked) {
-      const start = startTimeOf(pid);
-      if (start === null) continue;
+      const start = starts.get(pid);
+      if (start === undefined) continue;
       const first = this.rootStarts.get(pid);
       if (first === undefined) this.rootStarts.set(pid, start);
       else if (first !== start) continue;
@@ -216,14 +218,18 @@ export class SamplerPipeline {
    * The scope asked for, narrowed to live roots and widened by the processes carried from earlier samples: those
    * still running as the same process whose root is still asked for or has exited.
    */
-  private effectiveScope(scope: SampleScope): SampleScope {
+  private async effectiveScope(platform: Platform, scope: SampleScope): Promise<SampleScope> {
     if (scope.mode === 'all') return scope;
-    const roots = new Set(this.liveRoots(scope.rootPids));
+    // The start times of the roots, the carried processes and their origins, in one reading.
+    const asked = new Set(scope.rootPids);
+    for (const [pid, c] of this.carried) asked.add(pid).add(c.origin);
+    const starts = asked.size > 0 ? await platform.startTimes([...asked]) : new Map<number, number>();
+    const roots = new Set(this.liveRoots(scope.rootPids, starts));
     const originLive = new Map<number, boolean>();
     for (const [pid, c] of this.carried) {
-      if (roots.has(pid) || startTimeOf(pid) !== c.start) continue;
+      if (roots.has(pid) || starts.get(pid) !== c.start) continue;
       let live = originLive.get(c.origin);
-      if (live === undefined) originLive.set(c.origin, (live = startTimeOf(c.origin) === c.originStart));
+      if (live === undefined) originLive.set(c.origin, (live = starts.get(c.origin) === c.originStart));
       // Origin still running: keep only while it is still asked for. Origin gone: keep the orphans.
       if (!live || roots.has(c.origin)) roots.add(pid);
     }
@@ -267,28 +273,25 @@ export class SamplerPipeline {
 
   /**
    * Whether `pid` is in the workspace scope by the rules the samples use: it or an ancestor is a live root (or a
-   * process carried from a root's tree), or runs in a workspace folder. Read fresh from /proc: the last sample may
-   * be a second old, and pids get reused.
+   * process carried from a root's tree), or runs in a workspace folder. Read fresh through the platform: the last
+   * sample may be a second old, and pids get reused.
    */
-  checkProcess(pid: number, requested: Extract<SampleScope, { mode: 'workspace' }>): ProcessCheck {
+  async checkProcess(pid: number, requested: Extract<SampleScope, { mode: 'workspace' }>): Promise<ProcessCheck> {
+    if (this.settings === null) return { pid, startTime: null, uid: null, command: null, inScope: false };
+    const platform = this.platformFor(this.settings);
     const chain: ProcessNode[] = [];
     let self: { startTime: number; uid: number | null; command: string } | null = null;
     for (let p = pid, depth = 0; p > 0 && depth < 128; depth++) {
-      const stat = readStat(p);
-      if (stat === null || stat.state === 'Z' || stat.state === 'X') break;
-      if (p === pid) self = { startTime: stat.startTime, uid: readUid(p), command: stat.command };
-      let cwd: string | null = null;
-      try {
-        cwd = readlinkSync(`/proc/${p}/cwd`);
-      } catch {
-        // Another user's process: its folder cannot be read, so the folder rule cannot place it.
-      }
-      chain.push({ pid: p, ppid: stat.ppid, cwd });
-      if (stat.ppid === p) break;
-      p = stat.ppid;
+      const proc = await platform.readProcess(p);
+      if (proc === null) break;
+      if (p === pid) self = { startTime: proc.startTime, uid: proc.uid < 0 ? null : proc.uid, command: proc.command };
+      // Another user's process has no readable folder (null): the folder rule cannot place it.
+      chain.push({ pid: p, ppid: proc.ppid, cwd: proc.cwd });
+      if (proc.ppid === p) break;
+      p = proc.ppid;
     }
     if (self === null) return { pid, startTime: null, uid: null, command: null, inScope: false };
-    const scope = this.effectiveScope(requested);
+    const scope = await this.effectiveScope(platform, requested);
     const rootPids = scope.mode === 'workspace' ? scope.rootPids : [];
     const inScope = computeScopePids(rootPids, chain, requested.folders).has(pid);
     return { pid, startTime: self.startTime, uid: self.uid, command: self.command, inScope };
@@ -306,15 +309,16 @@ export class SamplerPipeline {
       this.carried.clear();
     }
     const cpu0 = threadCpuMs();
-    const scope = this.effectiveScope(requested);
-    // What moves in the kernel's counters from here on is news for the next read.
-    this.beforeRead?.();
+    const platform = this.platformFor(settings);
     let sample: SamplerResult;
-    const sampler = this.samplerFor(settings);
+    let scope: SampleScope;
     try {
-      sample = await sampler.sample({ scope });
+      scope = await this.effectiveScope(platform, requested);
+      // What moves in the kernel's counters from here on is news for the next read.
+      this.beforeRead?.();
+      sample = await platform.sample({ scope });
     } catch (e) {
-      return { kind: 'failed', seq, error: toSampleError(e), nextSampleTimeoutMs: sampler.ssTimeoutNowMs };
+      return { kind: 'failed', seq, error: toSampleError(e), nextSampleTimeoutMs: platform.sampleTimeoutMs() };
     }
 
     const started = performance.now();
@@ -351,7 +355,8 @@ export class SamplerPipeline {
     const trackMs = performance.now() - started;
     // CPU, not wall time: on a loaded machine a read waits for a core, and that wait is not ours to budget.
     const busyMs = threadCpuMs() - cpu0;
-    const costMs = busyMs + (sample.backend === 'ss' ? (this.sampler?.lastStats?.childCpuMs ?? 0) : 0);
+    // With the CPU of the programs the platform ran for it (ss; on Linux's /proc backend none).
+    const costMs = busyMs + platform.lastChildCpuMs();
 
     return {
       kind: 'sampled',
@@ -370,7 +375,7 @@ export class SamplerPipeline {
         trackMs,
         costMs,
         workerTid: this.tid,
-        nextSampleTimeoutMs: sampler.ssTimeoutNowMs,
+        nextSampleTimeoutMs: platform.sampleTimeoutMs(),
         containers: sample.containers,
         namespaces: sample.namespaces.length,
         unlabelledForeignSockets: sample.sockets.reduce((n, s) => (s.netns !== undefined && s.container === undefined ? n + 1 : n), 0),
@@ -384,12 +389,12 @@ export class SamplerPipeline {
    * so the views' scope stays as it is.
    */
   private async look(seq: number, requested: SampleScope, settings: WorkerSettings): Promise<SampleAnswer> {
-    const sampler = this.samplerFor(settings);
+    const platform = this.platformFor(settings);
     let sample: SamplerResult;
     try {
-      sample = await sampler.sample({ scope: this.effectiveScope(requested) });
+      sample = await platform.sample({ scope: await this.effectiveScope(platform, requested) });
     } catch (e) {
-      return { kind: 'failed', seq, error: toSampleError(e), nextSampleTimeoutMs: sampler.ssTimeoutNowMs };
+      return { kind: 'failed', seq, error: toSampleError(e), nextSampleTimeoutMs: platform.sampleTimeoutMs() };
     }
     return {
       kind: 'sampled',
@@ -408,7 +413,7 @@ export class SamplerPipeline {
         trackMs: 0,
         costMs: sample.cpuMs,
         workerTid: this.tid,
-        nextSampleTimeoutMs: sampler.ssTimeoutNowMs,
+        nextSampleTimeoutMs: platform.sampleTimeoutMs(),
       },
       sample: scopedPart(sample),
     };
@@ -435,9 +440,35 @@ function serve(): void {
   const pipeline = new SamplerPipeline();
   // The host learns of every child process group as it comes and goes, to kill them if it drops this thread.
   onGroupsChanged((pgids) => port.postMessage({ kind: 'children', pgids: [...pgids] } satisfies WorkerNotice));
-  // Between full reads, the kernel's TCP counters say when one is needed; made when the host first asks.
+  // Between full reads, the kernel's TCP counters say when one is needed; made when the host first asks, and only
+  // where the platform has them (capabilities().changeProbes): elsewhere the host's loop is periodic.
   let watcher: ChangeWatcher | null = null;
   pipeline.beforeRead = () => watcher?.baseline();
+  // The platform as the host should know it (the log, the status texts, the commands it offers): sent when it is
+  // made and whenever how it reads changes (Linux's 'auto' decides at the first sample).
+  let told: string | null = null;
+  const tellPlatform = () => {
+    const platform = pipeline.currentPlatform;
+    if (platform === null) return;
+    const notice = { kind: 'platform', id: platform.id, support: platform.support, description: platform.describe(), capabilities: platform.capabilities() } satisfies WorkerNotice;
+    const key = JSON.stringify(notice);
+    if (key === told) return;
+    told = key;
+    port.postMessage(notice);
+  };
+  const startWatch = (periodMs: number) => {
+    const platform = pipeline.currentPlatform;
+    if (platform !== null && !platform.capabilities().changeProbes) {
+      port.postMessage({ kind: 'probe', available: false, reason: `${platform.id} has no change probes: the table is read periodically` } satisfies WorkerNotice);
+      return;
+    }
+    watcher ??= new ChangeWatcher({
+      change: (d) => port.postMessage({ kind: 'change', reason: d.reason } satisfies WorkerNotice),
+      segments: () => port.postMessage({ kind: 'segments' } satisfies WorkerNotice),
+      availability: (available, reason) => port.postMessage({ kind: 'probe', available, reason } satisfies WorkerNotice),
+    });
+    watcher.start(periodMs);
+  };
   // Messages are handled in order: a sample in progress finishes before the next message is looked at, so settings
   // never change under a running sample.
   let chain: Promise<void> = Promise.resolve();
@@ -449,12 +480,10 @@ function serve(): void {
         watcher?.stop();
         return;
       }
-      watcher ??= new ChangeWatcher({
-        change: (d) => port.postMessage({ kind: 'change', reason: d.reason } satisfies WorkerNotice),
-        segments: () => port.postMessage({ kind: 'segments' } satisfies WorkerNotice),
-        availability: (available, reason) => port.postMessage({ kind: 'probe', available, reason } satisfies WorkerNotice),
-      });
-      watcher.start(message.periodMs);
+      const periodMs = message.periodMs;
+      // Before any settings there is no platform to ask: decide once the settings ahead of it are applied.
+      if (pipeline.currentPlatform === null) chain = chain.then(() => startWatch(periodMs));
+      else startWatch(periodMs);
       return;
     }
     if (message.kind === 'dispose') {
@@ -468,7 +497,7 @@ function serve(): void {
       void waitGone(pgids, DISPOSE_REAP_MS).then((left) => port.postMessage({ kind: 'disposed', pgids: left } satisfies WorkerNotice));
       return;
     }
-    chain = chain.then(() => handle(pipeline, message, port)).catch((e: unknown) => {
+    chain = chain.then(() => handle(pipeline, message, port)).then(tellPlatform).catch((e: unknown) => {
       if (message.kind === 'sample') port.postMessage({ kind: 'failed', seq: message.seq, error: toSampleError(e) } satisfies WorkerToHost);
     });
   });
@@ -488,7 +517,10 @@ async function handle(pipeline: SamplerPipeline, message: HostToWorker, port: No
     case 'watch':
       return; // handled as it arrives (serve)
     case 'checkProcess':
-      port.postMessage({ kind: 'processCheck', seq: message.seq, check: pipeline.checkProcess(message.pid, message.scope) } satisfies WorkerToHost);
+      port.postMessage({ kind: 'processCheck', seq: message.seq, check: await pipeline.checkProcess(message.pid, message.scope) } satisfies WorkerToHost);
+      return;
+    case 'readProcess':
+      port.postMessage({ kind: 'process', seq: message.seq, process: await pipeline.readProcess(message.pid) } satisfies WorkerToHost);
       return;
     case 'dispose':
       return; // handled as it arrives (serve)

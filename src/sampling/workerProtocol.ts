@@ -7,6 +7,7 @@ import type { InsightThresholds } from '../domain/insights';
 import type { TrackerOptions } from '../domain/tracker';
 import type { BackendSetting, Connection, ContainerEngineStatus, ModelUpdate, SampleBackend, SampleScope, ScopeMode, ScopedSample } from '../domain/types';
 import type { SamplerErrorCode } from './socketSampler';
+import type { PlatformCapabilities, PlatformSupport, ProcessIdentity } from './platforms/platform';
 
 export type { ProcessDelta } from '../domain/modelDelta';
 
@@ -81,6 +82,8 @@ export type HostToWorker =
   | { kind: 'watch'; periodMs: number | null }
   /** Is `pid` a process of the workspace scope `scope` (always a workspace scope, whatever the view shows)? */
   | { kind: 'checkProcess'; seq: number; pid: number; scope: Extract<SampleScope, { mode: 'workspace' }> }
+  /** Read one process through the platform (the stop command's identity checks): answered with `process`. */
+  | { kind: 'readProcess'; seq: number; pid: number }
   /**
    * The host is about to terminate the worker: kill every child process group now (synchronously, ahead of any
    * sample in progress) and answer `disposed`. terminate() runs no code in the worker, so this is its last word.
@@ -136,14 +139,16 @@ export interface WorkerChunk {
 
 /**
  * Whether a process belongs to the workspace scope, decided by the worker with the rules the samples use (the roots
- * asked for and the processes carried from their trees, descendants, the workspace folders), read fresh from /proc.
+ * asked for and the processes carried from their trees, descendants, the workspace folders), read fresh through
+ * the platform (Platform.readProcess: /proc on Linux).
  */
 export interface ProcessCheck {
   pid: number;
-  /** Field 22 of /proc/<pid>/stat, or null when the process is gone (or a zombie). */
+  /** The platform's start time (Linux: field 22 of /proc/<pid>/stat), or null when the process is gone (or a zombie). */
   startTime: number | null;
+  /** Null where the platform cannot tell (Windows). */
   uid: number | null;
-  /** The command name (/proc/<pid>/comm), or null when gone. */
+  /** The command name (Linux: /proc/<pid>/comm), or null when gone. */
   command: string | null;
   inScope: boolean;
 }
@@ -162,9 +167,14 @@ export type WorkerNotice =
   /** Only segment counters moved since the last full read began: data, or a remote FIN no count shows. Once per read. */
   | { kind: 'segments' }
   /** Whether the counters can be read (when not, only periodic full reads see changes). */
-  | { kind: 'probe'; available: boolean; reason: string };
+  | { kind: 'probe'; available: boolean; reason: string }
+  /**
+   * The platform the worker reads through (process.platform's id), how it reads (Platform.describe) and what its
+   * readings hold: when it is made, and again when how it reads changes.
+   */
+  | { kind: 'platform'; id: string; support: PlatformSupport; description: string; capabilities: PlatformCapabilities };
 
-/** The answer to a `sample` or `checkProcess` request. */
+/** The answer to a `sample`, `checkProcess` or `readProcess` request. */
 export type WorkerToHost =
   | {
       kind: 'sampled';
@@ -176,10 +186,11 @@ export type WorkerToHost =
       sample: ScopedSample | null;
     }
   | { kind: 'failed'; seq: number; error: SampleError; nextSampleTimeoutMs?: number }
-  | { kind: 'processCheck'; seq: number; check: ProcessCheck };
+  | { kind: 'processCheck'; seq: number; check: ProcessCheck }
+  | { kind: 'process'; seq: number; process: ProcessIdentity | null };
 
-const HOST_KINDS: ReadonlySet<string> = new Set(['configure', 'sample', 'markExited', 'seed', 'watch', 'checkProcess', 'dispose']);
-const WORKER_KINDS: ReadonlySet<string> = new Set(['sampled', 'failed', 'processCheck']);
+const HOST_KINDS: ReadonlySet<string> = new Set(['configure', 'sample', 'markExited', 'seed', 'watch', 'checkProcess', 'readProcess', 'dispose']);
+const WORKER_KINDS: ReadonlySet<string> = new Set(['sampled', 'failed', 'processCheck', 'process']);
 
 function kindOf(message: unknown): string | null {
   if (typeof message !== 'object' || message === null || !('kind' in message)) return null;
@@ -204,5 +215,5 @@ export function isWorkerChunk(message: unknown): message is WorkerChunk {
 
 export function isWorkerNotice(message: unknown): message is WorkerNotice {
   const kind = kindOf(message);
-  return kind === 'children' || kind === 'disposed' || kind === 'change' || kind === 'segments' || kind === 'probe';
+  return kind === 'children' || kind === 'disposed' || kind === 'change' || kind === 'segments' || kind === 'probe' || kind === 'platform';
 }

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { ModelStatus } from '../model/modelApi';
 import { CHANGE_READ_BUDGET } from '../domain/backoff';
+import { isPlatformId } from '../sampling/platforms/support';
 
 /** `0.25`, `2.5`, `30`: seconds as the sentences below show them. */
 export function seconds(ms: number): string {
@@ -20,9 +21,24 @@ export interface SamplingText {
 }
 
 function backendSentence(status: ModelStatus): string | null {
-  if (status.backend === 'proc') return vscode.l10n.t('The table is /proc/net/tcp and /proc/net/tcp6, read in-process.');
-  if (status.backend === 'ss') return vscode.l10n.t('The table is read with ss (netlink).');
-  return null;
+  switch (status.backend) {
+    case 'proc':
+      return vscode.l10n.t('The table is /proc/net/tcp and /proc/net/tcp6, read in-process.');
+    case 'ss':
+      return vscode.l10n.t('The table is read with ss (netlink).');
+    case 'netstat':
+      // macOS: netstat for every socket, lsof for the workspace's; Windows: netstat -ano, without koffi.
+      return status.platform === 'darwin'
+        ? vscode.l10n.t('The table is read with netstat -anv (experimental on macOS); lsof tells which processes hold the workspace\'s sockets.')
+        : status.platform === 'win32'
+          ? vscode.l10n.t('The table is read with netstat -ano (experimental on Windows; GetExtendedTcpTable could not be used).')
+          : vscode.l10n.t('The table is read with netstat.');
+    case 'GetExtendedTcpTable':
+      return vscode.l10n.t('The table is read with GetExtendedTcpTable (experimental on Windows).');
+    case null:
+      // Nothing read yet; on a system without a backend nothing ever will be.
+      return status.platform !== null && !isPlatformId(status.platform) ? vscode.l10n.t('This operating system ({0}) has no way to read the socket table here.', status.platform) : null;
+  }
 }
 
 export function samplingText(status: ModelStatus): SamplingText {

@@ -3,7 +3,7 @@
 // The kernel tier checks that this adapter's samples equal SocketSampler's on real sockets
 // (test/kernel/platformLinux.test.ts).
 import { readFileSync, readlinkSync } from 'node:fs';
-import type { BackendSetting, SampleBackend } from '../../domain/types';
+import type { BackendSetting, NetNamespaceSummary, SampleBackend } from '../../domain/types';
 import { parseProcStat, parseStatusUid } from '../processes';
 import { SocketSampler, type ContainerSource, type SampleRequest, type SamplerResult } from '../socketSampler';
 import type { Platform, PlatformCapabilities, ProcessIdentity } from './platform';
@@ -20,6 +20,7 @@ export const LINUX_CAPABILITIES: PlatformCapabilities = {
   tcpInfo: true,
   startTimes: true,
   changeProbes: true,
+  ssCommands: true,
 };
 
 export interface LinuxPlatformOptions {
@@ -29,6 +30,8 @@ export interface LinuxPlatformOptions {
   now?: () => number;
   /** Containers to label sockets with (SamplerOptions.containers). */
   containers?: ContainerSource | null;
+  /** SamplerOptions.engineWaitMs. */
+  engineWaitMs?: number;
 }
 
 export class LinuxPlatform implements Platform {
@@ -40,7 +43,7 @@ export class LinuxPlatform implements Platform {
 
   constructor(options: LinuxPlatformOptions) {
     this.procRoot = options.procRoot ?? '/proc';
-    this.sampler = new SocketSampler({ backend: options.backend, ssPath: options.ssPath, procRoot: this.procRoot, now: options.now, containers: options.containers });
+    this.sampler = new SocketSampler({ backend: options.backend, ssPath: options.ssPath, procRoot: this.procRoot, now: options.now, containers: options.containers, engineWaitMs: options.engineWaitMs });
   }
 
   capabilities(): PlatformCapabilities {
@@ -88,6 +91,25 @@ export class LinuxPlatform implements Platform {
       // Another user's process.
     }
     return Promise.resolve({ pid, ppid: stat.ppid, command: stat.command, startTime: stat.startTime, uid, cwd });
+  }
+
+  /** Field 22 of /proc/<pid>/stat for each pid that runs (not a zombie or a dead task): one read per pid. */
+  startTimes(pids: readonly number[]): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    for (const pid of pids) {
+      let stat;
+      try {
+        stat = parseProcStat(readFileSync(`${this.procRoot}/${pid}/stat`, 'latin1'));
+      } catch {
+        continue;
+      }
+      if (stat !== null && stat.state !== 'Z' && stat.state !== 'X') out.set(pid, stat.startTime);
+    }
+    return Promise.resolve(out);
+  }
+
+  namespacesRead(): readonly NetNamespaceSummary[] {
+    return this.sampler.lastNamespaces;
   }
 
   sampleTimeoutMs(): number {

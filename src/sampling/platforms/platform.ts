@@ -5,9 +5,9 @@
 //   win32/backend.ts  GetExtendedTcpTable through koffi, netstat -ano otherwise (experimental)
 // The two experimental ones share toolSampler.ts, which turns a table read by a program into a scoped sample; a
 // fake source in the unit tier (test/unit/sampling/platforms/fakePlatform.test.ts) proves that path without them.
-import type { BackendSetting, SampleBackend } from '../../domain/types';
+import type { BackendSetting, NetNamespaceSummary, SampleBackend } from '../../domain/types';
 import type { RunOptions } from '../childProcesses';
-import { SamplerError, type SampleRequest, type SamplerResult } from '../socketSampler';
+import { SamplerError, type ContainerSource, type SampleRequest, type SamplerResult } from '../socketSampler';
 import { LinuxPlatform } from './linux';
 import { createDarwinPlatform } from './darwin/backend';
 import { createWin32Platform, type KoffiLoader } from './win32/backend';
@@ -47,6 +47,11 @@ export interface PlatformCapabilities {
    * sockstat): without them, full reads are periodic.
    */
   changeProbes: boolean;
+  /**
+   * The system's own socket tool is iproute2's ss, which selects one connection by its ends (Copy as ss Command); on
+   * Linux tcp_info is read with it too.
+   */
+  ssCommands: boolean;
 }
 
 /** One process read fresh, for the worker's checks of its roots and of a process before it is stopped. */
@@ -82,6 +87,14 @@ export interface Platform {
   sample(request: SampleRequest): Promise<SamplerResult>;
   /** One process read now; null when there is no such process (or only a zombie). */
   readProcess(pid: number): Promise<ProcessIdentity | null>;
+  /**
+   * The start time of each of `pids` that runs now (a zombie does not), read fresh; a pid that does not is absent.
+   * The worker checks its roots and the processes it carries before every sample, so this is one cheap reading for
+   * all of them (Linux: /proc/<pid>/stat each; elsewhere one process list), not readProcess per pid.
+   */
+  startTimes(pids: readonly number[]): Promise<Map<number, number>>;
+  /** The network namespaces the last sample read, ours first (empty where capabilities().namespaces is false). */
+  namespacesRead(): readonly NetNamespaceSummary[];
   /** The time the next sample may take, ms: the host's own deadline for it should follow. */
   sampleTimeoutMs(): number;
   /** CPU the last sample's child processes cost, ms; where the system does not tell, their wall time (an upper bound). */
@@ -104,6 +117,10 @@ export interface PlatformOptions {
   loadKoffi?: KoffiLoader;
   /** The clock (ms since the epoch). */
   now?: () => number;
+  /** Linux: containers to label sockets with (SamplerOptions.containers); the others read no namespace but their own. */
+  containers?: ContainerSource | null;
+  /** Linux: how long the first sample waits for the container engine's first answer (SamplerOptions.engineWaitMs). */
+  engineWaitMs?: number;
 }
 
 const NO_CAPABILITIES: PlatformCapabilities = {
@@ -117,6 +134,7 @@ const NO_CAPABILITIES: PlatformCapabilities = {
   tcpInfo: false,
   startTimes: false,
   changeProbes: false,
+  ssCommands: false,
 };
 
 /** A system without a backend: every sample fails with 'unsupported-platform', which stops the host's loop. */
@@ -140,6 +158,12 @@ class UnsupportedPlatform implements Platform {
   readProcess(): Promise<null> {
     return Promise.resolve(null);
   }
+  startTimes(): Promise<Map<number, number>> {
+    return Promise.resolve(new Map());
+  }
+  namespacesRead(): readonly NetNamespaceSummary[] {
+    return [];
+  }
   sampleTimeoutMs(): number {
     return 0;
   }
@@ -154,7 +178,7 @@ export function selectPlatform(platform: string, options: PlatformOptions): Plat
   const id: PlatformId | null = platformSupport(platform) === 'unsupported' ? null : (platform as PlatformId);
   switch (id) {
     case 'linux':
-      return new LinuxPlatform({ backend: options.backend, ssPath: options.ssPath, now: options.now });
+      return new LinuxPlatform({ backend: options.backend, ssPath: options.ssPath, now: options.now, containers: options.containers, engineWaitMs: options.engineWaitMs });
     case 'darwin':
       return createDarwinPlatform({ run: options.run, now: options.now });
     case 'win32':

@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { connectionKey, computeScopePids, inheritListenerOwners, selectScope } from '../../domain/scope';
 import { escapeControls } from '../../domain/displayText';
-import { formatEndpoint, type Owner, type ProcessInfo, type SampleBackend, type SocketRecord } from '../../domain/types';
+import { formatEndpoint, type NetNamespaceSummary, type Owner, type ProcessInfo, type SampleBackend, type SocketRecord } from '../../domain/types';
 import { OwnerMemory } from '../attribution';
 import { ChildError } from '../childProcesses';
 import { SamplerError, type SampleRequest, type SamplerResult } from '../socketSampler';
@@ -174,6 +174,19 @@ export class ToolSampler implements Platform {
 
   readProcess(pid: number): Promise<ProcessIdentity | null> {
     return this.source.readProcess(pid);
+  }
+
+  /** From one reading of the process list (macOS: one ps; Windows: the process snapshot, or PowerShell's list). */
+  async startTimes(pids: readonly number[]): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    if (pids.length === 0) return out;
+    const wanted = new Set(pids);
+    for (const p of await this.source.readProcesses({ cwd: false })) if (wanted.has(p.pid)) out.set(p.pid, p.startTime);
+    return out;
+  }
+
+  namespacesRead(): readonly NetNamespaceSummary[] {
+    return [];
   }
 
   sample(request: SampleRequest): Promise<SamplerResult> {

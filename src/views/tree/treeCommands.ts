@@ -1,10 +1,8 @@
 // The Connections view's title actions (scope, group by, filter, pause, empty states) and its context menu on a
 // connection (copy, copy as an ss command, show in diagram, tcp_info, stop the owning process).
-import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { currentSettings } from '../../platform/config';
-import { parseProcStat, readProcessIdentity } from '../../sampling/processes';
-import { checkIdentity, pickIdentity } from '../../domain/processGuard';
+import { checkIdentity, pickIdentity, type ProcessReading } from '../../domain/processGuard';
 import { escapeControls } from '../../domain/displayText';
 import { GROUP_BYS, connectionLabel, processLabel, ssCommandLine } from '../../domain/treeModel';
 import type { GroupBy, TreeNode } from '../../domain/treeModel';
@@ -205,13 +203,14 @@ async function showTcpInfo(c: Connection, pages: TcpInfoDocuments, log: vscode.L
 
 // --- stopping the owning process ------------------------------------------------------------------------------
 
-/** ppid of a process, read fresh; null when it is gone. */
-async function parentOf(pid: number): Promise<number | null> {
-  try {
-    return parseProcStat(await readFile(`/proc/${pid}/stat`, 'latin1'))?.ppid ?? null;
-  } catch {
-    return null;
-  }
+/**
+ * A process as the sampler worker reads it now through its platform (the host reads no process table of its own:
+ * on macOS and Windows there is no /proc), for processGuard; null when it is gone. The worker answers null for a
+ * zombie, so a reading is always of a running process.
+ */
+async function readingOf(pid: number, model: TcpModelApi): Promise<ProcessReading | null> {
+  const p = await model.readProcess(pid);
+  return p === null ? null : { startTime: p.startTime, state: 'R' };
 }
 
 /**
@@ -225,7 +224,7 @@ export async function workspaceProcessCheck(pid: number, model: TcpModelApi): Pr
   const protectedPids = new Set<number>([process.pid]);
   for (let p: number | null = process.ppid, i = 0; p !== null && p > 1 && i < 64; i++) {
     protectedPids.add(p);
-    p = await parentOf(p);
+    p = (await model.readProcess(p))?.ppid ?? null;
   }
   if (protectedPids.has(pid)) return { ok: false, reason: vscode.l10n.t('pid {0} is part of the editor itself.', pid) };
   const check = await model.checkProcess(pid);
@@ -260,7 +259,7 @@ export interface PickedProcess {
 export async function stopProcess(p: PickedProcess, model: TcpModelApi, log: vscode.LogOutputChannel): Promise<boolean> {
   const { pid, command } = p;
   // The process as picked: its start time, so a pid reused while the dialog is open is not signalled.
-  const picked = pickIdentity(pid, p.startTime ?? model.process(pid)?.startTime, await readProcessIdentity(pid));
+  const picked = pickIdentity(pid, p.startTime ?? model.process(pid)?.startTime, await readingOf(pid, model));
   if (picked.verdict.kind !== 'ok') {
     void vscode.window.showWarningMessage(guardRefusal(pid, picked.verdict.kind));
     return false;
@@ -281,7 +280,7 @@ export async function stopProcess(p: PickedProcess, model: TcpModelApi, log: vsc
   if (choice !== stop) return false;
   // Checked again right before the signal: the dialog may have been open long enough for the process to exit and
   // its pid to name another, or for it to leave the workspace's scope.
-  const now = checkIdentity(picked.identity, await readProcessIdentity(pid));
+  const now = checkIdentity(picked.identity, await readingOf(pid, model));
   const scopeNow = now.kind === 'ok' ? await workspaceProcessCheck(pid, model) : { ok: false as const, reason: guardRefusal(pid, now.kind) };
   if (!scopeNow.ok) {
     const reason = scopeNow.reason;

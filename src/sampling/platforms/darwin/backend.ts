@@ -33,6 +33,7 @@ export const DARWIN_CAPABILITIES: PlatformCapabilities = {
   startTimes: true,
   // netstat -s has TCP counters, but it is a program per probe: far above the 4 Hz probe's budget.
   changeProbes: false,
+  ssCommands: false,
 };
 
 export const NETSTAT_ARGS: readonly string[] = ['-anvl', '-p', 'tcp'];

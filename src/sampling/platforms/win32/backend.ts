@@ -38,6 +38,7 @@ const BASE_CAPABILITIES: PlatformCapabilities = {
   startTimes: true,
   // GetTcpStatistics would be one: not written yet, so reads are periodic.
   changeProbes: false,
+  ssCommands: false,
 };
 
 export const NETSTAT_ARGS: readonly string[] = ['-ano'];

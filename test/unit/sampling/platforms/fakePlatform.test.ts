@@ -24,6 +24,7 @@ const CAPABILITIES: PlatformCapabilities = {
   tcpInfo: false,
   startTimes: true,
   changeProbes: false,
+  ssCommands: false,
 };
 
 /** A parsed row; endpoints as `address port` (the address may hold colons). */

@@ -46,4 +46,5 @@ test('what each platform says it cannot do: no TIME-WAIT owners anywhere, exact 
   for (const c of [DARWIN_CAPABILITIES, win32.capabilities()]) assert.equal(c.namespaces, false);
   assert.equal(LINUX_CAPABILITIES.namespaces, true, "Linux reads other network namespaces' tables (containers, unshare -n)");
   assert.deepEqual([LINUX_CAPABILITIES.changeProbes, DARWIN_CAPABILITIES.changeProbes, win32.capabilities().changeProbes], [true, false, false]);
+  assert.deepEqual([LINUX_CAPABILITIES.ssCommands, DARWIN_CAPABILITIES.ssCommands, win32.capabilities().ssCommands], [true, false, false], 'ss (Copy as ss Command, tcp_info) is Linux\'s tool');
 });
