@@ -18,6 +18,8 @@ import { loadState, post, saveState } from './vscodeApi';
 const LIST_REFRESH_MS = 1000;
 /** Below this width the diagram takes the portrait layout and the list goes under it. */
 const NARROW_PX = 640;
+/** The narrow figure's least height: in a very short view the page scrolls rather than shrinking it further. */
+const MIN_NARROW_FIGURE_PX = 300;
 
 const reducedMotionQuery = window.matchMedia('(prefers-reduced-motion: reduce)');
 let prefersReducedMotion = reducedMotionQuery.matches;
@@ -45,6 +47,9 @@ export class App {
 
   constructor(private readonly root: HTMLElement) {
     new ResizeObserver(() => this.applyWidth()).observe(root);
+    // In the narrow layout the page scrolls (the list is under the figure), so the root's size does not follow
+    // the window's height: the figure's height does.
+    window.addEventListener('resize', () => this.applyWidth());
     window.setInterval(() => this.tick(), LIST_REFRESH_MS);
   }
 
@@ -69,6 +74,7 @@ export class App {
     this.store.init(state);
     document.documentElement.lang = state.locale;
     const content = { strings: state.strings, states: state.states, edges: state.edges };
+    const first = !this.parts;
     if (!this.parts) {
       this.parts = this.build(state.strings, new DiagramView(content, { activateNode: (s) => this.toggleFilter(s) }));
       this.applyWidth();
@@ -80,9 +86,15 @@ export class App {
     this.parts.diagram.setWarnings(this.store.warnings());
     this.parts.diagram.setCounts(this.store.counts);
     this.setStatus(state.paused, state.error);
-    const sel = state.selection ?? this.persisted.selection;
-    if (sel) this.select(sel);
-    else this.render();
+    // The host's request first (Show in State Diagram); else, on the page's first init, what it kept before it
+    // was hidden or the window reloaded: the filter, then the selected connection within it.
+    if (state.selection) this.select(state.selection);
+    else if (first) {
+      const kept = this.persisted;
+      if (kept.filter) this.setFilter(kept.filter);
+      if (kept.selection) this.select(kept.selection);
+      else this.render();
+    } else this.render();
   }
 
   /** The fixed frame of the page (toolbar; diagram pane; list pane with search and ladder) around `diagram`. */
@@ -102,7 +114,10 @@ export class App {
 
     const main = el('div', 'main');
     const diagramPane = el('section', 'diagram-pane');
-    diagramPane.append(diagram.element, el('p', 'hint', s.keyboardHint));
+    const onDemandHint = el('p', 'hint labels-hint', s.edgeLabelsOnDemand);
+    onDemandHint.hidden = !diagram.edgeLabelsOnDemand;
+    diagram.onLabelsOnDemand = (onDemand) => (onDemandHint.hidden = !onDemand);
+    diagramPane.append(diagram.element, onDemandHint, el('p', 'hint', s.keyboardHint));
     const side = el('section', 'side-pane');
     side.setAttribute('aria-label', s.connectionsLabel);
     side.append(list.toolbar, list.element, ladder.element);
@@ -127,7 +142,19 @@ export class App {
     const narrow = this.root.clientWidth < NARROW_PX;
     this.root.classList.toggle('narrow', narrow);
     this.root.classList.toggle('wide', !narrow);
-    this.parts?.diagram.setMode(narrow ? 'narrow' : 'wide');
+    const diagram = this.parts?.diagram;
+    if (!diagram) return;
+    if (narrow) {
+      // The figure gets the window's height below the toolbar (less its hints), so it is seen whole without
+      // scrolling; the list follows under it.
+      const pane = diagram.element.parentElement;
+      const top = diagram.element.getBoundingClientRect().top + window.scrollY;
+      let hints = 0;
+      for (const h of pane?.querySelectorAll<HTMLElement>('.hint') ?? []) if (!h.hidden) hints += h.offsetHeight + 2;
+      this.root.style.setProperty('--figure-height', `${Math.max(MIN_NARROW_FIGURE_PX, Math.floor(window.innerHeight - top - hints - 10))}px`);
+    }
+    diagram.setMode(narrow ? 'narrow' : 'wide');
+    diagram.fitBox();
   }
 
   private setStatus(paused: boolean, error: string | null): void {
@@ -166,6 +193,7 @@ export class App {
     this.store.filter = state;
     this.parts?.diagram.setFilter(state);
     this.parts?.list.showFilter();
+    this.persist();
     this.render();
   }
 

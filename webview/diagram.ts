@@ -5,7 +5,7 @@ import type { StateCounts, TcpState } from '../src/domain/types';
 import { type LocalizedStateInfo, type WebviewStrings } from '../src/shared/protocol';
 import { format } from '../src/domain/format';
 import { el } from './dom';
-import { layoutDiagram, neighbourInDirection, type DiagramLayout, type LayoutMode } from './layout';
+import { layoutDiagram, neighbourInDirection, type DiagramLayout, type LayoutBox, type LayoutMode } from './layout';
 import { type DiagramEdge } from '../src/domain/diagram';
 import { KEY_ORDER } from '../src/domain/states';
 
@@ -45,7 +45,13 @@ interface NodeView {
 
 interface EdgeView {
   g: SVGGElement;
+  label: SVGTextElement;
 }
+
+/** Below this size on screen (CSS px) the arrows' labels are shown on hover and focus only. */
+export const MIN_LABEL_PX = 9;
+/** The box is laid out again when it changes by more than this (CSS px): not on every pixel of a drag. */
+const RELAYOUT_STEP_PX = 6;
 
 export class DiagramView {
   readonly element: HTMLElement;
@@ -69,6 +75,12 @@ export class DiagramView {
   private pathEdges = new Set<string>();
   /** Called after a relayout so the animator can take the new viewBox and drop tokens holding old geometry. */
   onRelayout: ((layout: DiagramLayout) => void) | null = null;
+  /** Called when the arrows' labels switch between always shown and shown on demand. */
+  onLabelsOnDemand: ((onDemand: boolean) => void) | null = null;
+  /** The box the figure was last laid out for (its element's size), null before it has one. */
+  private box: LayoutBox | null = null;
+  private labelsOnDemand = false;
+  private relayoutFrame = 0;
 
   constructor(
     private content: DiagramContent,
@@ -85,6 +97,33 @@ export class DiagramView {
     this.element.append(this.svg, this.tokenCanvas, this.tooltip);
     this.element.addEventListener('pointerleave', () => this.hideTip());
     this.render('wide');
+    // The figure takes the shape of its box: laid out again when the box changes (once per frame at most).
+    new ResizeObserver(() => {
+      if (this.relayoutFrame) return;
+      this.relayoutFrame = requestAnimationFrame(() => {
+        this.relayoutFrame = 0;
+        this.fitBox();
+      });
+    }).observe(this.element);
+  }
+
+  /** True while the arrows' labels show on hover and focus only (the figure is too small or too squeezed). */
+  get edgeLabelsOnDemand(): boolean {
+    return this.labelsOnDemand;
+  }
+
+  /** Lays the figure out for its element's current size, if that changed enough since the last layout. */
+  fitBox(): void {
+    const w = this.element.clientWidth;
+    const h = this.element.clientHeight;
+    if (w <= 0 || h <= 0) return;
+    const b = this.box;
+    if (b && Math.abs(b.width - w) <= RELAYOUT_STEP_PX && Math.abs(b.height - h) <= RELAYOUT_STEP_PX) {
+      this.updateLabelsOnDemand();
+      return;
+    }
+    this.box = { width: w, height: h };
+    this.render(this.layout.mode);
   }
 
   get mode(): LayoutMode {
@@ -106,7 +145,7 @@ export class DiagramView {
 
   private render(mode: LayoutMode): void {
     const { strings, edges } = this.content;
-    this.layout = layoutDiagram(mode, edges);
+    this.layout = layoutDiagram(mode, edges, this.box ?? undefined);
     const L = this.layout;
     // The tooltip's target is about to leave the document.
     this.hideTip();
@@ -163,8 +202,13 @@ export class DiagramView {
         (ev) => this.onEdgeKey(ev, i),
       );
       text.addEventListener('pointerenter', () => this.showEdgeTip(e, g));
+      // Labels shown on demand: the one of the arrow under the pointer or with the focus.
+      g.addEventListener('pointerenter', () => text.classList.add('shown'));
+      g.addEventListener('pointerleave', () => text.classList.remove('shown'));
+      g.addEventListener('focus', () => text.classList.add('shown'));
+      g.addEventListener('blur', () => text.classList.remove('shown'));
       edgeGroup.append(g);
-      this.edgeViews.set(e.id, { g });
+      this.edgeViews.set(e.id, { g, label: text });
     });
 
     const nodeGroup = svg('g', { role: 'group', 'aria-label': strings.statesGroupLabel }, 'nodes');
@@ -172,7 +216,8 @@ export class DiagramView {
       const box = L.nodes[state];
       const g = svg('g', { role: 'button', tabindex: state === this.focusedState ? 0 : -1, 'data-state': state, 'aria-pressed': 'false', 'aria-describedby': 'diagram-tooltip', transform: `translate(${box.x},${box.y})` }, 'node');
       g.append(svg('rect', { x: -box.w / 2, y: -box.h / 2, width: box.w, height: box.h, rx: 6 }, 'node-box'));
-      const name = svg('text', { x: -6, y: 0, 'text-anchor': 'middle', 'dominant-baseline': 'central', 'font-size': L.fontSize }, 'node-name');
+      // Wide boxes leave the name room to sit a little left of the count badge; narrow ones need their width.
+      const name = svg('text', { x: mode === 'wide' ? -6 : 0, y: 0, 'text-anchor': 'middle', 'dominant-baseline': 'central', 'font-size': L.fontSize }, 'node-name');
       name.textContent = state;
       const cw = mode === 'wide' ? 26 : 22;
       const countBg = svg('rect', { x: box.w / 2 - cw * 0.7, y: -box.h / 2 - 9, width: cw, height: 17, rx: 8.5 }, 'count-bg');
@@ -197,7 +242,24 @@ export class DiagramView {
     this.setFilter(this.filter);
     this.setWarnings(this.warnings);
     this.setPath(this.pathStates, this.pathEdges);
+    this.updateLabelsOnDemand();
     this.onRelayout?.(this.layout);
+  }
+
+  /**
+   * The arrows' labels are shown always when they fit (placed clear of the states and of each other) at
+   * MIN_LABEL_PX or more on screen; else on hover and focus only.
+   */
+  private updateLabelsOnDemand(): void {
+    const w = this.element.clientWidth;
+    const h = this.element.clientHeight;
+    const scale = w > 0 && h > 0 ? Math.min(w / this.layout.width, h / this.layout.height) : 1;
+    const onDemand = this.layout.crowded || this.layout.labelFontSize * scale < MIN_LABEL_PX;
+    this.svg.classList.toggle('labels-on-demand', onDemand);
+    if (onDemand !== this.labelsOnDemand) {
+      this.labelsOnDemand = onDemand;
+      this.onLabelsOnDemand?.(onDemand);
+    }
   }
 
   /** A node or edge: hover and focus show its tooltip, blur hides it; focus also remembers it as the tab stop. */

@@ -63,6 +63,17 @@ export interface DiagramLayout {
   edges: Map<string, EdgeGeometry>;
   /** Where the "client path" / "server path" captions go (start- and end-anchored), if the mode has room. */
   captions: { client: Point; server: Point } | null;
+  /**
+   * True when some edge label could only be placed over a state box or another label (the box squeezed the
+   * figure): the view then shows edge labels on hover and focus only.
+   */
+  crowded: boolean;
+}
+
+/** The size (CSS px) of the box the figure is drawn in. */
+export interface LayoutBox {
+  width: number;
+  height: number;
 }
 
 interface ModeSpec {
@@ -89,7 +100,7 @@ const MODES: Record<LayoutMode, ModeSpec> = {
     nodeW: 128,
     nodeH: 38,
     fontSize: 13,
-    labelFontSize: 11,
+    labelFontSize: 12,
     marginLeft: 14,
     marginRight: 966,
     railLeft: 34,
@@ -112,14 +123,14 @@ const MODES: Record<LayoutMode, ModeSpec> = {
   narrow: {
     width: 360,
     height: 780,
-    nodeW: 100,
+    nodeW: 104,
     nodeH: 32,
     fontSize: 11.5,
-    labelFontSize: 9.5,
-    marginLeft: 5,
-    marginRight: 355,
-    railLeft: 17,
-    railRight: 343,
+    labelFontSize: 10.5,
+    marginLeft: 4,
+    marginRight: 356,
+    railLeft: 14,
+    railRight: 346,
     captions: null,
     centres: {
       CLOSED: { x: 180, y: 28 },
@@ -136,6 +147,64 @@ const MODES: Record<LayoutMode, ModeSpec> = {
     },
   },
 };
+
+/**
+ * How far each mode's figure may be stretched or squeezed, per axis, to take the shape of its box: the state
+ * boxes and the fonts keep their size (one unit is one CSS px while the figure fits), the distances between
+ * the states change. Beyond these limits the figure is scaled as a whole (and centred) instead.
+ */
+const STRETCH: Record<LayoutMode, { x: [number, number]; y: [number, number] }> = {
+  wide: { x: [0.74, 1.6], y: [0.82, 1.5] },
+  // Narrow: no tighter across than two columns of state boxes and the rails allow; down, as far as the boxes
+  // stay apart (its labels are shown on demand when squeezed).
+  narrow: { x: [0.77, 1.5], y: [0.6, 1.4] },
+};
+
+/** Space kept between a state box and the abort rail beside it when the figure is squeezed. */
+const RAIL_CLEARANCE = 12;
+
+const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
+
+/**
+ * The mode's figure reshaped for `box`: node centres moved apart or together along each axis (linearly between
+ * the outermost ones), the loops and rails kept at their distance from the figure's edges, fonts and boxes
+ * unchanged. Without a box, the mode's own figure.
+ */
+export function fitSpec(mode: LayoutMode, box?: LayoutBox): ModeSpec {
+  const t = MODES[mode];
+  if (!box || !(box.width > 0) || !(box.height > 0)) return t;
+  const lim = STRETCH[mode];
+  const sx = clamp(box.width / t.width, lim.x[0], lim.x[1]);
+  const sy = clamp(box.height / t.height, lim.y[0], lim.y[1]);
+  const width = Math.round(t.width * sx);
+  const height = Math.round(t.height * sy);
+  const xs = Object.values(t.centres).map((c) => c.x);
+  const ys = Object.values(t.centres).map((c) => c.y);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  // The outer space beside the outermost states follows the stretch, but never brings a state box onto a rail.
+  const leftMin = t.railLeft + t.nodeW / 2 + RAIL_CLEARANCE;
+  const rightMin = t.width - t.railRight + t.nodeW / 2 + RAIL_CLEARANCE;
+  const nx0 = Math.max(x0 * sx, Math.min(x0, leftMin));
+  const nx1 = width - Math.max((t.width - x1) * sx, Math.min(t.width - x1, rightMin));
+  const kx = (nx1 - nx0) / (x1 - x0);
+  // CLOSED stays at the top (the loops come back to it there), the space under the last state is kept.
+  const ky = (height - (t.height - y1) - y0) / (y1 - y0);
+  const X = (x: number): number => Math.round((nx0 + (x - x0) * kx) * 10) / 10;
+  const Y = (y: number): number => Math.round((y0 + (y - y0) * ky) * 10) / 10;
+  const centres = {} as Record<TcpState, Point>;
+  for (const [state, c] of Object.entries(t.centres) as [TcpState, Point][]) centres[state] = { x: X(c.x), y: Y(c.y) };
+  return {
+    ...t,
+    width,
+    height,
+    marginLeft: t.marginLeft,
+    marginRight: width - (t.width - t.marginRight),
+    railLeft: t.railLeft,
+    railRight: width - (t.width - t.railRight),
+    captions: t.captions ? { client: { x: Math.min(t.captions.client.x, nx0 - t.nodeW / 2), y: Y(t.captions.client.y) }, server: { x: width - (t.width - t.captions.server.x), y: Y(t.captions.server.y) } } : null,
+    centres,
+  };
+}
 
 /** Width of a label line in px, estimated (the layout runs before anything is in the DOM). */
 function textWidth(text: string, fontSize: number): number {
@@ -261,6 +330,16 @@ function collides(curve: Curve, nodes: NodeBox[], except: TcpState[]): number {
   return hits;
 }
 
+/** How many points of the curve fall outside the figure (a squeezed figure leaves less room to bow out). */
+function outside(curve: Curve, width: number, height: number): number {
+  let n = 0;
+  for (let i = 1; i < 40; i++) {
+    const p = at(curve, i / 40);
+    if (p.x < 2 || p.y < 2 || p.x > width - 2 || p.y > height - 2) n++;
+  }
+  return n;
+}
+
 function sample(curve: Curve, n: number): { samples: Point[]; lengths: number[] } {
   if (curve.kind === 'poly') {
     const lengths = [0];
@@ -287,6 +366,10 @@ function overlap(a: Rect, b: Rect): number {
   return w > 0 && h > 0 ? w * h : 0;
 }
 
+function shrink(r: Rect, by: number): Rect {
+  return { x: r.x + by, y: r.y + by, w: Math.max(0, r.w - 2 * by), h: Math.max(0, r.h - 2 * by) };
+}
+
 /** The point at fraction `f` of the path's length. */
 export function pointAt(g: Pick<EdgeGeometry, 'samples' | 'lengths'>, f: number): Point {
   const total = g.lengths[g.lengths.length - 1];
@@ -307,8 +390,12 @@ export function pointAt(g: Pick<EdgeGeometry, 'samples' | 'lengths'>, f: number)
 
 const BENDS = [0, 28, -28, 56, -56, 90, -90, 130, -130, 170, -170];
 
-export function layoutDiagram(mode: LayoutMode, edges: readonly LayoutEdge[]): DiagramLayout {
-  const spec = MODES[mode];
+/**
+ * The figure for `mode`, reshaped for `box` when given (see fitSpec), with every edge routed and labelled.
+ */
+export function layoutDiagram(mode: LayoutMode, edges: readonly LayoutEdge[], box?: LayoutBox): DiagramLayout {
+  const spec = fitSpec(mode, box);
+  let crowded = false;
   const nodes = {} as Record<TcpState, NodeBox>;
   for (const [state, c] of Object.entries(spec.centres) as [TcpState, Point][]) {
     nodes[state] = { state, x: c.x, y: c.y, w: spec.nodeW, h: spec.nodeH };
@@ -367,7 +454,8 @@ export function layoutDiagram(mode: LayoutMode, edges: readonly LayoutEdge[]): D
       for (const b of BENDS) {
         const bend = b + baseBend * (b < 0 ? -1 : 1);
         const c = quadratic(from, to, bend);
-        const hits = collides(c, nodeList, [e.from, e.to]);
+        // Leaving the figure is worse than brushing a third state: it would be drawn outside the view.
+        const hits = collides(c, nodeList, [e.from, e.to]) + 4 * outside(c, spec.width, spec.height);
         if (!best || hits < best.hits) best = { curve: c, hits };
         if (hits === 0) break;
       }
@@ -426,6 +514,9 @@ export function layoutDiagram(mode: LayoutMode, edges: readonly LayoutEdge[]): D
     }
     const label = bestLabel ? bestLabel.p : pointAt({ samples, lengths }, 0.5);
     const labelBox = { x: label.x - w / 2, y: label.y - h / 2, w, h };
+    // Scores of 1000 and more come only from covering a state box or leaving the figure; a few px of overlap
+    // with another label's padding still reads.
+    if (!bestLabel || bestLabel.score >= 1000 || placedLabels.some((l) => overlap(shrink(labelBox, 2), shrink(l, 2)) > 0)) crowded = true;
     placedLabels.push(labelBox);
     result.set(e.id, { id: e.id, from: e.from, to: e.to, d: pathData(curve), samples, lengths, label, labelLines: lines, labelBox, labelRotate: 0 });
   }
@@ -445,6 +536,7 @@ export function layoutDiagram(mode: LayoutMode, edges: readonly LayoutEdge[]): D
     nodes,
     edges: inOrder,
     captions: spec.captions,
+    crowded,
   };
 }
 

@@ -90,9 +90,9 @@ export class Store {
     return this.selected ? this.byId.get(this.selected) : undefined;
   }
 
-  /** What to keep while the webview is hidden: the selection (a connection, else the filter) and the search. */
+  /** What to keep while the webview is hidden or the window reloads: the selection, the filter and the search. */
   persisted(): PersistedState {
-    return { selection: this.selected ? { kind: 'connection', id: this.selected } : this.filter ? { kind: 'state', state: this.filter } : null, search: this.search };
+    return { selection: this.selected ? { kind: 'connection', id: this.selected } : null, filter: this.filter, search: this.search };
   }
 
   /** The insights' titles by the state each one is about (for the diagram's warning marks). */

@@ -82,6 +82,8 @@ export interface WebviewStrings {
   legendInferred: string;
   timeout: string;
   keyboardHint: string;
+  /** Said under the figure when it is too small for its arrows' labels, which then show on hover and focus only. */
+  edgeLabelsOnDemand: string;
 }
 
 /** What the list or the diagram should show selected. */

@@ -127,3 +127,8 @@ test('changedSettings names exactly the settings whose values differ', () => {
   assert.deepEqual([...changedSettings(a, b)].sort(), ['scope', 'synSentSeconds']);
   assert.equal(changedSettings(a, readSettings(() => undefined)).size, 0);
 });
+
+test('the diagram panel activates the extension when VS Code restores it after a reload (its serializer is registered in activation)', () => {
+  assert.ok(manifest.activationEvents?.includes(`onWebviewPanel:${DIAGRAM_PANEL_TYPE}`), `activationEvents: ${JSON.stringify(manifest.activationEvents)}`);
+  assert.match(sourceText('src'), /registerWebviewPanelSerializer\(DIAGRAM_PANEL_TYPE,/);
+});

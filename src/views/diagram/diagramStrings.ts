@@ -59,5 +59,6 @@ export function webviewStrings(l10n: Translator): WebviewStrings {
     legendInferred: l10n.t('Inferred hop'),
     timeout: l10n.t('timer expires'),
     keyboardHint: l10n.t('Tab to the diagram, arrow keys move between states, Enter filters the list; Tab again reaches the transitions.'),
+    edgeLabelsOnDemand: l10n.t('Too small for the arrows\' labels: hover or focus an arrow to read its event and action.'),
   };
 }

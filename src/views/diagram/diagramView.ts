@@ -180,6 +180,27 @@ class DiagramViews implements vscode.WebviewViewProvider, vscode.Disposable {
       return this.panel.panel;
     }
     const panel = vscode.window.createWebviewPanel(DIAGRAM_PANEL_TYPE, vscode.l10n.t('TCP State Diagram'), vscode.ViewColumn.Active, this.options());
+    this.attachPanel(panel);
+    return panel;
+  }
+
+  /**
+   * A panel VS Code brings back after a window reload (WebviewPanelSerializer): it gets a fresh page, which reads
+   * what the previous one kept with setState (filter, selection, search) through getState.
+   */
+  restorePanel(panel: vscode.WebviewPanel): void {
+    if (this.panel) {
+      // Only one diagram panel: should VS Code restore a second, the one already open stays.
+      panel.dispose();
+      this.panel.panel.reveal();
+      return;
+    }
+    panel.webview.options = this.options();
+    this.attachPanel(panel);
+    this.log.info('diagram panel: restored after a reload');
+  }
+
+  private attachPanel(panel: vscode.WebviewPanel): void {
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'tcp.svg');
     panel.webview.html = this.html(panel.webview);
     const session = new DiagramSession(panel.webview, () => panel.visible, panel.onDidChangeViewState, this.model, this.log, 'diagram panel');
@@ -188,7 +209,6 @@ class DiagramViews implements vscode.WebviewViewProvider, vscode.Disposable {
       session.dispose();
       if (this.panel?.panel === panel) this.panel = undefined;
     });
-    return panel;
   }
 
   /** `tcpStateViewer.showInDiagram`: a connection id selects it, a state name filters by it. */
@@ -223,5 +243,12 @@ export function registerDiagramView(context: vscode.ExtensionContext, model: Tcp
       views.openPanel();
     }),
     registerCommand('showInDiagram', (arg) => views.showIn(arg)),
+    // package.json's activationEvents has onWebviewPanel:<DIAGRAM_PANEL_TYPE>, so this is registered in time.
+    vscode.window.registerWebviewPanelSerializer(DIAGRAM_PANEL_TYPE, {
+      deserializeWebviewPanel: (panel: vscode.WebviewPanel) => {
+        views.restorePanel(panel);
+        return Promise.resolve();
+      },
+    }),
   );
 }

@@ -92,15 +92,136 @@ function extensionLogTail(wb: Workbench, lines = 40): string {
   return files.map((f) => `${f}:\n${readFileSync(join(logs, f), 'utf8').split('\n').slice(-lines).join('\n')}`).join('\n') || '(no TCP State Viewer log)';
 }
 
+/** What the panel's figure looks like on screen, measured in the webview's document (getBoundingClientRect). */
+export interface FigureMeasure {
+  /**
+   * The space the figure is given: the diagram pane's width, from its top to the bottom of the webview (the page
+   * is the editor panel's whole area), and the drawn figure in it (the union of its nodes and edges on screen).
+   */
+  box: { w: number; h: number };
+  figure: { w: number; h: number };
+  /** Heights of the edge label lines and of the state names, in CSS px (their rendered boxes). */
+  edgeLabelHeights: number[];
+  nodeNameHeights: number[];
+  /** Their font sizes on screen: the computed font-size times the SVG's scale on screen (getScreenCTM). */
+  edgeFontPx: number[];
+  nodeFontPx: number[];
+  /** Edge labels drawn outside the figure's box. */
+  outside: number;
+}
+
+export async function measureFigure(frame: Frame): Promise<FigureMeasure> {
+  return frame.locator('.diagram-pane').evaluate((box) => {
+    type El = typeof box;
+    const r = (e: El) => e.getBoundingClientRect();
+    const pane = r(box);
+    const b = { left: pane.left, right: pane.right, top: pane.top, bottom: box.ownerDocument.documentElement.clientHeight, width: pane.width, height: box.ownerDocument.documentElement.clientHeight - pane.top };
+    const svgEl = box.querySelector('svg');
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -Infinity;
+    let y1 = -Infinity;
+    for (const g of box.querySelectorAll<El>('g.nodes, g.edges')) {
+      const q = r(g);
+      x0 = Math.min(x0, q.left);
+      y0 = Math.min(y0, q.top);
+      x1 = Math.max(x1, q.right);
+      y1 = Math.max(y1, q.bottom);
+    }
+    const ctm = (svgEl as unknown as { getScreenCTM(): { a: number } | null } | null)?.getScreenCTM()?.a ?? 0;
+    const view = box.ownerDocument.defaultView;
+    const fontPx = (e: El): number => Number.parseFloat(view?.getComputedStyle(e).fontSize ?? '0') * ctm;
+    const edgeLines = [...box.querySelectorAll<El>('.edge-label tspan')].filter((t) => (t.textContent ?? '') !== '');
+    const names = [...box.querySelectorAll<El>('.node-name')];
+    const visible = (e: El): boolean => view?.getComputedStyle(e).visibility !== 'hidden' && view?.getComputedStyle(e).display !== 'none';
+    const shownLines = edgeLines.filter((t) => visible(t));
+    const round = (n: number): number => Math.round(n * 10) / 10;
+    return {
+      box: { w: round(b.width), h: round(b.height) },
+      figure: { w: round(x1 - x0), h: round(y1 - y0) },
+      edgeLabelHeights: shownLines.map((t) => round(r(t).height)).sort((a, b2) => a - b2),
+      nodeNameHeights: names.map((t) => round(r(t).height)).sort((a, b2) => a - b2),
+      edgeFontPx: shownLines.map((t) => round(fontPx(t))).sort((a, b2) => a - b2),
+      nodeFontPx: names.map((t) => round(fontPx(t))).sort((a, b2) => a - b2),
+      outside: shownLines.filter((t) => {
+        const q = r(t);
+        return q.left < b.left - 0.5 || q.right > b.right + 0.5 || q.top < b.top - 0.5 || q.bottom > b.bottom + 0.5;
+      }).length,
+    };
+  });
+}
+
+const median = (xs: number[]): number => (xs.length ? xs[Math.floor(xs.length / 2)] : NaN);
+
+/** One `ui fact:` line for the note: the figure against its box, and the label sizes (min / median). */
+function printFigure(where: string, m: FigureMeasure): void {
+  console.log(
+    `ui fact: ${where}: figure ${m.figure.w}x${m.figure.h} in a box of ${m.box.w}x${m.box.h}; edge label lines ${m.edgeLabelHeights.length}, height min ${m.edgeLabelHeights[0]} median ${median(m.edgeLabelHeights)} px, font min ${m.edgeFontPx[0]} px; state names height min ${m.nodeNameHeights[0]} px, font min ${m.nodeFontPx[0]} px; labels outside the box ${m.outside}`,
+  );
+}
+
 async function count(frame: Frame, state: string): Promise<number> {
   return Number((await frame.locator(`.node[data-state="${state}"] .count`).textContent()) ?? 'NaN');
 }
 
 const THEMES = { dark: 'Default Dark Modern', light: 'Default Light Modern', hc: 'Default High Contrast' } as const;
 
+/** The editor panel's document: the widest webview, once it shows the 11 states. */
+async function panelDocument(wb: Workbench): Promise<Frame | undefined> {
+  const docs = await webviewDocuments(wb);
+  const wide = docs.sort((a, b) => b.width - a.width)[0];
+  return wide && wide.width > 700 && (await wide.frame.locator('.node').count()) === 11 ? wide.frame : undefined;
+}
+
+/**
+ * The panel's figure uses the space it is given (at least 85 % of it on both axes) and its labels are drawn at
+ * 11 px or more, all inside that space. Prints what it measured.
+ */
+async function checkPanelFigure(panel: Frame, where: string): Promise<void> {
+  // The layout follows the pane's size: wait until two measures a moment apart agree.
+  let m = await measureFigure(panel);
+  for (let i = 0; i < 20; i++) {
+    await panel.page().waitForTimeout(250);
+    const again = await measureFigure(panel);
+    if (JSON.stringify(again) === JSON.stringify(m)) break;
+    m = again;
+  }
+  printFigure(where, m);
+  assert.ok(m.figure.w >= 0.85 * m.box.w && m.figure.h >= 0.85 * m.box.h, `the figure (${m.figure.w}x${m.figure.h}) fills its space (${m.box.w}x${m.box.h}) on both axes`);
+  assert.ok(m.edgeLabelHeights.length >= 20, `edge labels are shown (${m.edgeLabelHeights.length} lines)`);
+  assert.ok(m.edgeFontPx[0] >= 11, `edge labels at ${m.edgeFontPx[0]} px or more, not under 11`);
+  assert.ok(m.nodeFontPx[0] >= 11, `state names at ${m.nodeFontPx[0]} px or more, not under 11`);
+  assert.equal(m.outside, 0, 'every edge label inside the figure\'s space');
+}
+
+/**
+ * Developer: Reload Window brings the editor panel back (its WebviewPanelSerializer), with its content and what
+ * the user had chosen in it: the state filter and the selected connection.
+ */
+async function reloadBringsPanelBack(wb: Workbench, panel: Frame): Promise<void> {
+  await panel.locator('.node[data-state="CLOSE-WAIT"]').click();
+  await until('the CLOSE-WAIT filter', async () => ((await panel.locator('.node[data-state="CLOSE-WAIT"]').getAttribute('class')) ?? '').includes('filtered'), 10_000);
+  const row = panel.locator('.conn-row', { hasText: 'CLOSE-WAIT' }).first();
+  await row.click();
+  const chosen = await until('the selected row', async () => (await panel.locator('.conn-row.selected .endpoints').textContent()) ?? undefined, 10_000);
+  await wb.runCommand('Developer: Reload Window');
+  await wb.page.waitForTimeout(2000);
+  await wb.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  const back = await until('the diagram panel after the reload', () => panelDocument(wb), 90_000);
+  await until('live counts in the restored panel', async () => (await count(back, 'LISTEN')) >= 2 && (await count(back, 'CLOSE-WAIT')) >= 1, 60_000);
+  await until('the filter restored', async () => ((await back.locator('.node[data-state="CLOSE-WAIT"]').getAttribute('class')) ?? '').includes('filtered'), 30_000);
+  const selected = await until('the selection restored', async () => (await back.locator('.conn-row.selected .endpoints').textContent()) ?? undefined, 30_000);
+  assert.equal(selected, chosen, 'the same connection is selected after the reload');
+  await back.locator('.ladder').waitFor({ state: 'visible', timeout: 15_000 });
+  console.log(`ui fact: after Developer: Reload Window the panel is back with the CLOSE-WAIT filter and ${selected} selected`);
+  await wb.page.mouse.move(5, 5);
+  await wb.screenshot('diagram-panel-after-reload-dark');
+}
+
 async function diagramInTheme(theme: keyof typeof THEMES): Promise<void> {
   const colorTheme = THEMES[theme];
-  await withWorkbench({ settings: { 'workbench.colorTheme': colorTheme }, viewport: { width: 1500, height: 950 } }, async (wb) => {
+  // The default viewport, 1400x900: the editor area beside the default sidebar is about 1050x810.
+  await withWorkbench({ settings: { 'workbench.colorTheme': colorTheme } }, async (wb) => {
     const cspViolations: string[] = [];
     wb.page.on('console', (m) => {
       if (/Content Security Policy|Refused to (load|apply|execute)/i.test(m.text())) cspViolations.push(m.text());
@@ -153,12 +274,9 @@ async function diagramInTheme(theme: keyof typeof THEMES): Promise<void> {
       assert.ok((await count(again, 'ESTABLISHED')) >= 6, 'counts are back after the view was hidden');
 
       await wb.runCommand('TCP: Open State Diagram');
-      const panel = await until('the diagram panel', async () => {
-        const docs = await webviewDocuments(wb);
-        const wide = docs.sort((a, b) => b.width - a.width)[0];
-        return wide && wide.width > 700 && (await wide.frame.locator('.node').count()) === 11 ? wide.frame : undefined;
-      });
+      const panel = await until('the diagram panel', () => panelDocument(wb));
       assert.ok((await panel.locator('#app').getAttribute('class'))?.includes('wide'), 'the panel gets the landscape layout');
+      await checkPanelFigure(panel, `panel ${theme}`);
       // Select the connection the server never closed: its ladder shows the handshake (reconstructed) and the FIN.
       const row = panel.locator('.conn-row', { hasText: 'CLOSE-WAIT' }).first();
       await row.waitFor({ timeout: 30_000 });
@@ -170,6 +288,7 @@ async function diagramInTheme(theme: keyof typeof THEMES): Promise<void> {
       await wb.page.waitForTimeout(300);
       await wb.screenshot(`diagram-panel-${theme}`);
       assert.deepEqual(cspViolations, [], 'no Content-Security-Policy violations');
+      if (theme === 'dark') await reloadBringsPanelBack(wb, panel);
     } catch (e) {
       console.log(`  extension log:\n${extensionLogTail(wb)}`);
       throw e;
