@@ -44,7 +44,19 @@ async function insightWalk(wb: Workbench, s: LeakScenario, shot: string, readme:
   await wb.page.mouse.move(900, 10);
   await insight.click();
   const selected = wb.page.locator('.part.sidebar .monaco-list-row.selected .label-name');
-  await waitFor('the first leaking row selected', async () => new RegExp(`^:${s.hold} → :\\d+$`).test((await selected.first().textContent().catch(() => '')) ?? ''), { timeoutMs: 30_000, everyMs: 200 });
+  const leakingSelected = async (): Promise<boolean> => new RegExp(`^:${s.hold} → :\\d+$`).test((await selected.first().textContent().catch(() => '')) ?? '');
+  // The insight's title holds the oldest socket's age, so its row is redrawn each second; a click whose mouseup
+  // lands after the redraw only selects the row (VS Code opens on the click event, selects on mousedown). Seen
+  // once in about ten runs; a user then clicks again, and so does this check, once, saying so.
+  const clickedOnce = await waitFor('the first leaking row selected', leakingSelected, { timeoutMs: 8_000, everyMs: 200 }).then(
+    () => true,
+    () => false,
+  );
+  if (!clickedOnce) {
+    console.log('ui fact: the insight click only selected its row (redrawn under the click); clicked again');
+    await insight.click();
+    await waitFor('the first leaking row selected', leakingSelected, { timeoutMs: 30_000, everyMs: 200 });
+  }
   // The selection can land on a leaking row of the unfiltered tree a moment before the list redraws filtered: wait
   // for the rows to be only the leaking sockets (and say what was shown if they never are).
   let after: string[] = [];
