@@ -12,7 +12,9 @@
 // reference to it (seq_open_net -> get_net): measured, it still reads after the process has exited, so it would
 // keep a namespace alive after its last process left. Each read therefore first checks that the process is alive
 // (fstat of a kept /proc/<pid>/fd fd) and, now and then, that /proc/<pid>/ns/net still names the same namespace;
-// if not, it closes everything and reports the probe unavailable. /proc/self/net needs neither.
+// if not, it closes everything and reports the probe unavailable. /proc/self/net needs neither. Another user's
+// process (a root container's, read as a user) keeps both closed to us (EACCES): then /proc/<pid>/net/tcp, which
+// anyone can stat and whose inode is its namespace's, is checked on every read instead (ENOENT once it exits).
 //
 // FdSetProbe: for a set of pids, whether a socket fd appeared or went. Stage 1, every probe: the fd count, from
 // the size of /proc/<pid>/fd (fs/proc/fd.c proc_fd_getattr gives the number of open fds as st_size since Linux
@@ -121,6 +123,12 @@ export class ChangeProbe {
   readonly procRoot: string;
   private readonly pidDir: string | null;
   private readonly nsLink: string | null;
+  /**
+   * What names the namespace, checked while reading: nsLink, or, when another user's process keeps its link closed
+   * to us (EACCES: a root container's, read as a user), <procRoot>/tcp, world-readable, whose inode is its
+   * namespace's (one proc entry per namespace, see src/sampling/namespaces.ts).
+   */
+  private identity: string | null = null;
   private nsIno = 0;
   private sockstat: KeptFile | null = null;
   private sockstat6: KeptFile | null = null;
@@ -156,11 +164,25 @@ export class ChangeProbe {
 
   private open(): void {
     if (this.nsLink) {
+      this.identity = this.nsLink;
       try {
         this.nsIno = statSync(this.nsLink).ino;
       } catch (e) {
-        this.fail(`${this.nsLink}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-        return;
+        const code = (e as NodeJS.ErrnoException).code;
+        let named = false;
+        if ((code === 'EACCES' || code === 'EPERM') && this.pidDir) {
+          try {
+            this.identity = `${this.procRoot}/tcp`;
+            this.nsIno = statSync(this.identity).ino;
+            named = true;
+          } catch {
+            // gone meanwhile
+          }
+        }
+        if (!named) {
+          this.fail(`${this.nsLink}: ${code ?? String(e)}`);
+          return;
+        }
       }
       if (this.pidDir) {
         try {
@@ -279,7 +301,7 @@ export class ChangeProbe {
    * measured, against ~8 µs in a tight loop).
    */
   private namespaceGone(): string | null {
-    if (!this.nsLink) return null;
+    if (!this.identity) return null;
     if (this.pidFdDir >= 0) {
       try {
         fstatSync(this.pidFdDir);
@@ -291,12 +313,12 @@ export class ChangeProbe {
     this.readsSinceNsCheck = 0;
     let ino = -1;
     try {
-      ino = statSync(this.nsLink).ino;
+      ino = statSync(this.identity).ino;
     } catch {
       // process gone
     }
     if (ino === this.nsIno) return null;
-    return ino < 0 ? `${this.nsLink} is gone (the process exited)` : `${this.nsLink} names another namespace now`;
+    return ino < 0 ? `${this.identity} is gone (the process exited)` : `${this.identity} names another namespace now`;
   }
 
   private closeFiles(): void {
