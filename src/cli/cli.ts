@@ -9,6 +9,7 @@ import { SamplerError } from '../sampling/socketSampler';
 import { selectPlatform, type Platform } from '../sampling/platforms/platform';
 import { ChangeWatcher, PERIODIC_INTERVAL_MS, PROBE_PERIOD_MS } from '../sampling/changeWatcher';
 import { ReadBudget } from '../domain/backoff';
+import { namespacesToReread } from '../domain/changeTrigger';
 import { ContainerRegistry } from '../sampling/containers/registry';
 import type { SampleScope } from '../domain/types';
 import { killGroupsNow, liveGroups } from '../sampling/childProcesses';
@@ -274,7 +275,11 @@ async function watch(options: CliOptions, sampler: Platform, io: Io): Promise<nu
   // Between reads, the kernel's TCP counters say when one is needed (as in the extension's sampler worker).
   let wake: (() => void) | null = null;
   let changed = false;
+  /** Segment counters moved since the last read of every namespace began. */
   let segments = false;
+  /** The next read is one the probes asked for (it reads only the namespaces whose counters moved). */
+  let byChangeRead = false;
+  let lastFullRead = 0;
   const watcher = changeWatcherFor(sampler, {
     change: () => {
       changed = true;
@@ -288,13 +293,22 @@ async function watch(options: CliOptions, sampler: Platform, io: Io): Promise<nu
   let reads = 0;
   if (!options.json) io.stdout(`${WATCH_HEADER}\n`);
   while (!stop) {
-    const started = Date.now();
     let sample: ScopedSample;
     try {
+      // As the worker does (src/sampling/samplerWorker.ts): a read the probes asked for reads again only the
+      // namespaces whose counters moved, unless a heartbeat is owed (segments moved and the interval passed).
+      const onlyMoved = watcher !== null && byChangeRead && !(segments && Date.now() - lastFullRead >= options.intervalMs);
+      const quiet = watcher?.quietSinceBaseline() ?? new Set<string>();
       watcher?.baseline();
       changed = false;
-      segments = false;
-      sample = await sampler.sample({ scope });
+      let reread = onlyMoved ? namespacesToReread(sampler.namespacesRead().map((n) => n.key), quiet) : undefined;
+      if (reread !== undefined && reread.size === 0) reread = undefined;
+      if (reread === undefined) {
+        segments = false;
+        lastFullRead = Date.now();
+      }
+      sample = await sampler.sample({ scope, reread });
+      watcher?.setNamespaces(sampler.namespacesRead().map((n) => ({ key: n.key, own: n.own, netDir: n.own ? '/proc/self/net' : `/proc/${n.pid}/net` })));
     } catch (e) {
       if (!(e instanceof SamplerError)) throw e;
       // One failed sample (a hung or broken ss, a busy machine) does not end the watch: say so and retry, backing off.
@@ -321,6 +335,7 @@ async function watch(options: CliOptions, sampler: Platform, io: Io): Promise<nu
     // the counters cannot be read.
     const interval = probing() ? options.intervalMs : Math.min(options.intervalMs, PERIODIC_INTERVAL_MS);
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let woke = false;
     await Promise.race([
       new Promise<void>((resolve) => {
         let byChange = false;
@@ -331,9 +346,11 @@ async function watch(options: CliOptions, sampler: Platform, io: Io): Promise<nu
             else resolve();
           }, Math.max(0, ms));
         };
-        until(started + interval - Date.now());
+        // The heartbeat counts from the last read of every namespace: reads of some only do not put it off.
+        until(lastFullRead + interval - Date.now());
         const onChange = () => {
           byChange = true;
+          woke = true;
           until(budget.delayMs(Date.now(), sample.cpuMs));
         };
         wake = onChange;
@@ -342,6 +359,7 @@ async function watch(options: CliOptions, sampler: Platform, io: Io): Promise<nu
       io.stopped,
     ]);
     wake = null;
+    byChangeRead = woke;
     if (timer !== undefined) clearTimeout(timer);
   }
   watcher?.close();

@@ -105,6 +105,17 @@ export function needsFullRead(prev: ProbeReading, next: ProbeReading): TriggerDe
 }
 
 /**
+ * The network namespaces (keys) a read the probes asked for reads again: every one the last sample read except
+ * those whose probe read throughout and saw no count move (`quiet`). Those keep their last rows; a heartbeat or a
+ * request of the host's reads them all. A namespace the last sample did not read is read whatever this says.
+ */
+export function namespacesToReread(lastRead: Iterable<string>, quiet: ReadonlySet<string>): Set<string> {
+  const out = new Set<string>();
+  for (const key of lastRead) if (!quiet.has(key)) out.add(key);
+  return out;
+}
+
+/**
  * One process's socket file descriptors, as cheaply as they can be summed up (src/sampling/changeProbe.ts
  * FdSetProbe): the fd count, and the count, sum and xor of the inodes of its `socket:[N]` fds.
  */

@@ -267,6 +267,8 @@ export interface NetNamespaceSummary {
   pid: number | null;
   /** Rows its table held. */
   sockets: number;
+  /** Its rows are the last reading's, kept: its counters had not moved (SampleRequest.reread). */
+  kept?: true;
   container?: ContainerLabel;
 }
 

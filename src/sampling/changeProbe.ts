@@ -12,7 +12,9 @@
 // reference to it (seq_open_net -> get_net): measured, it still reads after the process has exited, so it would
 // keep a namespace alive after its last process left. Each read therefore first checks that the process is alive
 // (fstat of a kept /proc/<pid>/fd fd) and, now and then, that /proc/<pid>/ns/net still names the same namespace;
-// if not, it closes everything and reports the probe unavailable. /proc/self/net needs neither.
+// if not, it closes everything and reports the probe unavailable. /proc/self/net needs neither. Another user's
+// process (a root container's, read as a user) keeps both closed to us (EACCES): then /proc/<pid>/net/tcp, which
+// anyone can stat and whose inode is its namespace's, is checked on every read instead (ENOENT once it exits).
 //
 // FdSetProbe: for a set of pids, whether a socket fd appeared or went. Stage 1, every probe: the fd count, from
 // the size of /proc/<pid>/fd (fs/proc/fd.c proc_fd_getattr gives the number of open fds as st_size since Linux
@@ -24,12 +26,11 @@
 import { closeSync, fstatSync, openSync, readdirSync, readlinkSync, readSync, statSync } from 'node:fs';
 import type { FdSignature, ProbeReading } from '../domain/changeTrigger';
 import { FD_DENIED, FD_GONE } from '../domain/changeTrigger';
+import { lineEnd, lineStarting, numberAt, parseSockstatTcp } from '../domain/sockstat';
 
 const SP = 0x20;
 /** How many reads apart the namespace inode is re-checked when the process's liveness is checked cheaply. */
 const NS_RECHECK_READS = 16;
-const NL = 0x0a;
-const MINUS = 0x2d;
 
 /** A kept fd re-read at offset 0 into a buffer of its own. */
 class KeptFile {
@@ -82,60 +83,14 @@ class KeptFile {
   }
 }
 
-// The parse finds lines and keys with Buffer.indexOf (native) and reads only the digits of each value in JS: no
-// string is made. Measured (bench/probes/, this 2-core VM): a read costs ~25 µs of CPU in a tight loop (the three
-// preads ~20 of it); at 4 reads per second, after two minutes, the probe costs ~1.0-1.1 ms of CPU per second
-// against ~0.8-0.9 for the bare preads (most of either is waking the process up: a no-op 4 Hz timer costs
-// ~0.5-0.7).
+// The parse (src/domain/sockstat.ts, shared with the sampler's check of which tables to read) finds lines and keys
+// with native indexOf and reads only the digits of each value in JS: no string is made. Measured (bench/probes/,
+// this 2-core VM): a read costs ~25 µs of CPU in a tight loop (the three preads ~20 of it); at 4 reads per second,
+// after two minutes, the probe costs ~1.0-1.1 ms of CPU per second against ~0.8-0.9 for the bare preads (most of
+// either is waking the process up: a no-op 4 Hz timer costs ~0.5-0.7).
 const NEEDLE = (s: string): Buffer => Buffer.from(s, 'latin1');
 
-/** Start of the first line at or after from beginning with prefix (given as '\n' + prefix), or -1. */
-function lineStarting(b: Buffer, from: number, end: number, nlPrefix: Buffer): number {
-  // The file's first line has no newline before it.
-  if (from === 0 && end >= nlPrefix.length - 1 && b.compare(nlPrefix, 1, nlPrefix.length, 0, nlPrefix.length - 1) === 0) return 0;
-  const i = b.indexOf(nlPrefix, from > 0 ? from - 1 : 0);
-  return i < 0 || i + nlPrefix.length > end ? -1 : i + 1;
-}
-
-/** End (position of the newline, or end) of the line holding position i. */
-function lineEnd(b: Buffer, i: number, end: number): number {
-  const n = b.indexOf(NL, i);
-  return n < 0 || n > end ? end : n;
-}
-
-/** The decimal integer at i (optional minus sign); NaN when there is none. Values up to 2^53 are exact. */
-function numberAt(b: Buffer, i: number, end: number): number {
-  let neg = false;
-  if (b[i] === MINUS) {
-    neg = true;
-    i++;
-  }
-  let v = 0;
-  let digits = 0;
-  while (i < end) {
-    const d = b[i] - 0x30;
-    if (d < 0 || d > 9) break;
-    v = v * 10 + d;
-    digits++;
-    i++;
-  }
-  if (digits === 0) return NaN;
-  return neg ? -v : v;
-}
-
-/** The value after ' key ' (given as that needle) within [from, to): sockstat style `TCP: inuse 5 orphan 0`. */
-function keyedValue(b: Buffer, from: number, to: number, key: Buffer): number {
-  const i = b.indexOf(key, from);
-  return i < 0 || i + key.length > to ? NaN : numberAt(b, i + key.length, to);
-}
-
-const NL_TCP = NEEDLE('\nTCP:');
-const NL_TCP6 = NEEDLE('\nTCP6:');
-const NL_TCP_SNMP = NEEDLE('\nTcp:');
-const K_INUSE = NEEDLE(' inuse ');
-const K_ORPHAN = NEEDLE(' orphan ');
-const K_TW = NEEDLE(' tw ');
-const K_ALLOC = NEEDLE(' alloc ');
+const TCP_SNMP = NEEDLE('Tcp:');
 
 /** The snmp Tcp fields the probe keeps, by their header names in /proc/net/snmp. */
 const SNMP_TCP_FIELDS = {
@@ -168,6 +123,12 @@ export class ChangeProbe {
   readonly procRoot: string;
   private readonly pidDir: string | null;
   private readonly nsLink: string | null;
+  /**
+   * What names the namespace, checked while reading: nsLink, or, when another user's process keeps its link closed
+   * to us (EACCES: a root container's, read as a user), <procRoot>/tcp, world-readable, whose inode is its
+   * namespace's (one proc entry per namespace, see src/sampling/namespaces.ts).
+   */
+  private identity: string | null = null;
   private nsIno = 0;
   private sockstat: KeptFile | null = null;
   private sockstat6: KeptFile | null = null;
@@ -203,11 +164,25 @@ export class ChangeProbe {
 
   private open(): void {
     if (this.nsLink) {
+      this.identity = this.nsLink;
       try {
         this.nsIno = statSync(this.nsLink).ino;
       } catch (e) {
-        this.fail(`${this.nsLink}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-        return;
+        const code = (e as NodeJS.ErrnoException).code;
+        let named = false;
+        if ((code === 'EACCES' || code === 'EPERM') && this.pidDir) {
+          try {
+            this.identity = `${this.procRoot}/tcp`;
+            this.nsIno = statSync(this.identity).ino;
+            named = true;
+          } catch {
+            // gone meanwhile
+          }
+        }
+        if (!named) {
+          this.fail(`${this.nsLink}: ${code ?? String(e)}`);
+          return;
+        }
       }
       if (this.pidDir) {
         try {
@@ -235,7 +210,7 @@ export class ChangeProbe {
     // The snmp Tcp header names the columns; the order is fixed per kernel, so it is looked up once.
     try {
       const b = snmp.read();
-      const head = lineStarting(b, 0, snmp.length, NL_TCP_SNMP);
+      const head = lineStarting(b, 0, snmp.length, TCP_SNMP);
       if (head < 0) {
         this.fail(`${snmp.path}: no Tcp line`);
         return;
@@ -264,20 +239,16 @@ export class ChangeProbe {
     let tcp6Inuse = 0;
     try {
       b = ss.read();
-      const line = lineStarting(b, 0, ss.length, NL_TCP);
-      if (line < 0) return this.fail(`${ss.path}: no TCP line`);
-      const to = lineEnd(b, line, ss.length);
-      tcpInuse = keyedValue(b, line, to, K_INUSE);
-      tcpOrphan = keyedValue(b, line, to, K_ORPHAN);
-      tcpTw = keyedValue(b, line, to, K_TW);
-      tcpAlloc = keyedValue(b, line, to, K_ALLOC);
-      if (Number.isNaN(tcpInuse) || Number.isNaN(tcpTw)) return this.fail(`${ss.path}: TCP line without inuse/tw`);
+      const tcp = parseSockstatTcp(b, ss.length, 'TCP');
+      if (tcp === null) return this.fail(`${ss.path}: no TCP line`);
+      if (tcp.inuse === null || tcp.tw === null) return this.fail(`${ss.path}: TCP line without inuse/tw`);
+      tcpInuse = tcp.inuse;
+      tcpTw = tcp.tw;
+      tcpOrphan = tcp.orphan ?? NaN;
+      tcpAlloc = tcp.alloc ?? NaN;
       if (this.sockstat6) {
         const s6 = this.sockstat6;
-        const b6 = s6.read();
-        const l6 = lineStarting(b6, 0, s6.length, NL_TCP6);
-        if (l6 >= 0) tcp6Inuse = keyedValue(b6, l6, lineEnd(b6, l6, s6.length), K_INUSE);
-        if (Number.isNaN(tcp6Inuse)) tcp6Inuse = 0;
+        tcp6Inuse = parseSockstatTcp(s6.read(), s6.length, 'TCP6')?.inuse ?? 0;
       }
       b = sn.read();
     } catch (e) {
@@ -285,8 +256,8 @@ export class ChangeProbe {
     }
     // The second line starting with `Tcp:` holds the values.
     const end = sn.length;
-    const head = lineStarting(b, 0, end, NL_TCP_SNMP);
-    const values = head < 0 ? -1 : lineStarting(b, head + 1, end, NL_TCP_SNMP);
+    const head = lineStarting(b, 0, end, TCP_SNMP);
+    const values = head < 0 ? -1 : lineStarting(b, head + 1, end, TCP_SNMP);
     if (values < 0) return this.fail(`${sn.path}: no Tcp values line`);
     const v = this.snmpValues;
     // Walk the space-separated values once (one short line), keeping the wanted columns.
@@ -330,7 +301,7 @@ export class ChangeProbe {
    * measured, against ~8 µs in a tight loop).
    */
   private namespaceGone(): string | null {
-    if (!this.nsLink) return null;
+    if (!this.identity) return null;
     if (this.pidFdDir >= 0) {
       try {
         fstatSync(this.pidFdDir);
@@ -342,12 +313,12 @@ export class ChangeProbe {
     this.readsSinceNsCheck = 0;
     let ino = -1;
     try {
-      ino = statSync(this.nsLink).ino;
+      ino = statSync(this.identity).ino;
     } catch {
       // process gone
     }
     if (ino === this.nsIno) return null;
-    return ino < 0 ? `${this.nsLink} is gone (the process exited)` : `${this.nsLink} names another namespace now`;
+    return ino < 0 ? `${this.identity} is gone (the process exited)` : `${this.identity} names another namespace now`;
   }
 
   private closeFiles(): void {

@@ -16,6 +16,8 @@
 // - A process can be hidden entirely (proc mounted with hidepid=) or gone by the time it is read: unknown.
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { readlink, stat, open } from 'node:fs/promises';
+import { parseSockstatTcp, tcpTablesWorthReading, type SockstatTcp, type TcpTablesPlan } from '../domain/sockstat';
+export type { TcpTablesPlan } from '../domain/sockstat';
 
 export interface NetNamespaceGroup {
   /** `net:[<inode>]` (the namespace's inode), or `net-tcp:<inode>` when only its table's inode could be seen. */
@@ -286,59 +288,29 @@ export class NetNamespaceResolver {
 //
 // Reading any namespace's /proc/<pid>/net/tcp or tcp6 costs about as much as reading our own (bench/namespaces.ts):
 // the kernel walks its TCP hash tables, which every namespace of the machine shares (tcp_ehash_entries buckets),
-// and skips the sockets of the others. /proc/<pid>/net/sockstat and sockstat6 count that namespace's own sockets
-// (net/ipv4/proc.c sockstat_seq_show: `TCP: inuse` is sock_prot_inuse_get(net, &tcp_prot), `tw` the namespace's
-// tcp_death_row count, IPv4 and IPv6 together; `orphan` and `alloc` are machine-wide; sockstat6's `TCP6: inuse` is
-// the same for tcpv6_prot; checked on Linux 6.18 with a fresh namespace: inuse 0 tw 0, then 1 and 1 after a
-// connection closed into TIME-WAIT). Every row a table can show is a hashed socket of its family (counted in its
-// inuse), a TIME-WAIT (tw), or a request socket, which needs a listener of its family (inuse). So with tw 0, a table
-// whose family's inuse is 0 is empty and is not read. Idle namespaces are common (browser sandboxes run in empty
-// ones), and many servers listen on one family only.
-
-/** `TCP: inuse N ... tw N` of sockstat and `TCP6: inuse N` of sockstat6; null for what a text does not say. */
-export function parseSockstatTcp(text: string): { inuse: number | null; tw: number | null } {
-  const line = /^TCP6?: (.*)$/m.exec(text);
-  if (!line) return { inuse: null, tw: null };
-  const field = (name: string): number | null => {
-    const m = new RegExp(`(?:^| )${name} (\\d+)`).exec(line[1]);
-    return m ? Number(m[1]) : null;
-  };
-  return { inuse: field('inuse'), tw: field('tw') };
-}
-
-/**
- * Which tables to read: tcp6 may also be decided after tcp, when sockstat says tcp6 holds no socket of its own but
- * TIME-WAITs of unknown family exist (`v6TimeWaits`: read tcp6 only if tcp's TIME-WAIT rows are fewer than this).
- */
-export interface TcpTablesPlan {
-  v4: boolean;
-  v6: boolean;
-  v6TimeWaits?: number;
-}
+// and skips the sockets of the others. The namespace's sockstat and sockstat6 counters tell which of its tables can
+// hold rows (the rule: src/domain/sockstat.ts tcpTablesWorthReading). Idle namespaces are common (browser sandboxes
+// run in empty ones), and many servers listen on one family only.
 
 /**
  * Which of the tables of the namespace seen through `netDir` (/proc/<pid>/net, or /proc/net for ours) can hold rows,
- * by its sockstat counters: both whenever that cannot be told (a file unreadable or not as expected). `tw` counts
- * both families' TIME-WAITs, so with TIME-WAITs and no IPv6 socket, tcp is read first and tcp6 only if tcp does not
- * hold them all (TcpTablesPlan.v6TimeWaits): a server that listens on IPv4 only skips its empty tcp6 read, which
- * costs as much as a read of a small tcp (the kernel walks its whole TCP hash either way).
+ * by its sockstat counters (the rule: tcpTablesWorthReading).
  */
 export function tcpTablesToRead(netDir: string): TcpTablesPlan {
-  const both = { v4: true, v6: true };
-  let v4: { inuse: number | null; tw: number | null };
+  let v4: SockstatTcp | null;
   try {
-    v4 = parseSockstatTcp(readFileSync(`${netDir}/sockstat`, 'latin1'));
+    v4 = parseSockstatTcp(readFileSync(`${netDir}/sockstat`), undefined, 'TCP');
   } catch {
-    return both;
+    v4 = null;
   }
-  if (v4.inuse === null || v4.tw === null) return both;
-  let v6: number | null;
+  // Both tables unless sockstat alone says otherwise: sockstat6 is not worth a read then.
+  if (v4 === null || v4.inuse === null || v4.tw === null) return tcpTablesWorthReading(v4, null);
+  let v6: SockstatTcp | null | 'absent';
   try {
-    v6 = parseSockstatTcp(readFileSync(`${netDir}/sockstat6`, 'latin1')).inuse;
+    v6 = parseSockstatTcp(readFileSync(`${netDir}/sockstat6`), undefined, 'TCP6');
   } catch (e) {
     // No sockstat6 when IPv6 is disabled: no tcp6 table either.
-    v6 = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 0 : null;
+    v6 = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : null;
   }
-  if (v4.tw > 0) return v6 === 0 ? { v4: true, v6: false, v6TimeWaits: v4.tw } : both;
-  return { v4: v4.inuse > 0, v6: v6 === null || v6 > 0 };
+  return tcpTablesWorthReading(v4, v6);
 }

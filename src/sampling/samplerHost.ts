@@ -4,6 +4,8 @@
 //   - reads are change-driven: between them the worker probes the kernel's TCP counters (4 times a second while a
 //     view is visible, once a second for the status bar alone) and says when they moved; the read then comes at
 //     once, as far as a CPU budget allows (ReadBudget: a burst, then cost / 1 % apart while changes keep coming);
+//     the worker probes every network namespace the last read took in, and such a read reads again only the
+//     namespaces whose counters moved (`onlyMoved`; every other read reads them all);
 //   - a heartbeat read comes at least every `intervalMs` (the setting; 30 s for the status bar alone), stretched by
 //     the CPU back-off, for what no counter shows (a remote peer's FIN) - and only if segments moved since the last
 //     read: without a segment, nothing can have changed that the counters would not show;
@@ -151,8 +153,13 @@ export class SamplerHost {
   private followUpReads = 0;
   /** What the last warm read cost (not a worker's first, which lists every process's fds), ms of CPU. */
   private warmReadCostMs = 0;
-  /** Segment counters moved since the last read began (only then can a heartbeat find anything). */
+  /**
+   * Segment counters moved since the last read of every namespace began (only then can a heartbeat find anything).
+   * A read of only the namespaces whose counts moved leaves it set: the segments may have been another's.
+   */
   private segmentsSinceRead = true;
+  /** When the last read of every namespace (not `onlyMoved`) began, ms since the epoch. */
+  private lastFullReadAt = 0;
   /** Heartbeats not read because nothing moved, so far. */
   private skippedHeartbeats = 0;
   /** The next follow-up read's place in FOLLOW_UP_MS; -1: none due. */
@@ -448,26 +455,34 @@ export class SamplerHost {
       else if (this.nextWhy === 'followUp') this.followUpReads++;
       else this.changeReads++; // a change the probes saw, or one the host saw (a request)
       this.readWhy = this.nextWhy;
-      void this.enqueue(false);
+      // A read the probes asked for reads only the namespaces whose counters moved; any other reads them all, and so
+      // does a change read once a heartbeat is owed (segments moved, the interval passed): changes that keep coming
+      // in one namespace must not hold off what only a heartbeat shows in the others (a remote FIN).
+      const heartbeatOwed = this.segmentsSinceRead && Date.now() - this.lastFullReadAt >= this.backoff.intervalMs;
+      void this.enqueue(false, undefined, this.nextWhy === 'change' && !heartbeatOwed);
     }, delayMs);
   }
 
-  private enqueue(wantSample: boolean, look?: SampleScope): Promise<SampleAnswer> {
+  private enqueue(wantSample: boolean, look?: SampleScope, onlyMoved = false): Promise<SampleAnswer> {
     this.queued++;
     // The worker takes its counters' baseline as the read begins: what moves from now on is the next read's news.
-    this.segmentsSinceRead = false;
+    if (!onlyMoved) {
+      this.segmentsSinceRead = false;
+      if (look === undefined) this.lastFullReadAt = Date.now();
+    }
     this.changeWanted = false;
-    const run = this.queue.then(() => this.sampleOnce(wantSample, look));
+    const run = this.queue.then(() => this.sampleOnce(wantSample, look, onlyMoved));
     this.queue = run.then(
-      () => this.afterSample(),
-      () => this.afterSample(),
+      () => this.afterSample(onlyMoved),
+      () => this.afterSample(onlyMoved),
     );
     return run;
   }
 
-  private afterSample(): void {
+  private afterSample(onlyMoved: boolean): void {
     this.queued--;
-    this.lastSampleEnd = Date.now();
+    // The heartbeat counts from the last read of every namespace: reads of some only do not put it off.
+    if (!onlyMoved || this.failures > 0) this.lastSampleEnd = Date.now();
     this.reschedule();
     this.readWhy = 'heartbeat';
     if (this.followUp >= 0 && this.running && this.queued === 0 && this.probesWork === true) this.readSoon(FOLLOW_UP_MS[this.followUp] ?? 0, 'followUp');
@@ -476,12 +491,12 @@ export class SamplerHost {
     if (this.changeWanted && this.running && this.queued === 0) this.changeRead();
   }
 
-  private async sampleOnce(wantSample: boolean, look?: SampleScope): Promise<SampleAnswer> {
+  private async sampleOnce(wantSample: boolean, look: SampleScope | undefined, onlyMoved: boolean): Promise<SampleAnswer> {
     if (this.disposed) {
       return { kind: 'failed', seq: -1, error: { code: 'internal', message: 'the sampler was disposed' } };
     }
     const scope = look ?? this.options.scope();
-    const answer = await this.request((seq) => ({ kind: 'sample', seq, scope, wantSample, chunkSize: this.options.chunkSize ?? CHUNK_SIZE, ...(look ? { track: false } : {}) }));
+    const answer = await this.request((seq) => ({ kind: 'sample', seq, scope, wantSample, chunkSize: this.options.chunkSize ?? CHUNK_SIZE, ...(look ? { track: false } : {}), ...(onlyMoved ? { onlyMoved } : {}) }));
     const message: SampleAnswer = answer.kind === 'processCheck' || answer.kind === 'process' ? { kind: 'failed', seq: answer.seq, error: { code: 'internal', message: 'the worker answered a sample with a process reading' } } : answer;
     if (this.disposed) return message;
     const hint = message.kind === 'sampled' ? message.stats.nextSampleTimeoutMs : message.nextSampleTimeoutMs;

@@ -11,6 +11,7 @@ import { ScopeView } from '../domain/scopeView';
 import { SAMPLER_ERROR_CODES, type ContainerSource, type SamplerResult } from './socketSampler';
 import { selectPlatform, type Platform, type ProcessIdentity } from './platforms/platform';
 import { ChangeWatcher } from './changeWatcher';
+import { namespacesToReread } from '../domain/changeTrigger';
 import { ContainerRegistry } from './containers/registry';
 import { ConnectionTracker } from '../domain/tracker';
 import type { TrackerOptions } from '../domain/tracker';
@@ -135,8 +136,11 @@ export class SamplerPipeline {
     return this.platform?.namespacesRead() ?? [];
   }
 
-  /** Called right before each read of the table (the change watcher takes its baseline). */
-  beforeRead: (() => void) | null = null;
+  /**
+   * Called right before each read of the table: the change watcher takes its baseline, and says which namespaces
+   * its probes saw quiet since the last one (a read the probes asked for keeps their last rows).
+   */
+  beforeRead: (() => ReadonlySet<string>) | null = null;
 
   /** Connections from before this worker, for its first sample to continue (only before that sample). */
   seed(connections: readonly Connection[]): void {
@@ -297,7 +301,8 @@ export class SamplerPipeline {
     return { pid, startTime: self.startTime, uid: self.uid, command: self.command, inScope };
   }
 
-  async sample(seq: number, requested: SampleScope, wantSample: boolean, track = true): Promise<SampleAnswer> {
+  /** `onlyMoved`: a read the probes asked for: only the namespaces whose counters moved are read again. */
+  async sample(seq: number, requested: SampleScope, wantSample: boolean, track = true, onlyMoved = false): Promise<SampleAnswer> {
     const settings = this.settings;
     if (settings === null) return { kind: 'failed', seq, error: { code: 'internal', message: 'sample asked for before any settings' } };
     if (!track) return this.look(seq, requested, settings);
@@ -315,8 +320,11 @@ export class SamplerPipeline {
     try {
       scope = await this.effectiveScope(platform, requested);
       // What moves in the kernel's counters from here on is news for the next read.
-      this.beforeRead?.();
-      sample = await platform.sample({ scope });
+      const quiet = this.beforeRead?.();
+      let reread = onlyMoved && quiet !== undefined ? namespacesToReread(platform.namespacesRead().map((n) => n.key), quiet) : undefined;
+      // Nothing the probes can name moved (the probe that saw it was replaced since): read everything.
+      if (reread !== undefined && reread.size === 0) reread = undefined;
+      sample = await platform.sample({ scope, reread });
     } catch (e) {
       return { kind: 'failed', seq, error: toSampleError(e), nextSampleTimeoutMs: platform.sampleTimeoutMs() };
     }
@@ -378,6 +386,7 @@ export class SamplerPipeline {
         nextSampleTimeoutMs: platform.sampleTimeoutMs(),
         containers: sample.containers,
         namespaces: sample.namespaces.length,
+        keptNamespaces: sample.namespaces.reduce((n, ns) => (ns.kept ? n + 1 : n), 0),
         unlabelledForeignSockets: sample.sockets.reduce((n, s) => (s.netns !== undefined && s.container === undefined ? n + 1 : n), 0),
       },
       sample: wantSample ? scopedPart(sample) : null,
@@ -443,7 +452,13 @@ function serve(): void {
   // Between full reads, the kernel's TCP counters say when one is needed; made when the host first asks, and only
   // where the platform has them (capabilities().changeProbes): elsewhere the host's loop is periodic.
   let watcher: ChangeWatcher | null = null;
-  pipeline.beforeRead = () => watcher?.baseline();
+  pipeline.beforeRead = () => {
+    const quiet = watcher?.quietSinceBaseline() ?? new Set<string>();
+    watcher?.baseline();
+    return quiet;
+  };
+  // Each namespace the last sample read is probed through the process its table was read through.
+  const watchNamespaces = (): void => watcher?.setNamespaces(pipeline.namespaces.map((n) => ({ key: n.key, own: n.own, netDir: n.own ? '/proc/self/net' : `/proc/${n.pid}/net` })));
   // The platform as the host should know it (the log, the status texts, the commands it offers): sent when it is
   // made and whenever how it reads changes (Linux's 'auto' decides at the first sample).
   let told: string | null = null;
@@ -467,6 +482,7 @@ function serve(): void {
       segments: () => port.postMessage({ kind: 'segments' } satisfies WorkerNotice),
       availability: (available, reason) => port.postMessage({ kind: 'probe', available, reason } satisfies WorkerNotice),
     });
+    watchNamespaces();
     watcher.start(periodMs);
   };
   // Messages are handled in order: a sample in progress finishes before the next message is looked at, so settings
@@ -497,13 +513,13 @@ function serve(): void {
       void waitGone(pgids, DISPOSE_REAP_MS).then((left) => port.postMessage({ kind: 'disposed', pgids: left } satisfies WorkerNotice));
       return;
     }
-    chain = chain.then(() => handle(pipeline, message, port)).then(tellPlatform).catch((e: unknown) => {
+    chain = chain.then(() => handle(pipeline, message, port, watchNamespaces)).then(tellPlatform).catch((e: unknown) => {
       if (message.kind === 'sample') port.postMessage({ kind: 'failed', seq: message.seq, error: toSampleError(e) } satisfies WorkerToHost);
     });
   });
 }
 
-async function handle(pipeline: SamplerPipeline, message: HostToWorker, port: NonNullable<typeof parentPort>): Promise<void> {
+async function handle(pipeline: SamplerPipeline, message: HostToWorker, port: NonNullable<typeof parentPort>, sampled: () => void): Promise<void> {
   switch (message.kind) {
     case 'configure':
       pipeline.configure(message.settings);
@@ -525,7 +541,8 @@ async function handle(pipeline: SamplerPipeline, message: HostToWorker, port: No
     case 'dispose':
       return; // handled as it arrives (serve)
     case 'sample': {
-      const answer = await pipeline.sample(message.seq, message.scope, message.wantSample, message.track ?? true);
+      const answer = await pipeline.sample(message.seq, message.scope, message.wantSample, message.track ?? true, message.onlyMoved ?? false);
+      if (message.track ?? true) sampled();
       const size = message.chunkSize;
       const changed = answer.kind === 'sampled' ? answer.update?.changed : undefined;
       if (changed !== undefined && size !== undefined && size > 0 && changed.length > size) {

@@ -45,10 +45,10 @@ export interface SamplerResult extends ScopedSample {
 export interface SampleRequest {
   scope: SampleScope;
   /**
-   * Other network namespaces (keys) whose tables to read this time; the others keep the rows of their last reading.
-   * For a loop that watches each namespace's counters (/proc/<pid>/net/sockstat, snmp) and reads only those that
-   * moved: a table read costs as much in any namespace (bench/namespaces.ts). Absent: every namespace (a full
-   * sample). A namespace never read before is read whatever this says.
+   * The network namespaces (keys, ours included) whose tables to read this time; the others keep the rows of their
+   * last reading. For a loop that watches each namespace's counters (/proc/<pid>/net/sockstat, snmp) and reads only
+   * those that moved: a table read costs as much in any namespace (bench/namespaces.ts). Absent: every namespace (a
+   * full sample). A namespace never read before is read whatever this says, and so is ours when its key is unknown.
    */
   reread?: ReadonlySet<string>;
 }
@@ -106,7 +106,7 @@ export interface SamplerStats {
   unreadableNamespaces: number;
   /** Namespaces whose sockstat counters said they hold no TCP socket: their tables were not read. */
   emptyNamespaces: number;
-  /** Namespaces whose last reading was kept (SampleRequest.reread). */
+  /** Namespaces whose last reading was kept (SampleRequest.reread), ours included. */
   keptNamespaces: number;
 }
 
@@ -189,7 +189,9 @@ export class SocketSampler {
   lastNamespaces: readonly NetNamespaceSummary[] = [];
   private readonly namespaces: NetNamespaceResolver;
   /** The last reading of each other namespace's table: its rows, and by inode its next `previous`. */
-  private foreignLast = new Map<string, { rows: SocketRecord[]; byInode: ReadonlyMap<number, SocketRecord> }>();
+  private foreignLast = new Map<string, { rows: SocketRecord[]; byInode: ReadonlyMap<number, SocketRecord>; through: number }>();
+  /** Our own namespace's last reading, kept by a sample whose `reread` leaves ours out. */
+  private ownLast: { backend: BackendName; table: ParseResult } | null = null;
   private readonly containerSource: ContainerSource | null;
   private readonly engineWaitMs: number;
   private waitedForEngine = false;
@@ -470,7 +472,7 @@ export class SocketSampler {
     const rows: SocketRecord[] = [];
     const byInode = new Map<number, SocketRecord>();
     const summaries: NetNamespaceSummary[] = [];
-    const next = new Map<string, { rows: SocketRecord[]; byInode: ReadonlyMap<number, SocketRecord> }>();
+    const next = new Map<string, { rows: SocketRecord[]; byInode: ReadonlyMap<number, SocketRecord>; through: number }>();
     let unreadable = 0;
     let empty = 0;
     let keptCount = 0;
@@ -478,9 +480,11 @@ export class SocketSampler {
       const last = this.foreignLast.get(g.key);
       let kept: { sockets: SocketRecord[]; byInode: ReadonlyMap<number, SocketRecord> } | null = null;
       let through = 0;
-      if (reread !== undefined && !reread.has(g.key) && last !== undefined && g.pids.length > 0) {
+      const keptLast = reread !== undefined && !reread.has(g.key) && last !== undefined && g.pids.length > 0;
+      if (keptLast) {
         kept = { sockets: last.rows, byInode: last.byInode };
-        through = g.pids[0];
+        // Still named by the process it was read through while that one is of it: the loop's probe stays on it.
+        through = g.pids.includes(last.through) ? last.through : g.pids[0];
         keptCount++;
       }
       for (let i = 0; kept === null && i < g.pids.length && i < FOREIGN_READ_TRIES; i++) {
@@ -511,8 +515,9 @@ export class SocketSampler {
         rows.push(r);
       }
       for (const [inode, r] of kept.byInode) byInode.set(inode, r);
-      next.set(g.key, { rows: kept.sockets, byInode: kept.byInode });
+      next.set(g.key, { rows: kept.sockets, byInode: kept.byInode, through });
       const summary: NetNamespaceSummary = { key: g.key, own: false, pid: through, sockets: kept.sockets.length };
+      if (keptLast) summary.kept = true;
       if (label !== undefined) summary.container = label;
       summaries.push(summary);
     }
@@ -532,7 +537,10 @@ export class SocketSampler {
     this.childCpuSince();
     const takenAt = Date.now();
     this.readCalls = 0;
-    const { backend, table } = await this.readTable();
+    const ownKey = this.namespaces.own()?.key;
+    const keepOwn = request.reread !== undefined && ownKey !== undefined && !request.reread.has(ownKey) && this.ownLast !== null;
+    const { backend, table } = keepOwn && this.ownLast !== null ? this.ownLast : await this.readTable();
+    this.ownLast = { backend, table };
     const t1 = performance.now();
     const scope = request.scope;
     const workspace = scope.mode === 'workspace';
@@ -733,9 +741,10 @@ export class SocketSampler {
       foreignReadMs: tf1 - tf0,
       unreadableNamespaces: foreign.unreadable,
       emptyNamespaces: foreign.empty,
-      keptNamespaces: foreign.kept,
+      keptNamespaces: foreign.kept + (keepOwn ? 1 : 0),
     };
     const ownSummary: NetNamespaceSummary = { key: own?.key ?? '', own: true, pid: null, sockets: table.sockets.length };
+    if (keepOwn) ownSummary.kept = true;
     const namespaces = [ownSummary, ...foreign.summaries];
     this.lastNamespaces = namespaces;
     return {

@@ -69,8 +69,10 @@ export type HostToWorker =
    * thread more than a few ms to receive (a reset at 10k connections is ~4 MB of structured clone). `track: false`:
    * a look at another scope ("who uses port X" on the whole machine): the sample is read and sent back, and the
    * tracker, its scope and the carried process trees are left as they were (the answer's update is null).
+   * `onlyMoved`: a read the change probes asked for: only the network namespaces whose counters moved since the
+   * last read began (or whose probe could not tell) are read again, the others keep their last rows.
    */
-  | { kind: 'sample'; seq: number; scope: SampleScope; wantSample: boolean; chunkSize?: number; track?: boolean }
+  | { kind: 'sample'; seq: number; scope: SampleScope; wantSample: boolean; chunkSize?: number; track?: boolean; onlyMoved?: boolean }
   /** A debuggee's process exited: its descendants still alive stay in scope, and open sockets of theirs are an insight. */
   | { kind: 'markExited'; pid: number }
   /**
@@ -118,6 +120,8 @@ export interface SampleStats {
   containers?: ContainerEngineStatus;
   /** Network namespaces read, ours included. */
   namespaces?: number;
+  /** Of those, the ones whose last rows were kept, not read again (a read the probes asked for: `onlyMoved`). */
+  keptNamespaces?: number;
   /** Sockets in scope from other network namespaces that have no container label. */
   unlabelledForeignSockets?: number;
 }

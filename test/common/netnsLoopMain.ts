@@ -2,8 +2,9 @@
 // a network namespace: scope 'all', the heartbeat and demand given. Prints one JSON line per answer with the time
 // it arrived, the table's rows as `STATE local remote` and the transitions it carried (observed or inferred); on a
 // line `stats` on stdin, the loop's status; ends when stdin closes. Mode `periodic:N` runs the loop this replaced
-// instead (a read every N ms, the sampler and tracker on this thread), for comparison.
-//   nsenter --net=/var/run/netns/NS node out/test/common/netnsLoopMain.js <heartbeat ms> [full|summary|none] [live|periodic:N]
+// instead (a read every N ms, the sampler and tracker on this thread), for comparison. Scope `workspace:PID` takes
+// the workspace scope with that root instead of 'all' (a process in another namespace: that namespace is read).
+//   nsenter --net=/var/run/netns/NS node out/test/common/netnsLoopMain.js <heartbeat ms> [full|summary|none] [live|periodic:N] [all|workspace:PID]
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { formatEndpoint, type TrackerEvent } from '../../src/domain/types';
@@ -21,6 +22,9 @@ export interface LoopLine {
   costMs: number;
   /** Transitions in this answer's events: seen by two reads, or filled in along the diagram. */
   hops: { observed: number; inferred: number };
+  /** Network namespaces the read took in, ours included, and how many of them kept their last rows (not read again). */
+  namespaces?: number;
+  kept?: number;
 }
 
 /** Observed and inferred transitions in tracker events: a first sighting's way there is all inferred. */
@@ -53,13 +57,15 @@ async function main(): Promise<void> {
   const heartbeat = Number(process.argv[2] ?? 30_000);
   const demand = process.argv[3] ?? 'full';
   const mode = process.argv[4] ?? 'live';
+  const scopeArg = process.argv[5] ?? 'all';
+  const root = /^workspace:(\d+)$/.exec(scopeArg);
   if (mode.startsWith('periodic:')) return periodic(Number(mode.slice('periodic:'.length)));
   const live = new Map<string, string>();
   const host = new SamplerHost({
     workerPath: join(REPO_ROOT, 'dist', 'samplerWorker.js'),
     settings: { backend: 'proc', ssPath: 'ss', tracker: { closedRetentionMs: 0, maxClosed: 0 }, insights: { closeWaitSeconds: 30, timeWaitPerEndpoint: 200, synSentSeconds: 5 } },
     intervalMs: heartbeat,
-    scope: () => ({ mode: 'all' }),
+    scope: () => (root ? { mode: 'workspace', rootPids: [Number(root[1])], folders: [] } : { mode: 'all' }),
     onSampled: (m) => {
       const u = m.update;
       if (u !== null) {
@@ -70,7 +76,15 @@ async function main(): Promise<void> {
           else live.set(c.id, `${c.state} ${formatEndpoint(c.local)} ${formatEndpoint(c.remote)}`);
         }
       }
-      const line: LoopLine = { kind: 'sampled', at: Date.now(), rows: [...live.values()].sort(), costMs: Math.round(m.stats.costMs), hops: countHops(u?.events ?? []) };
+      const line: LoopLine = {
+        kind: 'sampled',
+        at: Date.now(),
+        rows: [...live.values()].sort(),
+        costMs: Math.round(m.stats.costMs),
+        hops: countHops(u?.events ?? []),
+        namespaces: m.stats.namespaces,
+        kept: m.stats.keptNamespaces,
+      };
       process.stdout.write(`${JSON.stringify(line)}\n`);
     },
     onFailed: (e) => process.stderr.write(`sample failed: ${e.code}: ${e.message}\n`),

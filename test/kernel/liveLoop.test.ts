@@ -22,8 +22,13 @@ interface Loop {
   child: ChildProcess;
 }
 
-function startLoop(ns: NetNamespace, heartbeatMs: number): Loop {
-  const child = ns.spawn(process.execPath, [runner, String(heartbeatMs)]);
+/**
+ * The loop in `ns`, in the workspace scope of `rootPid` (a process of `ns`): it reads its own namespace alone. In
+ * 'all' it would read (and probe) every namespace of the machine, the host's among them, whose changes are not
+ * this test's.
+ */
+function startLoop(ns: NetNamespace, heartbeatMs: number, rootPid: number): Loop {
+  const child = ns.spawn(process.execPath, [runner, String(heartbeatMs), 'full', 'live', `workspace:${rootPid}`]);
   const lines: LoopLine[] = [];
   const waiting: ((s: LoopStatus) => void)[] = [];
   createInterface({ input: child.stdout! }).on('line', (l) => {
@@ -49,7 +54,7 @@ after(() => ns?.dispose());
 test('change-driven reads: each socket event is read within a probe period and a read; nothing else reads but the heartbeat', { skip, timeout: 120_000 }, async (t) => {
   ns = NetNamespace.create();
   const holder: SocketHolder = await ns.startHolder('loop');
-  const loop = startLoop(ns, 6000);
+  const loop = startLoop(ns, 6000, holder.pid);
   await waitFor('the first read', () => loop.lines.length > 0, 20_000);
   // The worker probes once it runs: wait for it to be change-driven.
   await waitFor('the loop to read on change', async () => (await loop.stats()).changeDriven, 10_000);

@@ -231,7 +231,24 @@ test('reread: only the namespaces named are read again; the others keep their la
     before,
     'kept from the last reading',
   );
-  assert.equal(sampler.lastStats?.keptNamespaces, 2, 'the unshared one and the other user`s');
+  assert.equal(sampler.lastStats?.keptNamespaces, 3, 'ours, the unshared one and the other user`s');
   const full = await sampler.sample({ scope: { mode: 'all' } });
   assert.equal(full.sockets.filter((s) => s.netns === `net:[${UNSHARED_NS}]`).length, 0, 'a full sample reads every namespace');
+});
+
+test('reread: our own namespace`s table is kept too unless named, and read when it is', { skip: linuxOnly }, async () => {
+  const containers = world('/work/app');
+  const sampler = new SocketSampler({ backend: 'proc', procRoot: root, ssPath: join(root, 'no-ss'), containers });
+  const first = await sampler.sample({ scope: { mode: 'all' } });
+  const ours = first.sockets.filter((s) => s.netns === undefined);
+  assert.equal(ours.length, count(loopback));
+  assert.equal(first.namespaces[0].key, `net:[${OWN}]`);
+  // Our table empties; a read that names only the container keeps our rows.
+  writeFileSync(join(root, 'net', 'tcp'), loopback.split('\n')[0]);
+  const kept = await sampler.sample({ scope: { mode: 'all' }, reread: new Set([`net:[${CONTAINER_NS}]`]) });
+  assert.deepEqual(kept.sockets.filter((s) => s.netns === undefined), ours, 'kept from the last reading');
+  assert.equal(sampler.lastStats?.keptNamespaces, 3, 'ours among the kept');
+  const named = await sampler.sample({ scope: { mode: 'all' }, reread: new Set([`net:[${OWN}]`]) });
+  assert.equal(named.sockets.filter((s) => s.netns === undefined).length, 0, 'named: read again, empty now');
+  assert.ok(named.sockets.some((s) => s.netns === `net:[${CONTAINER_NS}]`), 'the container kept its rows');
 });
