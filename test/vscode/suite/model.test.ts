@@ -233,6 +233,33 @@ describe('Model', function () {
     }
   });
 
+  it('idle in code-server, the editor\'s own UI traffic does not keep the sampler reading: no change read, heartbeats at most', async () => {
+    // The workbench talks to this extension host over TCP (code-server's websocket on loopback): every update the
+    // views post moves the segment counters. Those never trigger a read (src/domain/changeTrigger.ts); at most they
+    // let the heartbeat read. Measured over 15 s with a view's demand and nothing started by the test.
+    const demand = api.model.demand('full');
+    try {
+      await untilModel(api.model, 'change-driven reads', () => api.model.status().loop?.changeDriven === true);
+      await sleep(2000); // what the demand itself started settles
+      const before = api.model.status().loop;
+      const spanMs = 15_000;
+      await sleep(spanMs);
+      const after = api.model.status().loop;
+      assert.ok(before && after);
+      const change = after.changeReads - before.changeReads;
+      const heartbeat = after.heartbeatReads - before.heartbeatReads;
+      const skipped = after.skippedHeartbeats - before.skippedHeartbeats;
+      const probes = spanMs / (after.probePeriodMs ?? 250);
+      reportFact('idleReadsIn15s', `change ${change}, follow-up ${after.followUpReads - before.followUpReads}, heartbeat ${heartbeat} (every ${after.heartbeatMs} ms), skipped heartbeats ${skipped}, probe rounds ~${Math.round(probes)}`);
+      // A socket event elsewhere on the machine (2 seen here in 15 s) causes a read; a loop woken by its own UI would read at
+      // the probe rate (~60 in 15 s).
+      assert.ok(change <= 6, `${change} change reads while idle`);
+      assert.ok(heartbeat <= Math.ceil(spanMs / after.heartbeatMs) + 1, `${heartbeat} heartbeat reads in ${spanMs} ms (heartbeat ${after.heartbeatMs} ms)`);
+    } finally {
+      demand.dispose();
+    }
+  });
+
   it('pause stops the samples and resume brings them back', async () => {
     const demand = api.model.demand('full');
     try {
