@@ -44,6 +44,16 @@ export function formatDuration(ms: number, units: DurationUnits = ENGLISH_UNITS)
   return h % 24 === 0 ? u(d, units.d) : `${u(d, units.d)}${gap}${u(h % 24, units.h)}`;
 }
 
+/**
+ * An age as a list row that stays put shows it: under 10 s exact, then whole tens of seconds, whole minutes from
+ * one minute, whole hours from one hour. A label that changes each second is redrawn each second, and a click
+ * whose mouseup comes after a redraw lands on a new row element and opens nothing (seen in the real VS Code).
+ */
+export function coarseAgeMs(ms: number): number {
+  const step = ms < 10_000 ? 1000 : ms < 60_000 ? 10_000 : ms < 3_600_000 ? 60_000 : 3_600_000;
+  return Math.floor(ms / step) * step;
+}
+
 /** `HH:MM:SS.mmm` in local time, as bcc's tcpstates prints its first column. */
 export function clock(at: number): string {
   const d = new Date(at);

@@ -2,7 +2,7 @@
 // connections, the time, and the thresholds from the settings; the texts come in English and Simplified Chinese.
 import type { Connection, ConnectionId, Endpoint, Insight, InsightKind, Owner, TcpState } from './types';
 import { formatEndpoint } from './types';
-import { CHINESE_UNITS, ENGLISH_UNITS, formatDuration } from './format';
+import { CHINESE_UNITS, ENGLISH_UNITS, coarseAgeMs, formatDuration } from './format';
 import { type Locale } from './stateTexts';
 import { processLabel } from './processName';
 
@@ -211,13 +211,15 @@ function plural(n: number, one: string, many: string): string {
 
 /**
  * The insight as a title (one line) and a detail (what it means and what to do), in the given language.
- * `commandLine` gives the process's argv, so it is named by its script as the tree names it.
+ * `commandLine` gives the process's argv, so it is named by its script as the tree names it. `coarseAge`: the
+ * oldest socket's age as coarseAgeMs gives it (the tree's label; its tooltip keeps the exact one).
  */
-export function insightText(i: Insight, locale: Locale, commandLine?: (pid: number) => readonly string[] | undefined): { title: string; detail: string } {
+export function insightText(i: Insight, locale: Locale, commandLine?: (pid: number) => readonly string[] | undefined, options: { coarseAge?: boolean } = {}): { title: string; detail: string } {
   const zh = locale === 'zh-cn';
   const argv = i.pid === null ? undefined : commandLine?.(i.pid);
   const endpoint = i.endpoint ? formatEndpoint(i.endpoint) : '?';
-  const oldest = i.oldestMs === null ? '' : formatDuration(i.oldestMs, locale === 'zh-cn' ? CHINESE_UNITS : ENGLISH_UNITS);
+  const age = i.oldestMs === null ? null : options.coarseAge ? coarseAgeMs(i.oldestMs) : i.oldestMs;
+  const oldest = age === null ? '' : formatDuration(age, locale === 'zh-cn' ? CHINESE_UNITS : ENGLISH_UNITS);
   switch (i.kind) {
     case 'close-wait-leak':
       return zh

@@ -3,7 +3,7 @@
 // build trees from recorded connections with a fixed clock.
 import { formatEndpoint } from './types';
 import type { Connection, ConnectionId, ContainerLabel, Endpoint, Insight, StateCounts, TcpState } from './types';
-import { formatDuration, type DurationUnits } from './format';
+import { coarseAgeMs, formatDuration, type DurationUnits } from './format';
 import { SHORT_STATE_NAMES, SS_STATE_FILTER_NAMES, STATE_ORDER, STATUS_BAR_ORDER, TCP_STATES } from './states';
 import { debuggerConnectionIds } from './debuggerSockets';
 import { processLabel } from './processName';
@@ -599,7 +599,8 @@ function nodeText(n: TreeNode): string {
     case 'insights':
       return `${n.label}\u0001${n.count}`;
     case 'insight':
-      return `${n.insight.key}\u0001${n.insight.count}\u0001${n.insight.oldestMs === null ? '' : Math.floor(n.insight.oldestMs / 1000)}`;
+      // The age as the label shows it (coarseAgeMs): the row is redrawn when its text changes, not each second.
+      return `${n.insight.key}\u0001${n.insight.count}\u0001${n.insight.oldestMs === null ? '' : coarseAgeMs(n.insight.oldestMs)}`;
     case 'group':
     case 'debugger':
       return `${n.label}\u0001${n.description}`;

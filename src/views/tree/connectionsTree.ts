@@ -421,11 +421,12 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
         return item;
       }
       case 'insight': {
-        const text = insightText(node.insight, this.locale, this.argvOf);
+        // The label's age moves in coarse steps (a row redrawn each second loses clicks); the tooltip, built when
+        // hovered (resolveTreeItem), has the exact one.
+        const text = insightText(node.insight, this.locale, this.argvOf, { coarseAge: true });
         const item = new vscode.TreeItem(text.title, vscode.TreeItemCollapsibleState.None);
         item.id = node.id;
         item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
-        item.tooltip = new vscode.MarkdownString(`**${markdownProse(text.title)}**\n\n${markdownProse(text.detail)}\n\n${markdownProse(vscode.l10n.t('Click to show these sockets.'))}`);
         item.contextValue = 'insight';
         // A click leads to the sockets: the tree filtered to them, the first one revealed.
         item.command = { title: vscode.l10n.t('Show the Sockets of This Insight'), command: COMMANDS.showInsight, arguments: [node.insight.key] };
@@ -511,6 +512,12 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, Conne
 
   /** Tooltips are built only when hovered: the state's explanation, the history with durations, the owner. */
   resolveTreeItem(item: vscode.TreeItem, node: TreeNode): vscode.TreeItem {
+    if (node.kind === 'insight') {
+      const insight = this.model.insights().find((i) => i.key === node.insight.key) ?? node.insight;
+      const text = insightText(insight, this.locale, this.argvOf);
+      item.tooltip = new vscode.MarkdownString(`**${markdownProse(text.title)}**\n\n${markdownProse(text.detail)}\n\n${markdownProse(vscode.l10n.t('Click to show these sockets.'))}`);
+      return item;
+    }
     if (node.kind !== 'connection') return item;
     const c = this.model.connection(node.connectionId);
     if (c) item.tooltip = connectionTooltip(c, this.model, this.locale, this.strings.units);

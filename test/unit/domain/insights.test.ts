@@ -221,6 +221,9 @@ test('every insight has a title and a detail in both languages, with its numbers
   assert.equal(insightText(leak, 'zh-cn').title, 'server 100 有 2 个 CLOSE-WAIT 套接字未关闭（最久 2 分 5 秒）');
   const argv = (pid: number) => (pid === 100 ? ['node', '/srv/leak-server.js', '--port', '7321'] : undefined);
   assert.equal(insightText(leak, 'en', argv).title, 'server leak-server.js 100 has 2 CLOSE-WAIT sockets not closed (oldest 2 min 5 s)');
+  // The tree's label: the age in coarse steps, so the row is not redrawn (and a click lost) each second.
+  assert.equal(insightText(leak, 'en', argv, { coarseAge: true }).title, 'server leak-server.js 100 has 2 CLOSE-WAIT sockets not closed (oldest 2 min)');
+  assert.equal(insightText(leak, 'zh-cn', undefined, { coarseAge: true }).title, 'server 100 有 2 个 CLOSE-WAIT 套接字未关闭（最久 2 分）');
   const queue = insights.find((i) => i.kind === 'accept-queue-full') as Insight;
   assert.equal(insightText(queue, 'en').title, 'Accept queue of 127.0.0.1:41659 is full (2/1)');
   const storm = insights.find((i) => i.kind === 'time-wait-storm' && i.endpoint?.address === '::1') as Insight;

@@ -450,3 +450,14 @@ test('filter: container:NAME, ctr:, netns:, by image or compose service, and bar
   assert.deepEqual(shown('demo-web-1'), ['L@web', 'S1@web']);
   assert.deepEqual(shown('-container:demo state:listen'), ['L', 'U']);
 });
+
+test('the Insights group is redrawn when its label would change, not each second of the oldest socket\'s age', () => {
+  const at = (oldestMs: number) => buildTree(input({ connections: [...leakRows], insights: [{ ...leak, oldestMs }] }));
+  const changed = (a: number, b: number) => diffTrees(at(a), at(b)).changedRoots.includes(INSIGHTS_ID);
+  assert.equal(changed(100_000, 101_000), false, '1 min 40 s and 1 min 41 s both read "oldest 1 min"');
+  assert.equal(changed(100_000, 119_999), false);
+  assert.equal(changed(119_999, 120_000), true, '2 min');
+  assert.equal(changed(31_000, 39_000), false, '30 s');
+  assert.equal(changed(39_000, 40_000), true, '40 s');
+  assert.equal(changed(5_000, 6_000), true, 'under 10 s, by the second');
+});

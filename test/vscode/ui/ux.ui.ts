@@ -45,9 +45,10 @@ async function insightWalk(wb: Workbench, s: LeakScenario, shot: string, readme:
   await insight.click();
   const selected = wb.page.locator('.part.sidebar .monaco-list-row.selected .label-name');
   const leakingSelected = async (): Promise<boolean> => new RegExp(`^:${s.hold} → :\\d+$`).test((await selected.first().textContent().catch(() => '')) ?? '');
-  // The insight's title holds the oldest socket's age, so its row is redrawn each second; a click whose mouseup
-  // lands after the redraw only selects the row (VS Code opens on the click event, selects on mousedown). Seen
-  // once in about ten runs; a user then clicks again, and so does this check, once, saying so.
+  // A click whose mouseup lands after a redraw of the row only selects it (VS Code opens on the click event,
+  // selects on mousedown). The insight's label held the oldest socket's age to the second, so the row was redrawn
+  // each second and this happened once in about ten runs; the age now moves in coarse steps (coarseAgeMs). Should a
+  // redraw still fall under the click, a user clicks again, and so does this check, once, saying so.
   const clickedOnce = await waitFor('the first leaking row selected', leakingSelected, { timeoutMs: 8_000, everyMs: 200 }).then(
     () => true,
     () => false,
