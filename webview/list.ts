@@ -3,6 +3,7 @@
 // moved by the arrows, Home and End, chosen with Enter or Space, and Escape to close the ladder.
 import type { ConnectionId } from '../src/domain/types';
 import { formatEndpoint } from '../src/domain/types';
+import { rowLabel } from '../src/domain/treeModel';
 import { type WebviewStrings } from '../src/shared/protocol';
 import { el } from './dom';
 import type { Store } from './store';
@@ -110,10 +111,13 @@ export class ConnectionList {
       const place = placeText(c, s);
       // Another user's container hides its owner: where the socket is says whose it is.
       const owner = c.owner ? `${c.owner.command} (${c.owner.pid})` : place !== '' ? '' : s.unknownProcess;
+      // As the Connections tree words a row (`:7321 → :35726` when both ends share an address): the ports first,
+      // so a narrow list still shows them; both ends whole in the tooltip and for screen readers.
       const ends = `${formatEndpoint(c.local)} → ${formatEndpoint(c.remote)}`;
       const age = formatDuration(now - since, s.units);
       const meta = [role, owner, place, age].filter((x) => x !== '');
-      row.append(el('span', 'pill', c.state), el('span', 'endpoints', ends), el('span', 'meta', meta.join(' · ')));
+      row.append(el('span', 'pill', c.state), el('span', 'endpoints', rowLabel(c)), el('span', 'meta', meta.join(' · ')));
+      row.title = ends;
       row.setAttribute('aria-label', [c.state, ends, ...meta].join(', '));
       frag.append(row);
     });

@@ -2,7 +2,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TCP_STATES } from '../../src/domain/states';
-import { type Connection, type Insight, type ModelUpdate, type TcpState } from '../../src/domain/types';
+import { formatEndpoint, type Connection, type Insight, type ModelUpdate, type TcpState } from '../../src/domain/types';
 import { canvasData, until, update, withPage } from './drive';
 import { closeBrowser, connection, countsOf, fullState, translator, type WebviewPage } from './harness';
 import { T0, clientInTimeWait, scene } from './fixtures';
@@ -89,6 +89,18 @@ test('counts, list rows and aria labels follow the deltas; a reset replaces the 
     const conns = scene();
     await init(w, conns);
     assert.equal(await w.page.locator('.conn-row').count(), conns.length);
+    // Rows are worded as the Connections tree words them (ports first; `:a → :b` when both ends share an address),
+    // both ends whole in the tooltip.
+    for (const c of conns) {
+      const row = w.page.locator(`.conn-row[data-id="${c.id}"]`);
+      const shown = (await row.locator('.endpoints').textContent()) ?? '';
+      const whole = `${formatEndpoint(c.local)} → ${formatEndpoint(c.remote)}`;
+      assert.equal(await row.getAttribute('title'), whole);
+      if (c.remote.port === 0) assert.equal(shown, formatEndpoint(c.local));
+      else if (c.local.address === c.remote.address) assert.equal(shown, `:${c.local.port} → :${c.remote.port}`);
+      else assert.equal(shown, `:${c.local.port} → ${formatEndpoint(c.remote)}`);
+    }
+    assert.ok(conns.some((c) => c.remote.port !== 0 && c.local.address === c.remote.address), 'the scene has a loopback pair');
 
     const opened = connection('new-1', 'server', [['ESTABLISHED', Date.now()]]);
     const moved = { ...conns[1], state: 'CLOSE-WAIT' as const, history: [...conns[1].history, { state: 'CLOSE-WAIT' as const, since: Date.now(), until: null, inferred: false, startSeen: true }] };
