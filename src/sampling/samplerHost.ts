@@ -466,11 +466,14 @@ export class SamplerHost {
   private enqueue(wantSample: boolean, look?: SampleScope, onlyMoved = false): Promise<SampleAnswer> {
     this.queued++;
     // The worker takes its counters' baseline as the read begins: what moves from now on is the next read's news.
-    if (!onlyMoved) {
-      this.segmentsSinceRead = false;
-      if (look === undefined) this.lastFullReadAt = Date.now();
+    // A look at another scope takes none (its probes keep what they saw), so it leaves the loop's news as it is.
+    if (look === undefined) {
+      if (!onlyMoved) {
+        this.segmentsSinceRead = false;
+        this.lastFullReadAt = Date.now();
+      }
+      this.changeWanted = false;
     }
-    this.changeWanted = false;
     const run = this.queue.then(() => this.sampleOnce(wantSample, look, onlyMoved));
     this.queue = run.then(
       () => this.afterSample(onlyMoved),
