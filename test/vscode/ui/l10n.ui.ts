@@ -97,15 +97,31 @@ async function withZhCnWorkbench(options: WorkbenchOptions & { workspace?: strin
   }
 }
 
-/** Runs a command by its Chinese title from the palette, without waiting for the box to close (it may ask more). */
+/**
+ * Runs a command by its Chinese title from the palette, without waiting for the box to close (it may ask more).
+ * The row is picked by its exact title (a prefix may match others that sort first). Work the last step started may
+ * still take the focus (revealing a tree row does) and close the palette under the click: then it is opened again.
+ */
 async function paletteCommand(wb: Workbench, nlsKey: string): Promise<void> {
-  const title = `${nlsZh.category}: ${nlsZh[nlsKey]}`;
-  await wb.page.keyboard.press('F1');
+  await paletteExact(wb, `${nlsZh.category}: ${nlsZh[nlsKey]}`);
+}
+
+async function paletteExact(wb: Workbench, title: string): Promise<void> {
   const input = wb.page.locator('.quick-input-widget input[type="text"]');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
-  await input.fill(`>${title}`);
   const exact = wb.page.locator('.quick-input-list .monaco-list-row').filter({ has: wb.page.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) });
-  await exact.first().click({ timeout: 15_000 });
+  for (let attempt = 1; ; attempt++) {
+    await wb.page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    await input.fill(`>${title}`);
+    try {
+      await exact.first().click({ timeout: 5_000 });
+      return;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      console.log(`ui fact: the palette closed before "${title}" could be picked (attempt ${attempt}); opened again`);
+      await wb.page.keyboard.press('Escape');
+    }
+  }
 }
 
 /** `{0}` placeholders of a translated string filled in. */
@@ -252,13 +268,8 @@ export const uiChecks: UiCheck[] = [
           await wb.screenshot('hover-zh-cn');
           await page.keyboard.press('Escape');
 
-          // The palette by hand: "生成快照" also matches "生成 JSON 快照", which sorts first.
-          const title = `${nlsZh.category}: ${nlsZh['command.takeSnapshot']}`;
-          await page.keyboard.press('F1');
-          await input.waitFor({ state: 'visible', timeout: 15_000 });
-          await input.fill(`>${title}`);
-          const exact = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${title}$`) }) });
-          await exact.first().click({ timeout: 15_000 });
+          // By its exact title: "生成快照" also matches "生成 JSON 快照", which sorts first.
+          await paletteCommand(wb, 'command.takeSnapshot');
           const heading = page.locator('.monaco-editor .view-line', { hasText: `# ${bundleZh['TCP snapshot']}` }).first();
           await heading.waitFor({ state: 'visible', timeout: 30_000 });
           const lines = (await page.locator('.monaco-editor .view-lines').last().textContent()) ?? '';
