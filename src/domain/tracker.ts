@@ -254,8 +254,8 @@ export class ConnectionTracker {
   }
 
   /** Live connections with the row each was matched to in the last update. */
-  *liveWithRows(): Generator<readonly [Connection, SocketRecord]> {
-    for (const t of this.live.values()) yield [t.conn, t.row];
+  forEachLive(visit: (c: Connection, row: SocketRecord) => void): void {
+    for (const t of this.live.values()) visit(t.conn, t.row);
   }
 
   /** Live connections, then retained closed ones (state CLOSED, closedAt set). */

@@ -341,9 +341,8 @@ export class SamplerPipeline {
     // The scope is decided per row (the sampler's selection); every row is tracked.
     const scoped = sample.scope === 'all' ? null : new Set<SocketRecord>(sample.sockets);
     const view = this.view.update({
-      live: (function* () {
-        for (const [c, row] of tracker.liveWithRows()) yield [c, scoped === null || scoped.has(row)] as const;
-      })(),
+      live: (visit) => tracker.forEachLive((c, row) => visit(c, scoped === null || scoped.has(row))),
+      everyLiveInScope: scoped === null,
       changed: changes.changed,
       removed: [...this.removedBetweenSamples.splice(0), ...changes.removed],
       events,

@@ -182,7 +182,7 @@ test('property: a mirror applying the cloned deltas always holds the scope\'s vi
         const events = tracker.update({ takenAt: at, sockets });
         const changes = tracker.lastChanges();
         const out = view.update({
-          live: [...tracker.liveWithRows()].map(([c, row]) => [c, rowInScope.get(row) ?? false] as const),
+          live: (visit) => tracker.forEachLive((c, row) => visit(c, rowInScope.get(row) ?? false)),
           changed: changes.changed,
           removed: changes.removed,
           events,
@@ -194,7 +194,8 @@ test('property: a mirror applying the cloned deltas always holds the scope\'s vi
 
         // The expected view: live in scope; closed ones held before they closed (all dropped on a start-over but
         // those still held), until the tracker drops them.
-        const live = new Map([...tracker.liveWithRows()].map(([c, row]) => [c.id, rowInScope.get(row) ?? false] as const));
+        const live = new Map<string, boolean>();
+        tracker.forEachLive((c, row) => live.set(c.id, rowInScope.get(row) ?? false));
         expected.clear();
         for (const c of tracker.connections()) {
           if (live.has(c.id) ? live.get(c.id) : wasHeld.has(c.id)) expected.add(c.id);
@@ -214,3 +215,45 @@ test('property: a mirror applying the cloned deltas always holds the scope\'s vi
   );
 });
 
+
+test('property: with every live connection in scope (the whole machine), the fast path gives the view the look-ups give', () => {
+  fc.assert(
+    fc.property(fc.array(stepArb, { minLength: 1, maxLength: 30 }), fc.nat(3), (steps, retention) => {
+      const tracker = new ConnectionTracker({ closedRetentionMs: retention * 1000, maxClosed: 4, maxHistory: 5 });
+      const looked = new ScopeView();
+      const fast = new ScopeView();
+      looked.startOver(true);
+      fast.startOver(true);
+      const inodes = Array.from({ length: SLOTS }, (_, i) => 1000 + i);
+      let nextInode = 5000;
+      let at = 1_000_000;
+      for (const step of steps) {
+        at += 1000;
+        if (step.startOver) {
+          looked.startOver(true);
+          fast.startOver(true);
+        }
+        const sockets: SocketRecord[] = [];
+        if (step.listening) sockets.push({ ...socket(0, { state: 'LISTEN', owner: 500, recvQ: 0, timerMs: 0 }, 999), remote: { address: '0.0.0.0', port: 0 } });
+        step.slots.forEach((s, i) => {
+          if (!s.present) return;
+          if (s.inode === 'new') inodes[i] = nextInode++;
+          sockets.push(socket(i, s, s.inode === 'zero' ? 0 : inodes[i]));
+        });
+        const events = tracker.update({ takenAt: at, sockets });
+        const changes = tracker.lastChanges();
+        const input = { live: (visit: (c: Connection, inScope: boolean) => void) => tracker.forEachLive((c) => visit(c, true)), changed: changes.changed, removed: changes.removed, events, all: () => tracker.connections() };
+        const a = looked.update(input);
+        const b = fast.update({ ...input, everyLiveInScope: true });
+        const ids = (cs: readonly Connection[]) => cs.map((c) => c.id).sort();
+        assert.deepEqual(ids(b.changed), ids(a.changed));
+        assert.deepEqual([...b.removed].sort(), [...a.removed].sort());
+        assert.deepEqual(b.counts, a.counts);
+        assert.deepEqual(b.events, a.events);
+        assert.equal(b.reset, a.reset);
+        for (const c of tracker.connections()) assert.equal(fast.has(c.id), looked.has(c.id), c.id);
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
