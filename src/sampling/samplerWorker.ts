@@ -17,7 +17,7 @@ import { ConnectionTracker } from '../domain/tracker';
 import type { TrackerOptions } from '../domain/tracker';
 import type { Connection, NetNamespaceSummary, ProcessInfo, SampleScope, ScopeMode, ScopedSample, SocketRecord } from '../domain/types';
 import { isHostToWorker } from './workerProtocol';
-import type { HostToWorker, ProcessCheck, SampleAnswer, SampleError, SampleErrorCode, WorkerChunk, WorkerNotice, WorkerSettings, WorkerToHost } from './workerProtocol';
+import type { HostToWorker, ProcessCheck, SampleAnswer, SampleError, SampleErrorCode, SampleStats, WorkerChunk, WorkerNotice, WorkerSettings, WorkerToHost } from './workerProtocol';
 import { groupAlive, killGroupsNow, liveGroups, onGroupsChanged } from './childProcesses';
 import { threadCpuMs } from './threadCpu';
 
@@ -371,24 +371,31 @@ export class SamplerPipeline {
       update: delta.update,
       processes: delta.processes,
       stats: {
-        takenAt: sample.takenAt,
-        backend: sample.backend,
-        scope: sample.scope,
-        totalSockets: sample.totalSockets,
-        scopedSockets: sample.sockets.length,
-        skippedLines: sample.skippedLines,
-        sampleMs: sample.durationMs,
-        sampleCpuMs: sample.cpuMs,
+        ...this.readingStats(sample, platform),
         trackMs,
         costMs,
-        workerTid: this.tid,
-        nextSampleTimeoutMs: platform.sampleTimeoutMs(),
         containers: sample.containers,
         namespaces: sample.namespaces.length,
         keptNamespaces: sample.namespaces.reduce((n, ns) => (ns.kept ? n + 1 : n), 0),
         unlabelledForeignSockets: sample.sockets.reduce((n, s) => (s.netns !== undefined && s.container === undefined ? n + 1 : n), 0),
       },
       sample: wantSample ? scopedPart(sample) : null,
+    };
+  }
+
+  /** What a sample's stats say about the reading itself, for the loop's samples and for looks alike. */
+  private readingStats(sample: SamplerResult, platform: Platform): Omit<SampleStats, 'trackMs' | 'costMs'> {
+    return {
+      takenAt: sample.takenAt,
+      backend: sample.backend,
+      scope: sample.scope,
+      totalSockets: sample.totalSockets,
+      scopedSockets: sample.sockets.length,
+      skippedLines: sample.skippedLines,
+      sampleMs: sample.durationMs,
+      sampleCpuMs: sample.cpuMs,
+      workerTid: this.tid,
+      nextSampleTimeoutMs: platform.sampleTimeoutMs(),
     };
   }
 
@@ -409,20 +416,7 @@ export class SamplerPipeline {
       seq,
       update: null,
       processes: { upserted: [], removed: [] },
-      stats: {
-        takenAt: sample.takenAt,
-        backend: sample.backend,
-        scope: sample.scope,
-        totalSockets: sample.totalSockets,
-        scopedSockets: sample.sockets.length,
-        skippedLines: sample.skippedLines,
-        sampleMs: sample.durationMs,
-        sampleCpuMs: sample.cpuMs,
-        trackMs: 0,
-        costMs: sample.cpuMs,
-        workerTid: this.tid,
-        nextSampleTimeoutMs: platform.sampleTimeoutMs(),
-      },
+      stats: { ...this.readingStats(sample, platform), trackMs: 0, costMs: sample.cpuMs },
       sample: scopedPart(sample),
     };
   }

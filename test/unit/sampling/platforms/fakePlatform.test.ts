@@ -6,10 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConnectionTracker } from '../../../../src/domain/tracker';
 import { renderSnapshotText, toSnapshotJson } from '../../../../src/domain/snapshot';
-import type { AddressFamily, Owner, SampleScope, ScopedSample, TcpState } from '../../../../src/domain/types';
+import type { Owner, SampleScope, ScopedSample } from '../../../../src/domain/types';
 import { ChildError } from '../../../../src/sampling/childProcesses';
 import { SamplerError } from '../../../../src/sampling/socketSampler';
 import { emptyParse, type ToolRow } from '../../../../src/sampling/platforms/common';
+import { toolRow } from './fixtures';
 import type { PlatformCapabilities } from '../../../../src/sampling/platforms/platform';
 import { ToolSampler, toolError, type PlatformSource, type ProcessDetails, type ToolProcess, type ToolTable } from '../../../../src/sampling/platforms/toolSampler';
 
@@ -27,15 +28,7 @@ const CAPABILITIES: PlatformCapabilities = {
   ssCommands: false,
 };
 
-/** A parsed row; endpoints as `address port` (the address may hold colons). */
-function row(state: TcpState, local: string, remote: string, owners: Owner[] = []): ToolRow {
-  const ep = (t: string) => {
-    const [address, port] = t.split(' ');
-    return { address, port: Number(port) };
-  };
-  const family: AddressFamily = local.includes(':') ? 'ipv6' : 'ipv4';
-  return { state, stateWord: state, family, local: ep(local), remote: ep(remote), inode: 0, uid: -1, recvQ: 0, sendQ: 0, timer: null, owners };
-}
+const row = toolRow;
 
 /** A platform whose tables are set by the test, sample by sample. */
 class FakeSource implements PlatformSource {

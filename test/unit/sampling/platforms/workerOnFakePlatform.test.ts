@@ -16,8 +16,9 @@ import childProcess from 'node:child_process';
 import { SamplerPipeline } from '../../../../src/sampling/samplerWorker';
 import { main } from '../../../../src/cli/cli';
 import type { WorkerSettings } from '../../../../src/sampling/workerProtocol';
-import type { AddressFamily, Owner, SampleScope, TcpState } from '../../../../src/domain/types';
+import type { SampleScope } from '../../../../src/domain/types';
 import { emptyParse, type ToolRow } from '../../../../src/sampling/platforms/common';
+import { toolRow } from './fixtures';
 import type { PlatformCapabilities, ProcessIdentity } from '../../../../src/sampling/platforms/platform';
 import { ToolSampler, type PlatformSource, type ProcessDetails, type ToolProcess, type ToolTable } from '../../../../src/sampling/platforms/toolSampler';
 
@@ -72,14 +73,7 @@ const CAPABILITIES: PlatformCapabilities = {
   ssCommands: false,
 };
 
-function row(state: TcpState, local: string, remote: string, owners: Owner[] = []): ToolRow {
-  const ep = (t: string) => {
-    const [address, port] = t.split(' ');
-    return { address, port: Number(port) };
-  };
-  const family: AddressFamily = local.includes(':') ? 'ipv6' : 'ipv4';
-  return { state, stateWord: state, family, local: ep(local), remote: ep(remote), inode: 0, uid: -1, recvQ: 0, sendQ: 0, timer: null, owners };
-}
+const row = toolRow;
 
 const proc = (pid: number, ppid: number, command: string, cwd: string | null = null): ToolProcess => ({ pid, ppid, command, startTime: 1_700_000_000 + pid, uid: 501, cwd });
 
