@@ -124,10 +124,17 @@ test('a compose-labelled container: engine client, its namespace table through i
 
   let listenInode = 0;
   await t.test('/proc/<pid>/net/tcp{,6} is the container`s table: httpd listening on :8080 and its client`s connections', async () => {
-    const rows = await waitFor('httpd to listen and the client loop to connect', () => {
-      const r = tablesOf(web.pid);
-      return listeners(r, 8080).length > 0 && r.some((s) => s.remote.port === 8080 && s.state !== 'LISTEN') ? r : undefined;
-    });
+    // A request's connection, at either end: the client's end lives only for the few ms of a request (httpd closes
+    // first), the server's stays 60 s in TIME-WAIT. Waiting for the client's end alone missed it in one run of ten.
+    let seen: SocketRecord[] = [];
+    const rows = await waitFor(
+      'httpd to listen and the client loop to connect',
+      () => {
+        const r = (seen = tablesOf(web.pid));
+        return listeners(r, 8080).length > 0 && r.some((s) => s.state !== 'LISTEN' && (s.remote.port === 8080 || s.local.port === 8080)) ? r : undefined;
+      },
+      { detail: () => `the container's table last held: ${seen.map((s) => `${s.state} ${s.local.port}->${s.remote.port}`).join(', ') || 'nothing'}` },
+    );
     const [l] = listeners(rows, 8080);
     // busybox httpd binds [::]:8080 (dual stack), so the row is in tcp6.
     assert.ok(l.inode > 0);
